@@ -1,0 +1,68 @@
+// Typed readers for action inputs. Only an action's own inputs.ts calls these: every message
+// names the input, and a bad value fails before the engine changes anything.
+import * as core from '@actions/core';
+import { InputError, parseDuration, parseStringMap } from '@adci/common';
+
+/** Raw input, trimmed; '' when absent. */
+export function readString(name: string): string {
+  return core.getInput(name).trim();
+}
+
+/** Raw multi-line input without trimming each line's content (templates, YAML). */
+export function readText(name: string): string {
+  return core.getInput(name, { trimWhitespace: false });
+}
+
+export function readRequired(name: string): string {
+  const value = readString(name);
+  if (!value) throw new InputError(name, 'is required but was not given');
+  return value;
+}
+
+/** A secret input: masked in the log the moment it is read. */
+export function readSecret(name: string, envFallback?: string): string {
+  const value = readString(name) || (envFallback ? (process.env[envFallback] ?? '').trim() : '');
+  if (value) core.setSecret(value);
+  return value;
+}
+
+export function readBoolean(name: string, fallback: boolean): boolean {
+  const value = readString(name).toLowerCase();
+  if (value === '') return fallback;
+  if (['true', 'yes', '1', 'on'].includes(value)) return true;
+  if (['false', 'no', '0', 'off'].includes(value)) return false;
+  throw new InputError(name, `'${value}' is not a boolean (use true or false)`);
+}
+
+export function readDuration(name: string, fallback: string): number {
+  return parseDuration(readString(name) || fallback, name);
+}
+
+export function readEnum<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const value = (readString(name) || fallback).toLowerCase() as T;
+  if (!allowed.includes(value)) {
+    throw new InputError(name, `'${value}' is not one of ${allowed.join(', ')}`);
+  }
+  return value;
+}
+
+export function readInteger(name: string, fallback: number, min = 0): number {
+  const text = readString(name);
+  if (text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new InputError(name, `'${text}' is not an integer >= ${min}`);
+  return value;
+}
+
+/** A YAML/JSON mapping of names to strings. */
+export function readStringMap(name: string): Record<string, string> {
+  return parseStringMap(readText(name), name);
+}
+
+/** Non-empty lines of a multi-line input (globs, lists). */
+export function readLines(name: string): string[] {
+  return readText(name)
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}

@@ -1,0 +1,32 @@
+// Bundles every action adapter (actions/<name>/src/index.ts, plus post.ts where present) into
+// dist/<name>/ with @vercel/ncc. The bundles are committed; CI rebuilds and fails on a difference.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const ncc = join(root, 'node_modules', '.bin', 'ncc');
+const only = process.argv.slice(2);
+
+function bundle(entry: string, outDir: string): void {
+  rmSync(outDir, { recursive: true, force: true });
+  execFileSync(ncc, ['build', entry, '-o', outDir, '-m', '-q', '--target', 'es2022', '--no-source-map-register'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  // ncc writes {"type":"module"} for an ESM bundle; keep it explicit so a CommonJS slip fails loudly.
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
+}
+
+const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
+  // An action is a folder with a public action.yml at the top and an adapter in actions/<name>/src.
+  .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'action.yml')))
+  .map((d) => d.name)
+  .filter((name) => only.length === 0 || only.includes(name));
+
+for (const name of actions) {
+  const src = join(root, 'actions', name, 'src');
+  process.stdout.write(`building dist/${name}\n`);
+  bundle(join(src, 'index.ts'), join(root, 'dist', name));
+  if (existsSync(join(src, 'post.ts'))) bundle(join(src, 'post.ts'), join(root, 'dist', name, 'post'));
+}
