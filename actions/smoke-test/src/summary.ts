@@ -1,0 +1,166 @@
+// Presentation of a smoke result on GitHub: outputs, the job summary (checks table, threshold
+// verdicts, a latency chart), and an error annotation per failed check or threshold.
+import * as core from '@actions/core';
+import { formatDuration } from '@adci/common';
+import { describeFailure, type LoadResult, type SmokeResult, type TimelinePoint } from '@adci/probe';
+
+const MAX_CHART_POINTS = 60;
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+function ms(value: number | undefined): string {
+  return value === undefined ? '' : formatDuration(value);
+}
+
+const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
+
+export function setOutputs(result: SmokeResult, reportFile: string): void {
+  core.setOutput('passed', String(result.counts.passed));
+  core.setOutput('failed', String(result.counts.failed));
+  const load = result.load;
+  core.setOutput('p95-ms', load ? String(load.latency.p95) : '');
+  core.setOutput('p99-ms', load ? String(load.latency.p99) : '');
+  core.setOutput('error-rate', load ? String(load.errorRate) : '');
+  core.setOutput('rps', load ? String(load.rps) : '');
+  core.setOutput('report', reportFile);
+}
+
+/** Merges timeline buckets so the chart stays readable; keeps the worst latency of each group. */
+export function chartPoints(timeline: readonly TimelinePoint[]): TimelinePoint[] {
+  const group = Math.ceil(timeline.length / MAX_CHART_POINTS) || 1;
+  const out: TimelinePoint[] = [];
+  for (let i = 0; i < timeline.length; i += group) {
+    const slice = timeline.slice(i, i + group);
+    const last = slice[slice.length - 1] as TimelinePoint;
+    out.push({
+      second: last.second,
+      requests: slice.reduce((n, p) => n + p.requests, 0),
+      errors: slice.reduce((n, p) => n + p.errors, 0),
+      p50: Math.max(...slice.map((p) => p.p50)),
+      p95: Math.max(...slice.map((p) => p.p95)),
+      p99: Math.max(...slice.map((p) => p.p99)),
+      max: Math.max(...slice.map((p) => p.max)),
+    });
+  }
+  return out;
+}
+
+export function latencyChart(load: LoadResult): string {
+  const points = chartPoints(load.timeline);
+  if (points.length === 0) return '';
+  const top = Math.max(1, ...points.map((p) => p.p99));
+  return [
+    '```mermaid',
+    'xychart-beta',
+    '  title "Latency by second of completion (ms): p50, p95, p99"',
+    `  x-axis "second" [${points.map((p) => Number(p.second.toFixed(1))).join(', ')}]`,
+    `  y-axis "latency (ms)" 0 --> ${Math.ceil(top * 1.1)}`,
+    `  line [${points.map((p) => p.p50).join(', ')}]`,
+    `  line [${points.map((p) => p.p95).join(', ')}]`,
+    `  line [${points.map((p) => p.p99).join(', ')}]`,
+    '```',
+  ].join('\n');
+}
+
+function loadSection(load: LoadResult): string {
+  const model =
+    load.model === 'open'
+      ? `open model at ${load.requestedRate}/s (max ${load.maxInFlight} in flight)`
+      : `closed model, ${load.connections} connections`;
+  const lines = [
+    `### Load phase: ${model} for ${formatDuration(load.plannedDurationMs)}`,
+    '',
+    load.aborted ? `**Stopped early after ${formatDuration(load.durationMs)}: ${cell(load.abortReason ?? '')}**\n` : '',
+    '| Threshold | Verdict | Actual |',
+    '| --- | --- | --- |',
+    ...load.thresholds.map((t) => `| \`${cell(t.threshold)}\` | ${t.passed ? '✅ pass' : '❌ fail'} | ${t.actual} |`),
+    load.thresholds.length === 0 ? '| (none) | | |' : '',
+    '',
+    '| Requests | Achieved rate | Dropped | Error rate | p50 | p90 | p95 | p99 | max |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${load.completed} | ${load.rps}/s | ${load.dropped} | ${(load.errorRate * 100).toFixed(2)}% | ${ms(load.latency.p50)} | ${ms(load.latency.p90)} | ${ms(load.latency.p95)} | ${ms(load.latency.p99)} | ${ms(load.latency.max)} |`,
+    '',
+    `Status codes: ${
+      Object.entries(load.statusCounts)
+        .map(([s, n]) => `${s} × ${n}`)
+        .join(', ') || 'none'
+    }.` +
+      (Object.keys(load.errorKinds).length > 0
+        ? ` Errors: ${Object.entries(load.errorKinds)
+            .map(([k, n]) => `${k} × ${n}`)
+            .join(', ')}.`
+        : ''),
+    '',
+    latencyChart(load),
+    '',
+  ];
+  return lines.filter((l, i) => !(l === '' && lines[i - 1] === '')).join('\n');
+}
+
+export function renderSummary(result: SmokeResult): string {
+  const out: string[] = [`## Smoke test ${result.passed ? 'passed ✅' : 'failed ❌'}`, ''];
+  out.push(
+    `Target: ${result.baseUrl} · ${result.counts.passed} passed, ${result.counts.failed} failed` +
+      (result.counts.skipped ? `, ${result.counts.skipped} skipped` : '') +
+      '.',
+    '',
+  );
+  if (result.wait) {
+    const w = result.wait;
+    out.push(
+      w.ready
+        ? `Waited ${formatDuration(w.elapsedMs)} (${w.attempts} attempts) for ${w.url} to answer.`
+        : `❌ ${w.url} did not answer 2xx within ${formatDuration(w.elapsedMs)} (${w.attempts} attempts); last: ${cell(w.lastProblem ?? '')}.`,
+      '',
+    );
+  }
+  if (result.checks.length > 0) {
+    out.push('| Check | Status | Latency | Failure |', '| --- | --- | --- | --- |');
+    for (const c of result.checks) {
+      const status = `${ICON[c.outcome]} ${c.status ?? ''}`.trim();
+      out.push(
+        `| ${cell(c.name)} | ${status} | ${ms(c.latencyMs)} | ${c.outcome === 'passed' ? '' : cell(describeFailure(c))} |`,
+      );
+    }
+    out.push('');
+  }
+  if (result.load) out.push(loadSection(result.load));
+  return out.join('\n');
+}
+
+/** One line for `core.setFailed`. */
+export function failureMessage(result: SmokeResult): string {
+  const parts: string[] = [];
+  if (result.wait && !result.wait.ready)
+    parts.push(`${result.wait.url} never became ready (${result.wait.lastProblem})`);
+  const failed = result.checks.filter((c) => c.outcome === 'failed');
+  if (failed.length > 0)
+    parts.push(`${failed.length} of ${result.checks.length} checks failed (${failed.map((c) => c.name).join(', ')})`);
+  if (result.load?.aborted) parts.push(`load phase stopped early: ${result.load.abortReason}`);
+  const breached = result.load?.thresholds.filter((t) => !t.passed) ?? [];
+  if (breached.length > 0)
+    parts.push(`thresholds breached: ${breached.map((t) => `${t.threshold} (actual ${t.actual})`).join(', ')}`);
+  return `Smoke test failed: ${parts.join('; ')}`;
+}
+
+export function annotate(result: SmokeResult): void {
+  for (const c of result.checks.filter((check) => check.outcome === 'failed')) {
+    const excerpt = c.excerpt ? `\nResponse: ${c.excerpt.slice(0, 300)}` : '';
+    core.error(`${c.method} ${c.url}: ${describeFailure(c)}${excerpt}`, { title: `Smoke check failed: ${c.name}` });
+  }
+  for (const t of result.load?.thresholds.filter((threshold) => !threshold.passed) ?? []) {
+    core.error(`${t.threshold} breached: actual ${t.actual}`, { title: 'Load threshold breached' });
+  }
+  if (result.load && result.load.dropped > 0) {
+    core.warning(
+      `${result.load.dropped} requests were dropped: max-in-flight (${result.load.maxInFlight}) was reached, so the service was slower than the requested rate allows`,
+      { title: 'Load phase dropped requests' },
+    );
+  }
+}
+
+export async function writeSummary(result: SmokeResult): Promise<void> {
+  await core.summary.addRaw(renderSummary(result)).write();
+}

@@ -1,0 +1,25 @@
+// @adci/probe: HTTP smoke checks and load generation, shared by smoke-test and blue-green-deploy.
+export { runSmoke, SMOKE_DEFAULTS, type SmokeSettings, type SmokePorts } from './engine.ts';
+export {
+  runChecks,
+  waitForService,
+  describeFailure,
+  DEFAULT_STATUS,
+  type ProbePorts,
+  type CheckSettings,
+  type WaitSettings,
+} from './checks.ts';
+export { runLoad, type LoadTarget, type LoadPorts } from './load.ts';
+export { parseChecksDocument, mergeLoadOverrides, parseRate, defaultMaxInFlight, type LoadOverrides } from './spec.ts';
+export { parseThreshold, evaluateThresholds, THRESHOLD_METRICS, type MetricSource } from './thresholds.ts';
+export {
+  createHttpClient,
+  TransportError,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+} from './http.ts';
+export { toJUnitXml } from './junit.ts';
+export { LatencyHistogram } from './histogram.ts';
+export type * from './types.ts';

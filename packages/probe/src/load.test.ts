@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { systemClock } from '@adci/common';
+import { runLoad } from './load.ts';
+import { parseChecksDocument } from './spec.ts';
+import type { HttpClient, LoadCallback, LoadRequest } from './http.ts';
+
+/** A client whose responses are released by the test, so counts do not depend on timing. */
+function heldClient(answer?: (request: LoadRequest) => number) {
+  const pending: LoadCallback[] = [];
+  const seen: LoadRequest[] = [];
+  const client: HttpClient = {
+    send: () => Promise.reject(new Error('not used')),
+    fire(request, _timeout, done) {
+      seen.push(request);
+      if (answer) setImmediate(() => done(answer(request), undefined));
+      else pending.push(done);
+    },
+    close: async () => undefined,
+  };
+  return { client, pending, seen };
+}
+
+const loadOf = (yaml: string) => {
+  const load = parseChecksDocument(`load:\n${yaml}`, 'checks').load;
+  assert.ok(load);
+  return load;
+};
+
+const target = {
+  baseUrl: new URL('http://127.0.0.1:1/api'),
+  headers: { 'x-common': 'c' },
+  timeoutMs: 200,
+  lookup: () => 'v9',
+};
+
+test('the open model drops arrivals beyond max-in-flight instead of queueing them', async () => {
+  const { client, pending } = heldClient();
+  const load = loadOf('  rate: 100/s\n  duration: 500ms\n  max-in-flight: 5\n  path: /x\n');
+  const running = runLoad(load, { ...target, timeoutMs: 50 }, { client, clock: systemClock });
+  const result = await running;
+  assert.equal(result.sent, 5);
+  assert.equal(result.dropped, 45);
+  // Never answered: counted as unfinished errors, not silently ignored.
+  assert.equal(result.errors, 5);
+  assert.equal(result.errorKinds.unfinished, 5);
+  assert.equal(pending.length, 5);
+});
+
+test('requests rotate, placeholders are filled once, and statuses are judged', async () => {
+  const { client, seen } = heldClient((r) => (r.path.endsWith('/b') ? 503 : 200));
+  const load = loadOf(
+    '  rate: 200/s\n  duration: 200ms\n  requests:\n    - path: /a/{{ id }}\n    - { method: POST, path: /b, json: { k: "{{ id }}" }, expect: { status: [200, 503] } }\n  thresholds: [ error_rate<0.01, dropped==0 ]\n',
+  );
+  const result = await runLoad(load, target, { client, clock: systemClock });
+  assert.equal(result.sent, 40);
+  assert.equal(result.completed, 40);
+  assert.equal(result.errors, 0);
+  assert.deepEqual(result.statusCounts, { 200: 20, 503: 20 });
+  assert.equal(seen[0]?.path, '/api/a/v9');
+  assert.equal(seen[1]?.body, '{"k":"v9"}');
+  assert.equal(seen[1]?.headers['content-type'], 'application/json');
+  assert.equal(seen[0]?.headers['x-common'], 'c');
+  assert.equal(result.passed, true);
+});
+
+test('unexpected statuses count as errors and fail an error_rate threshold', async () => {
+  const { client } = heldClient(() => 500);
+  const load = loadOf('  connections: 2\n  duration: 100ms\n  path: /\n  thresholds: [ error_rate<0.5 ]\n');
+  const result = await runLoad(load, target, { client, clock: systemClock });
+  assert.equal(result.model, 'closed');
+  assert.ok(result.completed > 0);
+  assert.equal(result.errors, result.completed);
+  assert.equal(result.errorKinds['unexpected-status'], result.completed);
+  assert.deepEqual(
+    result.thresholds.map((t) => [t.threshold, t.passed, t.actual]),
+    [['error_rate<0.5', false, 1]],
+  );
+  assert.equal(result.passed, false);
+});

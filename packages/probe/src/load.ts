@@ -1,0 +1,274 @@
+// The load phase. The open model sends at a constant arrival rate and times each request from
+// its *scheduled* send time, so a stall shows up in the percentiles instead of being skipped
+// (coordinated omission; wrk2, k6's arrival-rate executors). Arrivals that find the in-flight cap
+// reached are dropped and counted, never queued. The closed model keeps N connections busy.
+import { silentLogger, type Clock, type Logger, type TemplateLookup } from '@adci/common';
+import { LatencyHistogram } from './histogram.ts';
+import type { HttpClient, LoadRequest, TransportErrorKind } from './http.ts';
+import { buildRequest } from './request.ts';
+import { statusMatches } from './expect.ts';
+import { canJudgeEarly, evaluateThresholds, type MetricSource } from './thresholds.ts';
+import type { LoadResult, LoadSpec, StatusExpectation, TimelinePoint } from './types.ts';
+
+export interface LoadTarget {
+  baseUrl: URL;
+  /** Headers sent with every request (a request's own headers win). */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Captured variables and `env.*` values for placeholders. */
+  lookup: TemplateLookup;
+}
+
+export interface LoadPorts {
+  client: HttpClient;
+  clock: Clock;
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Called at each timeline bucket, e.g. for progress lines. */
+  onProgress?: (point: TimelinePoint) => void;
+}
+
+interface PreparedRequest {
+  request: LoadRequest;
+  success: (status: number) => boolean;
+}
+
+/** Most timeline points kept: the bucket widens for long runs so memory stays bounded. */
+const MAX_TIMELINE_POINTS = 600;
+
+const defaultSuccess = (status: number): boolean => status >= 200 && status < 400;
+
+function prepare(spec: LoadSpec, target: LoadTarget): PreparedRequest[] {
+  return spec.requests.map((r) => {
+    const built = buildRequest(r, target.baseUrl, target.headers, target.lookup);
+    const expected: StatusExpectation | undefined = r.status;
+    const request: LoadRequest = {
+      origin: built.url.origin,
+      path: `${built.url.pathname}${built.url.search}`,
+      method: built.method,
+      headers: built.headers,
+    };
+    if (built.body !== undefined) request.body = built.body;
+    return { request, success: expected ? (s: number) => statusMatches(s, expected) : defaultSuccess };
+  });
+}
+
+/** Counters and histograms of one load phase. */
+class LoadStats {
+  readonly total = new LatencyHistogram();
+  readonly bucket = new LatencyHistogram();
+  sent = 0;
+  completed = 0;
+  dropped = 0;
+  errors = 0;
+  bucketRequests = 0;
+  bucketErrors = 0;
+  readonly statusCounts: Record<string, number> = {};
+  readonly errorKinds: Record<string, number> = {};
+  readonly timeline: TimelinePoint[] = [];
+
+  record(latencyMs: number, status: number, kind: TransportErrorKind | undefined, ok: boolean): void {
+    this.completed++;
+    this.bucketRequests++;
+    this.total.recordMs(latencyMs);
+    this.bucket.recordMs(latencyMs);
+    if (kind !== undefined) {
+      this.errors++;
+      this.bucketErrors++;
+      this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
+      return;
+    }
+    this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
+    if (!ok) {
+      this.errors++;
+      this.bucketErrors++;
+      this.errorKinds['unexpected-status'] = (this.errorKinds['unexpected-status'] ?? 0) + 1;
+    }
+  }
+
+  flushBucket(second: number): TimelinePoint {
+    const round = (ms: number): number => Math.round(ms * 10) / 10;
+    const point: TimelinePoint = {
+      second,
+      requests: this.bucketRequests,
+      errors: this.bucketErrors,
+      p50: round(this.bucket.percentileMs(50)),
+      p95: round(this.bucket.percentileMs(95)),
+      p99: round(this.bucket.percentileMs(99)),
+      max: round(this.bucket.maxMs),
+    };
+    this.timeline.push(point);
+    this.bucket.reset();
+    this.bucketRequests = 0;
+    this.bucketErrors = 0;
+    return point;
+  }
+
+  source(elapsedMs: number, unfinished = 0): MetricSource {
+    const judged = this.completed + unfinished;
+    return {
+      percentile: (p) => this.total.percentileMs(p),
+      avg: this.total.avgMs,
+      min: this.total.minMs,
+      max: this.total.maxMs,
+      errorRate: judged === 0 ? 0 : (this.errors + unfinished) / judged,
+      rps: elapsedMs <= 0 ? 0 : this.completed / (elapsedMs / 1000),
+      dropped: this.dropped,
+      droppedRate: this.sent + this.dropped === 0 ? 0 : this.dropped / (this.sent + this.dropped),
+    };
+  }
+
+  destroy(): void {
+    this.total.destroy();
+    this.bucket.destroy();
+  }
+}
+
+export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPorts): Promise<LoadResult> {
+  const { client, clock } = ports;
+  const logger = ports.logger ?? silentLogger;
+  const requests = prepare(spec, target);
+  const stats = new LoadStats();
+  const bucketMs = Math.max(1, Math.ceil(spec.durationMs / 1000 / MAX_TIMELINE_POINTS)) * 1000;
+  const earlyThresholds = spec.abortOnFail ? spec.thresholds.filter(canJudgeEarly) : [];
+  const start = clock.now();
+  let inFlight = 0;
+  let stopped = false;
+  let aborted = false;
+  let abortReason: string | undefined;
+  let stoppedAt = 0;
+  let nextRequest = 0;
+
+  const stop = (reason?: string): void => {
+    if (stopped) return;
+    stopped = true;
+    stoppedAt = clock.now() - start;
+    if (reason) {
+      aborted = true;
+      abortReason = reason;
+      logger.warning(`load phase stopped early: ${reason}`);
+    }
+  };
+  const onCancel = (): void => stop('cancelled');
+  ports.signal?.addEventListener('abort', onCancel, { once: true });
+  if (ports.signal?.aborted) stop('cancelled');
+
+  const pick = (): PreparedRequest => {
+    const prepared = requests[nextRequest] as PreparedRequest;
+    nextRequest = (nextRequest + 1) % requests.length;
+    return prepared;
+  };
+
+  // Sends one request; latency runs from `scheduledAt`, the moment it *should* have been sent.
+  const send = (scheduledAt: number, then?: () => void): void => {
+    const { request, success } = pick();
+    inFlight++;
+    stats.sent++;
+    client.fire(request, target.timeoutMs, (status, kind) => {
+      inFlight--;
+      stats.record(clock.now() - scheduledAt, status, kind, kind === undefined && success(status));
+      then?.();
+    });
+  };
+
+  // The monitor closes timeline buckets and judges thresholds while requests run.
+  let bucketEnd = bucketMs;
+  const closeBuckets = (elapsed: number): void => {
+    while (elapsed >= bucketEnd) {
+      const point = stats.flushBucket(bucketEnd / 1000);
+      ports.onProgress?.(point);
+      bucketEnd += bucketMs;
+      if (earlyThresholds.length > 0 && !stopped && stats.completed > 0) {
+        const breached = evaluateThresholds(earlyThresholds, stats.source(elapsed)).find((t) => !t.passed);
+        if (breached) stop(`threshold ${breached.threshold} breached (actual ${formatActual(breached.actual)})`);
+      }
+    }
+  };
+
+  if (spec.model.kind === 'open') {
+    const { ratePerSecond, maxInFlight } = spec.model;
+    const intervalMs = 1000 / ratePerSecond;
+    const planned = Math.floor((spec.durationMs * ratePerSecond) / 1000);
+    let index = 0;
+    while (!stopped && index < planned) {
+      const elapsed = clock.now() - start;
+      // Catch up on every arrival that is due: after a pause of the event loop they are late,
+      // and their latency (from the schedule) says so.
+      while (index < planned && index * intervalMs <= elapsed) {
+        if (inFlight >= maxInFlight) stats.dropped++;
+        else send(start + index * intervalMs);
+        index++;
+      }
+      closeBuckets(elapsed);
+      if (index >= planned) break;
+      const wait = index * intervalMs - (clock.now() - start);
+      await clock.sleep(Math.max(0, Math.min(wait, 1000)));
+    }
+    // The schedule is over at the planned duration even if the last arrival came a little earlier.
+    if (!stopped) {
+      const remaining = spec.durationMs - (clock.now() - start);
+      if (remaining > 0) await clock.sleep(remaining);
+    }
+  } else {
+    const { connections } = spec.model;
+    const loop = (): void => {
+      if (stopped) return;
+      send(clock.now(), loop);
+    };
+    for (let i = 0; i < connections; i++) loop();
+    while (!stopped) {
+      const elapsed = clock.now() - start;
+      if (elapsed >= spec.durationMs) break;
+      closeBuckets(elapsed);
+      await clock.sleep(Math.min(bucketEnd, spec.durationMs) - elapsed);
+    }
+  }
+  stop();
+  ports.signal?.removeEventListener('abort', onCancel);
+
+  // Let requests in flight finish (or time out), then close the last bucket.
+  const drainUntil = clock.now() + (aborted ? Math.min(1000, target.timeoutMs) : target.timeoutMs + 1000);
+  while (inFlight > 0 && clock.now() < drainUntil) await clock.sleep(5);
+  const unfinished = inFlight;
+  if (unfinished > 0) stats.errorKinds.unfinished = unfinished;
+  closeBuckets(stoppedAt);
+  if (stats.bucketRequests > 0) stats.flushBucket(Math.round(clock.now() - start) / 1000);
+
+  const source = stats.source(stoppedAt, unfinished);
+  const thresholds = evaluateThresholds(spec.thresholds, source);
+  const result: LoadResult = {
+    model: spec.model.kind,
+    plannedDurationMs: spec.durationMs,
+    durationMs: Math.round(stoppedAt),
+    aborted,
+    sent: stats.sent,
+    completed: stats.completed,
+    dropped: stats.dropped,
+    errors: stats.errors + unfinished,
+    errorRate: round4(source.errorRate),
+    rps: round4(source.rps),
+    sentRate: round4(stoppedAt > 0 ? stats.sent / (stoppedAt / 1000) : 0),
+    statusCounts: stats.statusCounts,
+    errorKinds: stats.errorKinds,
+    latency: stats.total.summary(),
+    timeline: stats.timeline,
+    timelineBucketSeconds: bucketMs / 1000,
+    thresholds,
+    passed: !aborted && thresholds.every((t) => t.passed),
+  };
+  if (spec.model.kind === 'open') {
+    result.requestedRate = spec.model.ratePerSecond;
+    result.maxInFlight = spec.model.maxInFlight;
+  } else result.connections = spec.model.connections;
+  if (abortReason) result.abortReason = abortReason;
+  stats.destroy();
+  return result;
+}
+
+function round4(n: number): number {
+  return Math.round(n * 10_000) / 10_000;
+}
+
+function formatActual(n: number): string {
+  return String(Math.round(n * 1000) / 1000);
+}

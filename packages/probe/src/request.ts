@@ -1,0 +1,45 @@
+// Turns a request spec into a concrete request: placeholders filled, path joined to the base URL,
+// common headers merged, a `json` body serialised with its content type.
+import { fillTemplate, fillTemplateDeep, type TemplateLookup } from '@adci/common';
+import type { RequestSpec } from './types.ts';
+
+export interface BuiltRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** Joins a path to a base URL, keeping the base's own path prefix (`http://h/api` + `/x` -> `/api/x`). */
+export function joinUrl(baseUrl: URL, path: string): URL {
+  const prefix = baseUrl.pathname.replace(/\/+$/, '');
+  const url = new URL(baseUrl.href);
+  const [pathname = '', search] = path.split(/\?(.*)/s, 2);
+  url.pathname = `${prefix}${pathname.startsWith('/') ? '' : '/'}${pathname}`;
+  url.search = search ? `?${search}` : '';
+  url.hash = '';
+  return url;
+}
+
+/** Throws `unknown placeholder {{ x }}` when a name has no value (a capture that did not happen). */
+export function buildRequest(
+  spec: RequestSpec,
+  baseUrl: URL,
+  commonHeaders: Record<string, string>,
+  lookup: TemplateLookup,
+): BuiltRequest {
+  const fill = (text: string): string => fillTemplate(text, lookup);
+  const url = spec.url !== undefined ? new URL(fill(spec.url)) : joinUrl(baseUrl, fill(spec.path ?? '/'));
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`'${url.href}' is not an http(s) URL`);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(commonHeaders)) headers[name.toLowerCase()] = fill(value);
+  for (const [name, value] of Object.entries(spec.headers)) headers[name.toLowerCase()] = fill(value);
+  const built: BuiltRequest = { method: spec.method, url, headers };
+  if (spec.json !== undefined) {
+    built.body = JSON.stringify(fillTemplateDeep(spec.json, lookup));
+    headers['content-type'] ??= 'application/json';
+  } else if (spec.body !== undefined) {
+    built.body = fill(spec.body);
+  }
+  return built;
+}

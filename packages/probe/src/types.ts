@@ -1,0 +1,191 @@
+// The engine's vocabulary: what a checks file says (specs) and what a run found (results).
+// Plain data only, so the CLI can print it as JSON and blue-green-deploy can embed it.
+
+/** One HTTP request as written in a checks file, before placeholders are filled. */
+export interface RequestSpec {
+  method: string;
+  /** A path joined to the base URL, or an absolute URL; exactly one is set. */
+  path?: string;
+  url?: string;
+  headers: Record<string, string>;
+  /** Raw body text, or a JSON value sent as application/json; at most one is set. */
+  body?: string;
+  json?: unknown;
+}
+
+/** Expected status: listed codes and classes such as `2xx`. */
+export interface StatusExpectation {
+  codes: number[];
+  classes: number[];
+  /** As the user wrote it, for messages. */
+  text: string;
+}
+
+/** A value matcher: equality, a regular expression, a JSON type, or existence. */
+export type ValueMatcher =
+  | { kind: 'equals'; value: unknown }
+  | { kind: 'regex'; regex: RegExp }
+  | { kind: 'type'; type: JsonType }
+  | { kind: 'exists'; exists: boolean };
+
+export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object' | 'null';
+
+export interface Expectation {
+  status?: StatusExpectation;
+  headers: { name: string; matcher: ValueMatcher }[];
+  bodyContains: string[];
+  /** Key is a JSONPath (`$.a.b`) or a JSON Pointer (`/a/b`). */
+  json: { path: string; matcher: ValueMatcher }[];
+  maxLatencyMs?: number;
+}
+
+export interface CheckSpec extends RequestSpec {
+  name: string;
+  expect: Expectation;
+  /** Variable name -> JSONPath, JSON Pointer or `header:Name` read from the response. */
+  capture: Record<string, string>;
+}
+
+export interface LoadRequestSpec extends RequestSpec {
+  /** Statuses counted as success; default is any status below 400. */
+  status?: StatusExpectation;
+}
+
+export type LoadModel =
+  { kind: 'open'; ratePerSecond: number; maxInFlight: number } | { kind: 'closed'; connections: number };
+
+export type ThresholdMetric =
+  | { kind: 'percentile'; percentile: number }
+  | { kind: 'avg' | 'min' | 'max' | 'med' }
+  | { kind: 'error_rate' | 'rps' | 'dropped' | 'dropped_rate' };
+
+export interface Threshold {
+  /** As written, e.g. `p(95)<300ms`. */
+  text: string;
+  metric: ThresholdMetric;
+  operator: '<' | '<=' | '>' | '>=' | '==';
+  /** Milliseconds for latency metrics, a plain number otherwise. */
+  value: number;
+}
+
+export interface LoadSpec {
+  model: LoadModel;
+  durationMs: number;
+  requests: LoadRequestSpec[];
+  thresholds: Threshold[];
+  abortOnFail: boolean;
+}
+
+/** What a checks file (or the `checks` input) holds. */
+export interface ChecksDocument {
+  checks: CheckSpec[];
+  load?: LoadSpec;
+}
+
+// ---- results ----
+
+export interface AssertionFailure {
+  /** e.g. `status`, `json $.name`, `header content-type`, `max-latency`. */
+  assertion: string;
+  expected: string;
+  actual: string;
+}
+
+export interface CheckResult {
+  name: string;
+  /** `skipped` after a fail-fast stop or a failed wait. */
+  outcome: 'passed' | 'failed' | 'skipped';
+  method: string;
+  /** The URL requested, secrets masked. */
+  url: string;
+  status?: number;
+  latencyMs?: number;
+  attempts: number;
+  failures: AssertionFailure[];
+  /** A transport or template error, when no response could be judged. */
+  error?: string;
+  /** The start of the response body (bounded, secrets masked) when the check failed. */
+  excerpt?: string;
+  /** Names of variables captured by this check (values are not reported). */
+  captured: string[];
+}
+
+export interface WaitResult {
+  url: string;
+  ready: boolean;
+  attempts: number;
+  elapsedMs: number;
+  /** Why the last attempt was not ready. */
+  lastProblem?: string;
+}
+
+export interface LatencySummary {
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  max: number;
+  min: number;
+  avg: number;
+}
+
+export interface TimelinePoint {
+  /** Seconds since the load phase started, at the end of the bucket. */
+  second: number;
+  requests: number;
+  errors: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export interface ThresholdResult {
+  threshold: string;
+  passed: boolean;
+  /** The measured value (ms for latency metrics). */
+  actual: number;
+}
+
+export interface LoadResult {
+  model: 'open' | 'closed';
+  requestedRate?: number;
+  connections?: number;
+  maxInFlight?: number;
+  plannedDurationMs: number;
+  /** Time requests were being issued; shorter than planned when aborted. */
+  durationMs: number;
+  aborted: boolean;
+  abortReason?: string;
+  /** Requests issued, responses or errors received, and arrivals dropped at the in-flight cap. */
+  sent: number;
+  completed: number;
+  dropped: number;
+  errors: number;
+  errorRate: number;
+  /** Completed requests per second of issuing time. */
+  rps: number;
+  /** Issued requests per second (the open model's achieved arrival rate). */
+  sentRate: number;
+  statusCounts: Record<string, number>;
+  errorKinds: Record<string, number>;
+  /** Milliseconds, from each request's scheduled send time in the open model. */
+  latency: LatencySummary;
+  timeline: TimelinePoint[];
+  /** Width of a timeline bucket in seconds (grows for long runs to keep memory bounded). */
+  timelineBucketSeconds: number;
+  thresholds: ThresholdResult[];
+  passed: boolean;
+}
+
+export interface SmokeResult {
+  passed: boolean;
+  baseUrl: string;
+  startedAt: string;
+  durationMs: number;
+  wait?: WaitResult;
+  checks: CheckResult[];
+  load?: LoadResult;
+  /** Checks and thresholds that passed / failed. */
+  counts: { passed: number; failed: number; skipped: number };
+}
