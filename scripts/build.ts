@@ -24,6 +24,11 @@ const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
   .map((d) => d.name)
   .filter((name) => only.length === 0 || only.includes(name));
 
+if (only.length === 0 || only.includes('cli')) {
+  process.stdout.write('building dist/cli\n');
+  bundle(join(root, 'packages', 'cli', 'src', 'main.ts'), join(root, 'dist', 'cli'));
+}
+
 for (const name of actions) {
   const src = join(root, 'actions', name, 'src');
   process.stdout.write(`building dist/${name}\n`);

@@ -99,7 +99,11 @@ test('failure mentions users and groups; the webhook URL may come from SLACK_WEB
 });
 
 test('429 with Retry-After: waits as told, then delivers', async () => {
-  slack.script({ status: 429, body: '{"retry_after":1,"ok":false,"error":"rate_limited"}', headers: { 'retry-after': '1' } });
+  slack.script({
+    status: 429,
+    body: '{"retry_after":1,"ok":false,"error":"rate_limited"}',
+    headers: { 'retry-after': '1' },
+  });
   const result = await notify({ 'webhook-url': slack.webhookUrl, status: 'success' });
   assert.equal(result.exitCode, 0, result.stdout);
   assert.deepEqual(result.outputs, { ok: 'true', 'status-code': '200', attempts: '2' });
@@ -232,7 +236,10 @@ test('bad inputs are refused before anything is sent, naming the input', async (
     [{ 'webhook-url': slack.webhookUrl, status: 'great' }, /Input 'status': 'great' is not one of success, failure/],
     [{ 'webhook-url': slack.webhookUrl, timeout: 'soon' }, /Input 'timeout': 'soon' is not a valid duration/],
     [{ 'webhook-url': slack.webhookUrl, mention: 'bob' }, /Input 'mention': 'bob' is not a Slack user id/],
-    [{ 'webhook-url': slack.webhookUrl, payload: 'text: "{{ nope }}"' }, /Input 'payload': unknown placeholder \{\{ nope \}\}/],
+    [
+      { 'webhook-url': slack.webhookUrl, payload: 'text: "{{ nope }}"' },
+      /Input 'payload': unknown placeholder \{\{ nope \}\}/,
+    ],
     [{ 'webhook-url': slack.webhookUrl, fields: '- a\n- b' }, /Input 'fields': must be a YAML or JSON mapping/],
     [{ 'webhook-url': 'ftp://hooks.example.test/x' }, /Input 'webhook-url': must be an https URL/],
   ];

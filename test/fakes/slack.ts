@@ -2,7 +2,7 @@
 // known /services/T…/B…/secret path are accepted ("ok"); wrong paths answer 404 no_service,
 // bad JSON 400 invalid_payload, an empty message 400 no_text, blocks over Slack's limits
 // 400 invalid_blocks. Tests script extra answers (429 + Retry-After, 5xx, hangs) per request.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ScriptedAnswer {
@@ -52,7 +52,8 @@ function defaultAnswer(path: string, body: string): { status: number; body: stri
     if (!Array.isArray(blocks) || blocks.length > 50) return { status: 400, body: 'invalid_blocks' };
     for (const block of blocks as { type?: string; text?: { text?: string }; fields?: unknown[] }[]) {
       if (typeof block?.type !== 'string') return { status: 400, body: 'invalid_blocks' };
-      if (block.type === 'header' && (block.text?.text?.length ?? 0) > 150) return { status: 400, body: 'invalid_blocks' };
+      if (block.type === 'header' && (block.text?.text?.length ?? 0) > 150)
+        return { status: 400, body: 'invalid_blocks' };
       if (block.type === 'section' && (block.text?.text?.length ?? 0) > 3000)
         return { status: 400, body: 'invalid_blocks' };
       if (block.type === 'section' && (block.fields?.length ?? 0) > 10) return { status: 400, body: 'invalid_blocks' };
@@ -64,7 +65,7 @@ function defaultAnswer(path: string, body: string): { status: number; body: stri
 export async function startFakeSlack(): Promise<FakeSlack> {
   const queue: ScriptedAnswer[] = [];
   const received: ReceivedRequest[] = [];
-  const hanging = new Set<import('node:http').ServerResponse>();
+  const hanging = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

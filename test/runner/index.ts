@@ -170,7 +170,11 @@ async function runStep(
 ): Promise<StepResult> {
   for (const file of Object.values(files)) writeFileSync(file, '');
   const started = performance.now();
-  const child = spawn(process.execPath, [script], { cwd: options.cwd ?? repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [script], {
+    cwd: options.cwd ?? repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

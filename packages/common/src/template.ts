@@ -25,7 +25,11 @@ export function fillTemplate(
 }
 
 /** Fills placeholders in every string of a JSON-like value. */
-export function fillTemplateDeep(value: unknown, lookup: TemplateLookup, onMissing?: (name: string) => string): unknown {
+export function fillTemplateDeep(
+  value: unknown,
+  lookup: TemplateLookup,
+  onMissing?: (name: string) => string,
+): unknown {
   if (typeof value === 'string') return fillTemplate(value, lookup, onMissing);
   if (Array.isArray(value)) return value.map((v) => fillTemplateDeep(v, lookup, onMissing));
   if (value && typeof value === 'object') {

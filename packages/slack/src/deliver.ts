@@ -95,11 +95,12 @@ export async function deliverMessage(
   // Loaded on first use so a step that fails on its inputs starts fast.
   const { IncomingWebhook, IncomingWebhookHTTPError } = await import('@slack/webhook');
 
-  let retryAfterHeader: string | null = null;
+  // Set by each response, read after a 429: @slack/webhook's errors do not carry headers.
+  const lastResponse: { retryAfter: string | null } = { retryAfter: null };
   const fetchWithHeaders: typeof fetch = async (input, init) => {
     const signals = [init?.signal, options.signal].filter((s): s is AbortSignal => !!s);
     const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
-    retryAfterHeader = response.headers.get('retry-after');
+    lastResponse.retryAfter = response.headers.get('retry-after');
     return response;
   };
 
@@ -112,7 +113,7 @@ export async function deliverMessage(
     if (remaining <= 0) return fail(`no delivery within the timeout (${options.timeoutMs} ms)`);
     if (options.signal?.aborted) return fail('cancelled before the message was delivered');
     result.attempts += 1;
-    retryAfterHeader = null;
+    lastResponse.retryAfter = null;
     // A hung connection must not eat the whole budget: later attempts get a fresh connection.
     const attemptTimeout = Math.min(remaining, ATTEMPT_TIMEOUT_MS);
     const webhook = new IncomingWebhook(webhookUrl, { timeout: attemptTimeout, fetch: fetchWithHeaders });
@@ -130,7 +131,7 @@ export async function deliverMessage(
         const code = slackErrorCode(httpError.body);
         if (code) result.slackError = code;
         if (httpError.statusCode === 429) {
-          waitMs = retryAfterMs(retryAfterHeader, httpError.body, Date.now()) ?? 1000;
+          waitMs = retryAfterMs(lastResponse.retryAfter, httpError.body, Date.now()) ?? 1000;
           logger.info(`Slack rate-limited the webhook (429); waiting ${waitMs} ms as Retry-After asks`);
         } else if (httpError.statusCode >= 500) {
           waitMs = backoff(backoffStep++, baseBackoff, maxBackoff, random);

@@ -13,3 +13,4 @@ export {
 export { deliverMessage, type DeliveryOptions, type DeliveryResult } from './deliver.ts';
 export { renderMessageMarkdown } from './render.ts';
 export { notify, composeMessage, templateValues, type NotifySettings, type NotifyResult } from './notify.ts';
+export { parseMentions, checkWebhookUrl, parsePayload } from './settings.ts';

@@ -1,0 +1,85 @@
+// What the CLI knows about the run it is part of, from the variables GitHub Actions, GitLab CI
+// and Jenkins set, so `adci notify` from any of them says the same things as the action.
+export interface CiRun {
+  system: 'github' | 'gitlab' | 'jenkins' | 'local';
+  repository: string;
+  repositoryUrl: string;
+  ref: string;
+  sha: string;
+  commitUrl: string;
+  commitMessage: string;
+  actor: string;
+  workflow: string;
+  runUrl: string;
+  runId: string;
+}
+
+export function readCiRun(env: NodeJS.ProcessEnv = process.env): CiRun {
+  if (env.GITHUB_ACTIONS === 'true') {
+    const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    const sha = env.GITHUB_SHA ?? '';
+    return {
+      system: 'github',
+      repository,
+      repositoryUrl: repository ? `${server}/${repository}` : '',
+      ref: env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || '',
+      sha,
+      commitUrl: repository && sha ? `${server}/${repository}/commit/${sha}` : '',
+      commitMessage: '',
+      actor: env.GITHUB_ACTOR ?? '',
+      workflow: env.GITHUB_WORKFLOW ?? '',
+      runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : '',
+      runId: env.GITHUB_RUN_ID ?? '',
+    };
+  }
+  if (env.GITLAB_CI === 'true') {
+    const projectUrl = env.CI_PROJECT_URL ?? '';
+    const sha = env.CI_COMMIT_SHA ?? '';
+    return {
+      system: 'gitlab',
+      repository: env.CI_PROJECT_PATH ?? '',
+      repositoryUrl: projectUrl,
+      ref: env.CI_COMMIT_REF_NAME ?? '',
+      sha,
+      commitUrl: projectUrl && sha ? `${projectUrl}/-/commit/${sha}` : '',
+      commitMessage: env.CI_COMMIT_TITLE ?? '',
+      actor: env.GITLAB_USER_LOGIN ?? '',
+      workflow: env.CI_JOB_NAME ?? env.CI_PIPELINE_NAME ?? 'pipeline',
+      runUrl: env.CI_PIPELINE_URL ?? '',
+      runId: env.CI_PIPELINE_ID ?? '',
+    };
+  }
+  if (env.JENKINS_URL) {
+    return {
+      system: 'jenkins',
+      repository:
+        env.GIT_URL?.replace(/\.git$/, '')
+          .split('/')
+          .slice(-2)
+          .join('/') ?? '',
+      repositoryUrl: env.GIT_URL?.replace(/\.git$/, '') ?? '',
+      ref: (env.BRANCH_NAME ?? env.GIT_BRANCH ?? '').replace(/^origin\//, ''),
+      sha: env.GIT_COMMIT ?? '',
+      commitUrl: '',
+      commitMessage: '',
+      actor: env.BUILD_USER_ID ?? '',
+      workflow: env.JOB_NAME ?? '',
+      runUrl: env.BUILD_URL ?? '',
+      runId: env.BUILD_NUMBER ?? '',
+    };
+  }
+  return {
+    system: 'local',
+    repository: '',
+    repositoryUrl: '',
+    ref: '',
+    sha: '',
+    commitUrl: '',
+    commitMessage: '',
+    actor: env.USER ?? '',
+    workflow: 'adci',
+    runUrl: '',
+    runId: '',
+  };
+}

@@ -1,0 +1,91 @@
+// `adci notify`: the notify engine from GitLab CI, Jenkins or a terminal.
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { InputError, consoleLogger, parseDuration, parseStringMap } from '@adci/common';
+import {
+  NOTIFY_STATUSES,
+  checkWebhookUrl,
+  notify,
+  parseMentions,
+  parsePayload,
+  templateValues,
+  type NotifyStatus,
+} from '@adci/slack';
+import { readCiRun } from '../ci-context.ts';
+
+interface NotifyOptions {
+  status: NotifyStatus;
+  title: string;
+  text: string;
+  fields: string;
+  environment: string;
+  environmentUrl: string;
+  image: string;
+  mention: string;
+  payload?: string;
+  payloadFile?: string;
+  failOnError: boolean;
+  timeout: string;
+  json: boolean;
+  verbose: boolean;
+}
+
+export function registerNotify(program: Command): void {
+  program
+    .command('notify')
+    .description('send a Slack message through an incoming webhook (URL from SLACK_WEBHOOK_URL)')
+    .addOption(new Option('--status <status>', 'run status').choices(NOTIFY_STATUSES).default('success'))
+    .option('--title <text>', 'header title', '')
+    .option('--text <text>', 'text under the header', '')
+    .option('--fields <yaml>', 'extra fields as a YAML/JSON map', '')
+    .option('--environment <name>', 'environment deployed to', '')
+    .option('--environment-url <url>', 'URL of the environment', '')
+    .option('--image <ref>', 'container image shipped', '')
+    .option('--mention <ids>', 'Slack user/group ids mentioned on failure', '')
+    .option('--payload <json|yaml>', 'custom Block Kit payload with {{ name }} placeholders')
+    .option('--payload-file <path>', 'file holding a custom payload')
+    .option('--fail-on-error', 'exit 1 when the message cannot be delivered', false)
+    .option('--timeout <duration>', 'time limit for the whole delivery', '30s')
+    .option('--json', 'print the result as JSON', false)
+    .option('--verbose', 'log each attempt', false)
+    .action(async (options: NotifyOptions) => {
+      // The URL is a secret: taken from the environment only, never from argv (visible in `ps`).
+      const webhookUrl = checkWebhookUrl(process.env.SLACK_WEBHOOK_URL ?? '', 'SLACK_WEBHOOK_URL');
+      const ci = readCiRun();
+      const message = {
+        status: options.status,
+        title: options.title,
+        text: options.text,
+        fields: parseStringMap(options.fields, '--fields'),
+        environment: options.environment,
+        environmentUrl: options.environmentUrl,
+        image: options.image,
+        mention: parseMentions(options.mention, '--mention'),
+      };
+      if (options.payload && options.payloadFile) {
+        throw new InputError('--payload', 'give either --payload or --payload-file, not both');
+      }
+      const payload = options.payload
+        ? parsePayload(options.payload, '--payload')
+        : options.payloadFile
+          ? parsePayload(readFileSync(options.payloadFile, 'utf8'), `--payload-file ${options.payloadFile}`)
+          : undefined;
+      const values: Record<string, string> = templateValues(ci, message, { run_id: ci.runId });
+      const result = await notify(
+        {
+          webhookUrl,
+          message,
+          payload,
+          run: ci,
+          lookup: (name) => (name.startsWith('env.') ? process.env[name.slice(4)] : values[name]),
+          timeoutMs: parseDuration(options.timeout, '--timeout'),
+        },
+        { logger: consoleLogger(options.verbose) },
+      );
+      const { delivery } = result;
+      if (options.json) process.stdout.write(`${JSON.stringify(delivery, null, 2)}\n`);
+      else if (delivery.ok) process.stdout.write(`delivered to Slack (${delivery.attempts} attempt(s))\n`);
+      else process.stderr.write(`not delivered: ${delivery.error}\n`);
+      if (!delivery.ok && options.failOnError) process.exitCode = 1;
+    });
+}

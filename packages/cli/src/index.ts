@@ -1,0 +1,22 @@
+// The `adci` command: the engines behind the GitHub Actions, for GitLab CI, Jenkins and terminals.
+import { Command } from 'commander';
+import { errorMessage } from '@adci/common';
+import { registerNotify } from './commands/notify.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('adci')
+    .description('adci: quality gate, smoke tests, blue-green deploys and Slack notifications for any CI')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+  registerNotify(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    process.stderr.write(`adci: ${errorMessage(error)}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,4 @@
+// Entry of the `adci` bundle.
+import { main } from './index.ts';
+
+await main();

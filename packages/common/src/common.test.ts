@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  InputError,
+  fillTemplate,
+  formatDuration,
+  parseDuration,
+  parseStringMap,
+  parseStructured,
+  Redactor,
+} from './index.ts';
+
+test('parseDuration reads units, compounds and bare milliseconds', () => {
+  assert.equal(parseDuration('250ms'), 250);
+  assert.equal(parseDuration('30s'), 30_000);
+  assert.equal(parseDuration('1.5s'), 1500);
+  assert.equal(parseDuration('1h30m'), 5_400_000);
+  assert.equal(parseDuration('500us'), 0.5);
+  assert.equal(parseDuration('1200'), 1200);
+});
+
+test('parseDuration names the input on a bad value', () => {
+  assert.throws(() => parseDuration('soon', 'timeout'), /Input 'timeout': 'soon' is not a valid duration/);
+  assert.throws(() => parseDuration('5 m', 'timeout'), InputError);
+  assert.throws(() => parseDuration('', 'wait'), /Input 'wait': empty duration/);
+});
+
+test('formatDuration is short and readable', () => {
+  assert.equal(formatDuration(850), '850ms');
+  assert.equal(formatDuration(2500), '2.5s');
+  assert.equal(formatDuration(190_000), '3m10s');
+});
+
+test('fillTemplate fills names and refuses unknown ones', () => {
+  const values: Record<string, string> = { repository: 'org/ads', 'env.TOKEN': 't' };
+  assert.equal(
+    fillTemplate('{{ repository }}/{{env.TOKEN}}', (n) => values[n]),
+    'org/ads/t',
+  );
+  assert.throws(() => fillTemplate('{{ nope }}', (n) => values[n]), /unknown placeholder \{\{ nope \}\}/);
+});
+
+test('parseStructured reports line and column; lineOf finds nodes', () => {
+  assert.throws(() => parseStructured('a: [1, 2\nb: 3', 'checks-file'), /Input 'checks-file': line \d+, column \d+/);
+  const doc = parseStructured('checks:\n  - name: a\n  - name: b\n    path: /x\n', 'f');
+  assert.equal(doc.lineOf(['checks', 1, 'path']), 4);
+  assert.throws(() => parseStructured('a: 1\na: 2', 'f'), /Map keys must be unique/);
+});
+
+test('parseStringMap wants a flat mapping', () => {
+  assert.deepEqual(parseStringMap('a: 1\nb: x', 'fields'), { a: '1', b: 'x' });
+  assert.deepEqual(parseStringMap('', 'fields'), {});
+  assert.throws(() => parseStringMap('- a', 'fields'), /Input 'fields': must be a YAML or JSON mapping/);
+  assert.throws(() => parseStringMap('a: { b: 1 }', 'fields'), /value of 'a' must be a scalar/);
+});
+
+test('Redactor removes every secret, longest first', () => {
+  const redactor = new Redactor();
+  redactor.add('secret-token');
+  redactor.add('secret-token-long');
+  redactor.add('ab'); // too short to mask safely
+  assert.equal(redactor.redact('x secret-token-long y secret-token ab'), 'x *** y *** ab');
+});
