@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -219,7 +219,9 @@ async function runStep(
 
 /** Runs `<action>/action.yml`'s bundle (and its post step) and reports what the runner would see. */
 export async function runActionBundle(action: string, options: RunOptions = {}): Promise<ActionResult> {
-  const actionDir = join(repoRoot, action);
+  // An action of this repository by name, or any action directory by absolute path.
+  const actionDir = isAbsolute(action) ? action : join(repoRoot, action);
+  action = basename(actionDir);
   const metadata = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as ActionMetadata;
   if (metadata.runs.using !== 'node24') throw new Error(`${action}: runs.using is ${metadata.runs.using}, not node24`);
   const temp = mkdtempSync(join(tmpdir(), `adci-runner-${action}-`));
