@@ -1,0 +1,40 @@
+// `npm run cluster -- up|down|status|build`: the local Kubernetes the end-to-end tests run against.
+import { ensureBinaries } from './build.ts';
+import { down, status, up } from './cluster.ts';
+
+const usage = `usage: npm run cluster -- <command>
+
+  up      build the control plane once (cached), then start etcd, kube-apiserver,
+          kube-controller-manager, kube-scheduler, the process kubelet and kube-proxy
+  down    stop everything up started, remove pod network namespaces and the bridge
+  status  print the kubeconfig paths and the health of each component
+  build   only build (or find in the cache) the binaries`;
+
+async function main(command: string | undefined): Promise<number> {
+  switch (command) {
+    case 'up':
+      await up();
+      return 0;
+    case 'down':
+      await down();
+      return 0;
+    case 'status':
+      return (await status()) ? 0 : 1;
+    case 'build': {
+      const bin = await ensureBinaries();
+      for (const [name, path] of Object.entries(bin)) console.log(`${name.padEnd(22)} ${path}`);
+      return 0;
+    }
+    default:
+      console.error(usage);
+      return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
+  }
+}
+
+main(process.argv[2]).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`cluster ${process.argv[2] ?? ''}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
