@@ -1,0 +1,269 @@
+// Accumulates what parsers extract from every report: exact counts, coverage per file and line,
+// and bounded lists (failures, findings, slowest tests). It is the only state a parse keeps.
+import { isAbsolute, relative, posix } from 'node:path';
+import {
+  COVERED,
+  DEFAULT_LIMITS,
+  NOT_COVERABLE,
+  UNCOVERED,
+  truncate,
+  type FileCoverage,
+  type Finding,
+  type Limits,
+  type SecuritySeverity,
+  type Severity,
+  type TestCaseRef,
+  type TestCounts,
+  type TestOutcome,
+} from './model.ts';
+
+export type LevelCounts = Record<Severity | SecuritySeverity | 'total', number>;
+
+export function emptyLevelCounts(): LevelCounts {
+  return { error: 0, warning: 0, note: 0, critical: 0, high: 0, medium: 0, low: 0, total: 0 };
+}
+
+export class Collector {
+  readonly limits: Limits;
+  /** Repository root: absolute paths under it become relative. */
+  readonly root: string;
+  readonly tests: TestCounts = { tests: 0, passed: 0, failed: 0, errored: 0, skipped: 0, flaky: 0, durationMs: 0 };
+  testReports = 0;
+  /** Failed, errored and flaky tests first (up to the limit), then skipped ones. */
+  readonly failures: TestCaseRef[] = [];
+  failuresDropped = 0;
+  readonly failedIds = new Set<string>();
+  readonly skippedIds = new Set<string>();
+  testIdsTruncated = false;
+  /** The slowest tests, longest first. */
+  readonly slowest: TestCaseRef[] = [];
+  readonly coverage = new Map<string, FileCoverage>();
+  coverageReports = 0;
+  readonly findings: Finding[] = [];
+  findingsDropped = 0;
+  /** Exact counts per tool; "all" holds the sum. */
+  readonly findingCounts = new Map<string, LevelCounts>();
+  readonly findingsTools = new Set<string>();
+  findingsOnChangedLines = 0;
+  readonly changed: ReadonlyMap<string, ReadonlySet<number>> | undefined;
+
+  constructor(root: string, changed?: ReadonlyMap<string, ReadonlySet<number>>, limits: Partial<Limits> = {}) {
+    this.root = root;
+    this.changed = changed;
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.findingCounts.set('all', emptyLevelCounts());
+  }
+
+  /** Repository-relative, forward-slash form of a path a tool wrote. */
+  relativePath(path: string): string {
+    let p = path.replace(/\\/g, '/');
+    if (p.startsWith('file://')) p = decodeURIComponent(p.slice('file://'.length));
+    if (isAbsolute(p) && this.root) {
+      const rel = relative(this.root, p).replace(/\\/g, '/');
+      if (!rel.startsWith('../')) p = rel;
+    }
+    p = posix.normalize(p);
+    return p.startsWith('./') ? p.slice(2) : p;
+  }
+
+  // ---- tests
+
+  addTest(test: TestCaseRef): void {
+    const counts = this.tests;
+    counts.tests++;
+    counts.durationMs += test.durationMs;
+    switch (test.outcome) {
+      case 'failed':
+        counts.failed++;
+        break;
+      case 'errored':
+        counts.errored++;
+        break;
+      case 'skipped':
+        counts.skipped++;
+        break;
+      case 'flaky':
+        counts.flaky++;
+        counts.passed++;
+        break;
+      default:
+        counts.passed++;
+    }
+    if (test.outcome === 'failed' || test.outcome === 'errored') this.rememberId(this.failedIds, test.id);
+    if (test.outcome === 'skipped') this.rememberId(this.skippedIds, test.id);
+    if (test.outcome && test.outcome !== 'skipped') {
+      if (this.failures.length < this.limits.maxTestFailures) this.failures.push(test);
+      else this.failuresDropped++;
+    }
+    this.rememberSlow(test);
+  }
+
+  private rememberId(set: Set<string>, id: string): void {
+    if (set.size < this.limits.maxTestIds) set.add(id);
+    else this.testIdsTruncated = true;
+  }
+
+  private rememberSlow(test: TestCaseRef): void {
+    const list = this.slowest;
+    const max = this.limits.slowestTests;
+    if (max <= 0) return;
+    if (list.length >= max && (list[list.length - 1] as TestCaseRef).durationMs >= test.durationMs) return;
+    // Keep only what a table of the slowest tests shows: no failure text.
+    const kept: TestCaseRef = {
+      id: test.id,
+      name: test.name,
+      classname: test.classname,
+      durationMs: test.durationMs,
+      report: test.report,
+    };
+    let i = list.length;
+    while (i > 0 && (list[i - 1] as TestCaseRef).durationMs < test.durationMs) i--;
+    list.splice(i, 0, kept);
+    if (list.length > max) list.pop();
+  }
+
+  // ---- coverage
+
+  /** Records a coverable line; repeated lines (several reports, several classes) merge. */
+  addLine(file: FileCoverage, line: number, hits: number, branchTotal = 0, branchCovered = 0): void {
+    if (!(line > 0)) return;
+    if (line >= file.lines.length) grow(file, line);
+    const lines = file.lines;
+    if (hits > 0) lines[line] = COVERED;
+    else if (lines[line] === NOT_COVERABLE) lines[line] = UNCOVERED;
+    if (branchTotal > 0) {
+      if (!file.branchTotal) {
+        file.branchTotal = new Uint8Array(lines.length);
+        file.branchCovered = new Uint8Array(lines.length);
+      }
+      const total = file.branchTotal;
+      const covered = file.branchCovered as Uint8Array;
+      total[line] = Math.max(total[line] as number, Math.min(branchTotal, 0xff));
+      covered[line] = Math.max(covered[line] as number, Math.min(branchCovered, branchTotal, 0xff));
+    }
+  }
+
+  fileCoverage(path: string): FileCoverage {
+    const file = this.relativePath(path);
+    let entry = this.coverage.get(file);
+    if (!entry) {
+      entry = { file, lines: new Uint8Array(64) };
+      this.coverage.set(file, entry);
+    }
+    return entry;
+  }
+
+  /** Adds everything another collector gathered (one report file) into this one. */
+  merge(other: Collector): void {
+    const t = this.tests;
+    const o = other.tests;
+    t.tests += o.tests;
+    t.passed += o.passed;
+    t.failed += o.failed;
+    t.errored += o.errored;
+    t.skipped += o.skipped;
+    t.flaky += o.flaky;
+    t.durationMs += o.durationMs;
+    this.testReports += other.testReports;
+    for (const f of other.failures) {
+      if (this.failures.length < this.limits.maxTestFailures) this.failures.push(f);
+      else this.failuresDropped++;
+    }
+    this.failuresDropped += other.failuresDropped;
+    for (const id of other.failedIds) this.rememberId(this.failedIds, id);
+    for (const id of other.skippedIds) this.rememberId(this.skippedIds, id);
+    this.testIdsTruncated ||= other.testIdsTruncated;
+    for (const s of other.slowest) this.rememberSlow(s);
+    this.coverageReports += other.coverageReports;
+    for (const [file, entry] of other.coverage) {
+      const mine = this.coverage.get(file);
+      if (!mine) {
+        this.coverage.set(file, entry);
+        continue;
+      }
+      for (let line = 1; line < entry.lines.length; line++) {
+        const state = entry.lines[line] as number;
+        if (state === NOT_COVERABLE) continue;
+        this.addLine(
+          mine,
+          line,
+          state === COVERED ? 1 : 0,
+          entry.branchTotal?.[line] ?? 0,
+          entry.branchCovered?.[line] ?? 0,
+        );
+      }
+    }
+    for (const tool of other.findingsTools) this.sawTool(tool);
+    for (const [tool, counts] of other.findingCounts) {
+      const mine = this.findingCounts.get(tool) ?? emptyLevelCounts();
+      for (const key of Object.keys(counts) as (keyof LevelCounts)[]) mine[key] += counts[key];
+      this.findingCounts.set(tool, mine);
+    }
+    this.findingsOnChangedLines += other.findingsOnChangedLines;
+    for (const f of other.findings) {
+      if (this.findings.length < this.limits.maxFindings) this.findings.push(f);
+      else this.findingsDropped++;
+    }
+    this.findingsDropped += other.findingsDropped;
+  }
+
+  // ---- findings
+
+  addFinding(finding: Finding): void {
+    if (finding.file !== undefined) finding.file = this.relativePath(finding.file);
+    finding.message = truncate(finding.message, this.limits.maxMessageChars);
+    if (finding.file !== undefined && finding.line !== undefined && this.changed) {
+      const lines = this.changed.get(finding.file);
+      if (lines) {
+        const end = finding.endLine ?? finding.line;
+        for (let l = finding.line; l <= end && l < finding.line + 1000; l++) {
+          if (lines.has(l)) {
+            finding.onChangedLine = true;
+            break;
+          }
+        }
+      }
+    }
+    if (finding.onChangedLine) this.findingsOnChangedLines++;
+    this.count(finding.tool, finding);
+    this.count('all', finding);
+    if (this.findings.length < this.limits.maxFindings) this.findings.push(finding);
+    else this.findingsDropped++;
+  }
+
+  /** A tool ran and reported (possibly nothing): per-tool thresholds can then apply. */
+  sawTool(tool: string): void {
+    if (tool === 'all') return;
+    this.findingsTools.add(tool);
+    if (!this.findingCounts.has(tool)) this.findingCounts.set(tool, emptyLevelCounts());
+  }
+
+  private count(tool: string, finding: Finding): void {
+    if (tool !== 'all') this.sawTool(tool);
+    const counts = this.findingCounts.get(tool) as LevelCounts;
+    counts[finding.severity]++;
+    counts.total++;
+    if (finding.security) counts[finding.security]++;
+  }
+}
+
+function grow(file: FileCoverage, line: number): void {
+  let size = file.lines.length;
+  while (size <= line) size *= 2;
+  file.lines = copyInto(new Uint8Array(size), file.lines);
+  if (file.branchTotal) {
+    file.branchTotal = copyInto(new Uint8Array(size), file.branchTotal);
+    file.branchCovered = copyInto(new Uint8Array(size), file.branchCovered as Uint8Array);
+  }
+}
+
+function copyInto(target: Uint8Array, source: Uint8Array): Uint8Array {
+  target.set(source);
+  return target;
+}
+
+/** Outcome precedence when a test case carries several result elements. */
+export function worseOutcome(a: TestOutcome | undefined, b: TestOutcome): TestOutcome {
+  const rank: Record<TestOutcome, number> = { errored: 4, failed: 3, flaky: 2, skipped: 1 };
+  return a === undefined || rank[b] > rank[a] ? b : a;
+}

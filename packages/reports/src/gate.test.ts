@@ -1,0 +1,255 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runGate, readBaseline, type GateReport, type GateSettings } from './gate.ts';
+import { parseThresholds } from './thresholds.ts';
+import { parseUnifiedDiff } from './diff.ts';
+import { parseReportPatterns } from './patterns.ts';
+import { renderMarkdown, renderComment, COMMENT_LIMIT_CHARS } from './render/markdown.ts';
+import { selectAnnotations } from './render/annotations.ts';
+import { renderTerminal } from './render/terminal.ts';
+
+const FIXTURES = join(import.meta.dirname, '../../../test/fixtures/reports');
+const PLACEHOLDER = '/home/runner/work/shop/shop';
+
+/** The fixtures as a checkout would hold them: tool paths point into the workspace. */
+function workspace(): string {
+  const root = mkdtempSync(join(tmpdir(), 'qg-unit-'));
+  for (const dir of ['real', 'handmade']) {
+    mkdirSync(join(root, dir));
+    for (const name of readdirSync(join(FIXTURES, dir))) {
+      const text = readFileSync(join(FIXTURES, dir, name), 'utf8');
+      writeFileSync(join(root, dir, name), text.split(PLACEHOLDER).join(root));
+    }
+  }
+  return root;
+}
+
+const root = workspace();
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+
+function gate(reports: string[], thresholds = '', extra: Partial<GateSettings> = {}): GateReport {
+  return runGate({
+    reports: parseReportPatterns(reports),
+    root,
+    thresholds: parseThresholds(thresholds),
+    minChangedLines: 0,
+    ignoreMalformed: false,
+    ...extra,
+  });
+}
+
+test('pytest JUnit: counts, 1-based lines, failure text', () => {
+  const t = gate(['real/pytest-junit.xml']).tests;
+  assert.deepEqual([t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky], [7, 4, 1, 1, 1, 0]);
+  const failure = t.failures.find((f) => f.name === 'test_total_is_wrong');
+  assert.equal(failure?.file, 'tests/test_pricing.py');
+  assert.equal(failure?.line, 21);
+  assert.match(failure?.details ?? '', /assert 3.0 == 4/);
+  assert.equal(t.slowest[0]?.name, 'test_slow');
+});
+
+test('jest-junit, vitest and mocha JUnit', () => {
+  for (const file of ['real/jest-junit.xml', 'real/vitest-junit.xml']) {
+    const t = gate([file]).tests;
+    assert.deepEqual([t.tests, t.passed, t.failed, t.skipped], [4, 2, 1, 1], file);
+  }
+  // mocha-junit-reporter leaves pending tests out unless told to include them.
+  const mocha = gate(['real/mocha-junit.xml']).tests;
+  assert.deepEqual([mocha.tests, mocha.passed, mocha.failed, mocha.skipped], [3, 2, 1, 0]);
+});
+
+test('Surefire flaky and rerun failures, thousands separators in times', () => {
+  const t = gate(['handmade/surefire.xml']).tests;
+  assert.deepEqual([t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky], [5, 3, 1, 0, 1, 2]);
+  assert.ok(t.durationMs > 1_201_000);
+  assert.equal(t.failures.find((f) => f.outcome === 'failed')?.name, 'totalsCart');
+});
+
+test('go-junit-report', () => {
+  const t = gate(['handmade/go-junit-report.xml']).tests;
+  assert.deepEqual([t.tests, t.passed, t.failed, t.skipped], [4, 2, 1, 1]);
+});
+
+test('coverage: Cobertura resolved against <sources>, LCOV, JaCoCo, merged per file', () => {
+  const cobertura = gate(['real/coverage.xml']).coverage;
+  assert.deepEqual(cobertura.lines, { covered: 16, total: 29, percent: (16 / 29) * 100 });
+  assert.deepEqual([cobertura.branches.covered, cobertura.branches.total], [4, 6]);
+  assert.deepEqual(cobertura.files.map((f) => f.file).sort(), ['shop/config.py', 'shop/pricing.py']);
+  const lcov = gate(['real/coverage.lcov']).coverage;
+  assert.deepEqual([lcov.lines.covered, lcov.lines.total], [16, 29]);
+  assert.deepEqual([lcov.branches.covered, lcov.branches.total], [4, 6]);
+  const both = gate(['real/coverage.xml', 'real/coverage.lcov']).coverage;
+  assert.deepEqual([both.lines.covered, both.lines.total], [16, 29], 'the same lines are not counted twice');
+  const jacoco = gate(['handmade/jacoco.xml']).coverage;
+  assert.deepEqual(
+    [jacoco.lines.covered, jacoco.lines.total, jacoco.branches.covered, jacoco.branches.total],
+    [5, 8, 3, 4],
+  );
+  // c8 writes Cobertura against <source>, LCOV relative to its working directory (web/).
+  const c8 = gate(['real/c8-cobertura.xml', 'real/c8-lcov.info']).coverage;
+  assert.deepEqual(c8.files.map((f) => f.file).sort(), ['src/cart.js', 'web/src/cart.js']);
+});
+
+test('findings from every lint and security format, normalised', () => {
+  const counts = (file: string) => gate([file]).findings.counts;
+  assert.deepEqual(pick(counts('real/flake8.txt').flake8), { error: 1, warning: 2, note: 0, total: 3 });
+  assert.deepEqual(counts('real/flake8-junit.xml').flake8, counts('real/flake8.txt').flake8);
+  assert.equal(counts('real/mypy.txt').mypy?.error, 3);
+  assert.deepEqual(counts('real/mypy.jsonl').mypy, counts('real/mypy.txt').mypy);
+  assert.deepEqual(counts('real/mypy-junit.xml').mypy, counts('real/mypy.txt').mypy);
+  const mypyJunit = gate(['real/mypy-junit.xml']).findings.list;
+  assert.deepEqual(
+    mypyJunit.map((f) => `${f.file}:${f.line}`),
+    ['shop/config.py:9', 'shop/config.py:13', 'shop/pricing.py:18'],
+    'real locations come from the failure text, not line="1"',
+  );
+  assert.deepEqual(counts('real/pylint.json').pylint, counts('real/pylint-json2.json').pylint);
+  assert.equal(counts('real/pylint.json').pylint?.error, 1);
+  const bandit = counts('real/bandit.json').bandit;
+  assert.deepEqual([bandit?.high, bandit?.medium, bandit?.low, bandit?.total], [2, 0, 3, 5]);
+  assert.deepEqual(pick(counts('real/bandit.sarif').bandit), pick(bandit));
+  const eslint = counts('real/eslint.json').eslint;
+  assert.deepEqual([eslint?.error, eslint?.warning], [2, 2]);
+  assert.deepEqual(pick(counts('real/eslint.sarif').eslint), pick(eslint));
+  assert.deepEqual(pick(counts('real/eslint-checkstyle.xml').eslint), pick(eslint));
+  assert.equal(counts('real/pip-audit-offline.json')['pip-audit']?.total, 0);
+  assert.equal(counts('handmade/pip-audit.json')['pip-audit']?.error, 4);
+  assert.equal(counts('handmade/safety-1.json').safety?.total, 3);
+  const safety2 = counts('handmade/safety-2.json').safety;
+  assert.deepEqual([safety2?.critical, safety2?.high, safety2?.total], [1, 1, 3]);
+  const npm = counts('handmade/npm-audit.json')['npm-audit'];
+  assert.deepEqual([npm?.critical, npm?.total], [2, 2]);
+  const f = gate(['real/bandit.json']).findings.list.find((x) => x.rule.startsWith('B602'));
+  assert.deepEqual([f?.file, f?.line, f?.severity, f?.security], ['shop/pricing.py', 28, 'error', 'high']);
+});
+
+function pick(c: Record<string, number> | undefined) {
+  return c && { error: c.error, warning: c.warning, note: c.note, total: c.total };
+}
+
+test('thresholds pass and fail, bare numbers mean "at most" for counts and "at least" for coverage', () => {
+  const r = gate(
+    ['real/pytest-junit.xml', 'real/coverage.xml', 'real/bandit.json'],
+    'tests.failed: 0\ncoverage.line: 50\ncoverage.branch: ">= 70"\nbandit.high: 0\nsecurity.low: "<= 3"\ncoverage.file: 10',
+  );
+  const byKey = Object.fromEntries(r.conditions.map((c) => [c.key, c]));
+  assert.equal(byKey['tests.failed']?.passed, false);
+  assert.equal(byKey['tests.failed']?.actual, '2');
+  assert.equal(byKey['coverage.line']?.passed, true);
+  assert.equal(byKey['coverage.line']?.actual, '55.17%');
+  assert.equal(byKey['coverage.branch']?.passed, false);
+  assert.equal(byKey['bandit.high']?.passed, false);
+  assert.equal(byKey['security.low']?.passed, true);
+  assert.equal(byKey['coverage.file']?.passed, false);
+  assert.match(byKey['coverage.file']?.note ?? '', /shop\/config\.py/);
+  assert.equal(byKey['tests.min']?.passed, true, 'tests.min is added when tests are gated');
+  assert.equal(r.passed, false);
+});
+
+test('unknown keys and malformed conditions are input errors', () => {
+  assert.throws(() => parseThresholds('coverage.lines: 80'), /unknown key 'coverage.lines' \(line 1\)/);
+  assert.throws(() => parseThresholds('tests.failed: "few"'), /malformed condition 'few'/);
+  assert.throws(() => parseThresholds('coverage.line: 180'), /over 100%/);
+  assert.throws(() => parseThresholds('findings.error: 1.5'), /whole number/);
+  assert.throws(() => parseThresholds('- a'), /mapping/);
+  assert.deepEqual(
+    parseThresholds('coverage:\n  line: 80\nbandit.high: 0').map((t) => `${t.key} ${t.operator} ${t.value}`),
+    ['coverage.line >= 80', 'bandit.high <= 0'],
+  );
+});
+
+test('no tests found fails unless allowed; a missing tool report fails its per-tool key', () => {
+  const r = gate(['real/coverage.xml'], 'tests.failed: 0\nbandit.high: 0');
+  assert.equal(r.conditions.find((c) => c.key === 'tests.min')?.passed, false);
+  assert.equal(r.conditions.find((c) => c.key === 'bandit.high')?.actual, 'no bandit report');
+  const allowed = gate(['real/coverage.xml'], 'tests.failed: 0\ntests.min: 0');
+  assert.equal(allowed.passed, true);
+});
+
+test('changed lines: diff coverage, findings on changed lines, min-changed-lines', () => {
+  const diff = [
+    'diff --git a/shop/pricing.py b/shop/pricing.py',
+    '--- a/shop/pricing.py',
+    '+++ b/shop/pricing.py',
+    '@@ -7,0 +8,2 @@ def x',
+    '@@ -20 +22,7 @@',
+    '+++ /dev/null',
+    '@@ -1,3 +0,0 @@',
+  ].join('\n');
+  const changedLines = parseUnifiedDiff(diff);
+  assert.deepEqual([...(changedLines.get('shop/pricing.py') ?? [])], [8, 9, 22, 23, 24, 25, 26, 27, 28]);
+  const r = gate(['real/coverage.xml', 'real/bandit.json'], 'coverage.diff: 90\nfindings.new: 0', { changedLines });
+  const d = r.coverage.diff;
+  assert.ok(d && d.total > 0);
+  assert.equal(r.conditions.find((c) => c.key === 'findings.new')?.actual, '2');
+  const tolerant = gate(['real/coverage.xml'], 'coverage.diff: 90', { changedLines, minChangedLines: 20 });
+  assert.equal(tolerant.conditions[0]?.passed, true);
+  assert.match(tolerant.conditions[0]?.note ?? '', /fewer than min-changed-lines \(20\)/);
+  const push = gate(['real/coverage.xml'], 'coverage.diff: 90');
+  assert.equal(push.conditions[0]?.passed, true);
+  assert.equal(push.conditions[0]?.actual, 'n/a');
+});
+
+test('baseline deltas: coverage, new and fixed findings, newly failing tests', () => {
+  const before = JSON.parse(
+    JSON.stringify(gate(['real/coverage.lcov', 'real/flake8.txt', 'handmade/go-junit-report.xml'])),
+  );
+  const after = gate(['real/c8-lcov.info', 'real/flake8-junit.xml', 'real/mypy.txt', 'real/pytest-junit.xml'], '', {
+    baseline: readBaseline(before, 'baseline'),
+  });
+  const b = after.baseline;
+  assert.ok(b);
+  assert.equal(b.newFindings, 3);
+  assert.equal(b.fixedFindings, 0);
+  assert.deepEqual(b.newlyFailing.sort(), [
+    'tests.test_pricing::test_total_is_wrong',
+    'tests.test_pricing::test_with_broken_fixture',
+  ]);
+  assert.equal(b.newlySkipped.length, 1);
+  assert.ok(b.coverageLine !== null);
+  assert.throws(() => readBaseline({ hello: 1 }, 'baseline'), /not a quality-gate report/);
+});
+
+test('malformed and truncated files name the file, line and column, or are skipped when allowed', () => {
+  const text = readFileSync(join(root, 'real/pytest-junit.xml'), 'utf8');
+  writeFileSync(join(root, 'truncated.xml'), text.slice(0, 700));
+  assert.throws(() => gate(['truncated.xml']), /truncated\.xml: line 1, column \d+: unexpected end of file/);
+  const r = gate(['truncated.xml', 'real/vitest-junit.xml'], 'tests.failed: 1', { ignoreMalformed: true });
+  assert.equal(r.skippedReports.length, 1);
+  assert.equal(r.tests.tests, 4, 'nothing of the broken file is counted');
+  writeFileSync(join(root, 'bad.json'), '{"results": [1,\n  }');
+  assert.throws(() => gate(['bandit: bad.json']), /bad\.json: line 2, column \d+: invalid JSON/);
+  assert.throws(() => gate(['nothing/*.xml']), /no report files matched/);
+});
+
+test('the summary is trimmed least important first to fit a budget, the verdict always kept', () => {
+  const r = gate(['real/*', 'handmade/*.xml', 'handmade/*.json'], 'tests.failed: 0\nfindings.error: 0');
+  const full = renderMarkdown(r);
+  assert.match(full, /Slowest tests/);
+  assert.match(full, /\| ❌ \| `tests.failed` \| &lt;= 0 \| 7 \|/);
+  const small = renderMarkdown(r, { limit: 3000, fullReportHint: 'report.json' });
+  assert.ok(Buffer.byteLength(small) <= 3000, `${Buffer.byteLength(small)} bytes`);
+  assert.match(small, /`tests.failed`/);
+  assert.doesNotMatch(small, /Slowest tests/);
+  assert.match(small, /full result is in report\.json/);
+  const comment = renderComment(r, { id: 'x' });
+  assert.ok(comment.startsWith('<!-- adci:quality-gate id=x -->'));
+  assert.ok(comment.length <= COMMENT_LIMIT_CHARS);
+  assert.match(renderTerminal(r), /Quality gate: FAILED/);
+});
+
+test('annotations: errors first, at most 10 per level, then one notice for the rest', () => {
+  const r = gate(['real/*', 'handmade/*.json']);
+  const a = selectAnnotations(r, { perLevel: 10, fullListHint: 'the job summary' });
+  const levels = a.map((x) => x.level);
+  assert.equal(levels.filter((l) => l === 'error').length, 10);
+  assert.ok(levels.filter((l) => l === 'notice').length <= 10);
+  assert.deepEqual(
+    levels,
+    [...levels].sort((x, y) => ['error', 'warning', 'notice'].indexOf(x) - ['error', 'warning', 'notice'].indexOf(y)),
+  );
+  assert.match(a.at(-1)?.message ?? '', /more annotation\(s\) not shown .*The full list is in the job summary/);
+});

@@ -1,0 +1,273 @@
+// Findings written as JSON: SARIF 2.1.0, ESLint, pylint (json and json2), bandit, pip-audit,
+// safety (1.x list and 2.x object), npm audit (v7+). Each maps the tool's own severity scale to
+// error/warning/note, and to critical/high/medium/low where the tool rates security.
+import type { Collector } from '../collector.ts';
+import type { SecuritySeverity, Severity } from '../model.ts';
+import { ReportError } from '../errors.ts';
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const positive = (v: unknown): number | undefined => {
+  const n = num(v);
+  return n !== undefined && n > 0 ? n : undefined;
+};
+
+/** GitHub's mapping of a CVSS-like score (SARIF security-severity) to a level. */
+export function securityFromScore(score: number | undefined): SecuritySeverity | undefined {
+  if (score === undefined || !(score > 0)) return undefined;
+  if (score >= 9) return 'critical';
+  if (score >= 7) return 'high';
+  if (score >= 4) return 'medium';
+  return 'low';
+}
+
+function securityFromWord(word: unknown): SecuritySeverity | undefined {
+  switch (String(word ?? '').toLowerCase()) {
+    case 'critical':
+      return 'critical';
+    case 'high':
+      return 'high';
+    case 'moderate':
+    case 'medium':
+      return 'medium';
+    case 'low':
+    case 'info':
+      return 'low';
+    default:
+      return undefined;
+  }
+}
+
+function severityFromSecurity(security: SecuritySeverity | undefined): Severity {
+  return security === 'critical' || security === 'high' || security === undefined
+    ? 'error'
+    : security === 'medium'
+      ? 'warning'
+      : 'note';
+}
+
+export function parseSarif(doc: Json, path: string, collector: Collector): void {
+  const runs = doc.runs;
+  if (!Array.isArray(runs)) throw new ReportError(path, 'SARIF without a "runs" array');
+  for (const run of runs) {
+    if (!isObject(run)) continue;
+    const driver = isObject(run.tool) && isObject(run.tool.driver) ? run.tool.driver : {};
+    const tool = (str(driver.name) ?? 'sarif').toLowerCase().replace(/\s+/g, '-');
+    collector.sawTool(tool);
+    const rules = new Map<string, Json>();
+    const ruleList = Array.isArray(driver.rules) ? driver.rules : [];
+    ruleList.forEach((rule, index) => {
+      if (isObject(rule)) {
+        rules.set(`#${index}`, rule);
+        if (str(rule.id)) rules.set(rule.id as string, rule);
+      }
+    });
+    const baseUris = isObject(run.originalUriBaseIds) ? run.originalUriBaseIds : {};
+    for (const result of Array.isArray(run.results) ? run.results : []) {
+      if (!isObject(result)) continue;
+      if (Array.isArray(result.suppressions) && result.suppressions.length > 0) continue;
+      const ruleId = str(result.ruleId) ?? (isObject(result.rule) ? str(result.rule.id) : undefined) ?? '';
+      const ruleIndex = num(result.ruleIndex) ?? (isObject(result.rule) ? num(result.rule.index) : undefined);
+      const rule = rules.get(ruleId) ?? (ruleIndex !== undefined ? rules.get(`#${ruleIndex}`) : undefined);
+      const defaultLevel =
+        rule && isObject(rule.defaultConfiguration) ? str(rule.defaultConfiguration.level) : undefined;
+      const level = str(result.level) ?? defaultLevel ?? 'warning';
+      if (level === 'none') continue;
+      const props = rule && isObject(rule.properties) ? rule.properties : {};
+      const resultProps = isObject(result.properties) ? result.properties : {};
+      const score = Number(resultProps['security-severity'] ?? props['security-severity']);
+      const location = Array.isArray(result.locations) && isObject(result.locations[0]) ? result.locations[0] : {};
+      const physical = isObject(location.physicalLocation) ? location.physicalLocation : {};
+      const artifact = isObject(physical.artifactLocation) ? physical.artifactLocation : {};
+      const region = isObject(physical.region) ? physical.region : {};
+      let uri = str(artifact.uri);
+      const baseId = str(artifact.uriBaseId);
+      const base = baseId && isObject(baseUris[baseId]) ? str((baseUris[baseId] as Json).uri) : undefined;
+      if (uri && base && !/^[a-z]+:/i.test(uri)) uri = `${base.replace(/\/?$/, '/')}${uri}`;
+      const message = isObject(result.message) ? (str(result.message.text) ?? str(result.message.markdown)) : undefined;
+      collector.addFinding({
+        tool,
+        rule: ruleId || 'sarif',
+        severity: level === 'error' ? 'error' : level === 'note' ? 'note' : 'warning',
+        security: Number.isFinite(score) ? securityFromScore(score) : undefined,
+        file: uri,
+        line: positive(region.startLine),
+        endLine: positive(region.endLine),
+        message: message ?? (rule ? (str((rule.shortDescription as Json | undefined)?.text) ?? ruleId) : ruleId),
+      });
+    }
+  }
+}
+
+export function parseEslint(doc: unknown[], collector: Collector): void {
+  collector.sawTool('eslint');
+  for (const file of doc) {
+    if (!isObject(file) || !Array.isArray(file.messages)) continue;
+    for (const message of file.messages) {
+      if (!isObject(message)) continue;
+      collector.addFinding({
+        tool: 'eslint',
+        rule: str(message.ruleId) ?? (message.fatal ? 'fatal' : 'eslint'),
+        severity: message.severity === 2 || message.fatal ? 'error' : message.severity === 1 ? 'warning' : 'note',
+        file: str(file.filePath),
+        line: positive(message.line),
+        endLine: positive(message.endLine),
+        message: str(message.message) ?? '',
+      });
+    }
+  }
+}
+
+function pylintSeverity(type: string): Severity {
+  if (type === 'fatal' || type === 'error') return 'error';
+  if (type === 'warning') return 'warning';
+  return 'note';
+}
+
+/** pylint's json (a list) and json2 ({messages, statistics}) outputs. */
+export function parsePylint(messages: unknown[], collector: Collector): void {
+  collector.sawTool('pylint');
+  for (const m of messages) {
+    if (!isObject(m)) continue;
+    const symbol = str(m.symbol) ?? str(m.messageId) ?? str(m['message-id']) ?? 'pylint';
+    const id = str(m.messageId) ?? str(m['message-id']);
+    collector.addFinding({
+      tool: 'pylint',
+      rule: id ? `${id} ${symbol}` : symbol,
+      severity: pylintSeverity(str(m.type) ?? 'warning'),
+      file: str(m.path),
+      line: positive(m.line),
+      endLine: positive(m.endLine),
+      message: str(m.message) ?? '',
+    });
+  }
+}
+
+export function parseBandit(doc: Json, collector: Collector): void {
+  collector.sawTool('bandit');
+  for (const r of Array.isArray(doc.results) ? doc.results : []) {
+    if (!isObject(r)) continue;
+    const security = securityFromWord(r.issue_severity);
+    const range = Array.isArray(r.line_range) ? r.line_range.filter((n): n is number => typeof n === 'number') : [];
+    const confidence = str(r.issue_confidence);
+    collector.addFinding({
+      tool: 'bandit',
+      rule: [str(r.test_id), str(r.test_name)].filter(Boolean).join(' ') || 'bandit',
+      severity: severityFromSecurity(security),
+      security,
+      file: str(r.filename),
+      line: positive(r.line_number),
+      endLine: range.length > 0 ? Math.max(...range) : undefined,
+      message: `${str(r.issue_text) ?? ''}${confidence ? ` (confidence: ${confidence.toLowerCase()})` : ''}`,
+    });
+  }
+  // Files bandit could not scan are not findings about the code, but they must not pass unseen.
+  for (const e of Array.isArray(doc.errors) ? doc.errors : []) {
+    if (!isObject(e)) continue;
+    collector.addFinding({
+      tool: 'bandit',
+      rule: 'scan-error',
+      severity: 'warning',
+      file: str(e.filename),
+      message: `bandit could not scan this file: ${str(e.reason) ?? 'unknown reason'}`,
+    });
+  }
+}
+
+/** pip-audit gives no severity: every known vulnerability counts as an error without a security level. */
+export function parsePipAudit(doc: Json, collector: Collector, manifest: string | undefined): void {
+  collector.sawTool('pip-audit');
+  for (const dep of Array.isArray(doc.dependencies) ? doc.dependencies : []) {
+    if (!isObject(dep) || !Array.isArray(dep.vulns)) continue;
+    for (const v of dep.vulns) {
+      if (!isObject(v)) continue;
+      const fixes = Array.isArray(v.fix_versions) ? v.fix_versions.join(', ') : '';
+      const aliases = Array.isArray(v.aliases) && v.aliases.length > 0 ? ` (${v.aliases.join(', ')})` : '';
+      const description = str(v.description);
+      collector.addFinding({
+        tool: 'pip-audit',
+        rule: str(v.id) ?? 'vulnerability',
+        severity: 'error',
+        file: manifest,
+        message:
+          `${str(dep.name)} ${str(dep.version) ?? ''}: ${str(v.id)}${aliases}` +
+          `${fixes ? `; fixed in ${fixes}` : '; no fix available'}${description ? `. ${description}` : ''}`,
+      });
+    }
+  }
+}
+
+/** Safety 1.x: a list of [name, spec, version, advisory, id]; 2.x/3.x check: an object. */
+export function parseSafety(doc: unknown, collector: Collector, manifest: string | undefined): void {
+  collector.sawTool('safety');
+  if (Array.isArray(doc)) {
+    for (const entry of doc) {
+      if (!Array.isArray(entry)) continue;
+      const [name, spec, version, advisory, id] = entry.map((x) => (x === null || x === undefined ? '' : String(x)));
+      collector.addFinding({
+        tool: 'safety',
+        rule: id || 'vulnerability',
+        severity: 'error',
+        file: manifest,
+        message: `${name} ${version} (${spec}): ${advisory}`,
+      });
+    }
+    return;
+  }
+  if (!isObject(doc)) return;
+  for (const v of Array.isArray(doc.vulnerabilities) ? doc.vulnerabilities : []) {
+    if (!isObject(v)) continue;
+    const severity = isObject(v.severity) ? v.severity : {};
+    const cvss3 = isObject(severity.cvssv3) ? severity.cvssv3 : {};
+    const cvss2 = isObject(severity.cvssv2) ? severity.cvssv2 : {};
+    const security =
+      securityFromWord(cvss3.base_severity) ?? securityFromScore(num(cvss3.base_score) ?? num(cvss2.base_score));
+    const cve = str(v.CVE);
+    const fixed = Array.isArray(v.fixed_versions) && v.fixed_versions.length > 0 ? v.fixed_versions.join(', ') : '';
+    collector.addFinding({
+      tool: 'safety',
+      rule: str(v.vulnerability_id) ?? 'vulnerability',
+      severity: severityFromSecurity(security),
+      security,
+      file: manifest,
+      message:
+        `${str(v.package_name)} ${str(v.analyzed_version) ?? ''} (${str(v.vulnerable_spec) ?? ''})` +
+        `${cve ? ` ${cve}` : ''}: ${str(v.advisory) ?? ''}${fixed ? ` Fixed in ${fixed}.` : ''}`,
+    });
+  }
+}
+
+/** npm audit v7+: one finding per vulnerable package, rated by npm's own severity for it. */
+export function parseNpmAudit(doc: Json, collector: Collector, manifest: string | undefined): void {
+  collector.sawTool('npm-audit');
+  const vulnerabilities = isObject(doc.vulnerabilities) ? doc.vulnerabilities : {};
+  for (const [name, entry] of Object.entries(vulnerabilities)) {
+    if (!isObject(entry)) continue;
+    const security = securityFromWord(entry.severity);
+    const via = Array.isArray(entry.via) ? entry.via : [];
+    const advisories = via.filter(isObject);
+    const through = via.filter((x): x is string => typeof x === 'string');
+    const titles = advisories.map((a) => `${str(a.title) ?? 'advisory'} (${str(a.url) ?? str(a.severity)})`);
+    const rule = advisories.length > 0 ? String(advisories[0]?.source ?? 'advisory') : 'transitive';
+    const fix = entry.fixAvailable;
+    const fixText =
+      fix === true
+        ? 'fix available'
+        : isObject(fix)
+          ? `fix: ${str(fix.name)}@${str(fix.version)}${fix.isSemVerMajor ? ' (major)' : ''}`
+          : 'no fix available';
+    collector.addFinding({
+      tool: 'npm-audit',
+      rule,
+      severity: severityFromSecurity(security),
+      security,
+      file: manifest,
+      message:
+        `${name} ${str(entry.range) ?? ''}: ` +
+        `${titles.length > 0 ? titles.join('; ') : `vulnerable through ${through.join(', ')}`}; ${fixText}`,
+    });
+  }
+}

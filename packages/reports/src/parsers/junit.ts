@@ -1,0 +1,126 @@
+// JUnit XML in its real-world flavours: pytest, jest-junit, vitest, Maven Surefire (flaky and
+// rerun elements), mocha, go-junit-report; nested <testsuites>, a bare <testsuite> root, and
+// missing attributes. Streams the file and keeps only counts and bounded lists.
+import type { XmlHandler, XmlAttributes } from '../xml/scanner.ts';
+import { worseOutcome, type Collector } from '../collector.ts';
+import { truncate, type TestOutcome } from '../model.ts';
+
+/** Seconds as written by JUnit producers ("1.5", "1,234.5" from Surefire, "" or absent) to ms. */
+export function parseSeconds(value: string | undefined): number {
+  if (!value) return 0;
+  const seconds = Number(value.replace(/,/g, ''));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
+interface OpenCase {
+  name: string;
+  classname: string;
+  file?: string;
+  line?: number;
+  durationMs: number;
+  outcome?: TestOutcome;
+  /** A Surefire flaky element was seen: failed, then passed on a rerun. */
+  flaky: boolean;
+  message?: string;
+  details?: string;
+  suite: string;
+}
+
+export function junitHandler(collector: Collector, report: string): XmlHandler {
+  const suites: { name: string; file?: string }[] = [];
+  let current: OpenCase | undefined;
+  let resultElement: string | undefined;
+  const limits = collector.limits;
+  collector.testReports++;
+
+  return {
+    open(name: string, attrs: XmlAttributes): number {
+      switch (name) {
+        case 'testsuite':
+          suites.push({ name: attrs.name ?? '', file: attrs.file ?? attrs.filepath });
+          return 0;
+        case 'testcase': {
+          const suite = suites[suites.length - 1];
+          const file = attrs.file ?? attrs.filepath ?? suite?.file;
+          const line = attrs.line ? Number(attrs.line) : undefined;
+          current = {
+            name: attrs.name ?? '(unnamed)',
+            classname: attrs.classname ?? attrs.class ?? suite?.name ?? '',
+            file: file ? collector.relativePath(file) : undefined,
+            // pytest's xunit1 "line" is 0-based (its item.location); everyone else counts from 1.
+            line: fixLine(line, suite?.name === 'pytest'),
+            durationMs: parseSeconds(attrs.time),
+            flaky: false,
+            suite: suite?.name ?? '',
+          };
+          return 0;
+        }
+        case 'failure':
+        case 'error': {
+          if (!current || resultElement) return 0;
+          current.outcome = worseOutcome(current.outcome, name === 'failure' ? 'failed' : 'errored');
+          current.message = firstLine(attrs.message ?? attrs.type ?? '', limits.maxMessageChars);
+          resultElement = name;
+          // Collect the failure text only while the list of failures has room.
+          return collector.failures.length < limits.maxTestFailures ? limits.maxDetailChars : 0;
+        }
+        case 'skipped':
+          if (current) {
+            current.outcome = worseOutcome(current.outcome, 'skipped');
+            current.message ??= firstLine(attrs.message ?? '', limits.maxMessageChars) || undefined;
+          }
+          return 0;
+        case 'flakyFailure':
+        case 'flakyError':
+          if (current) {
+            current.flaky = true;
+            current.message ??= firstLine(attrs.message ?? attrs.type ?? '', limits.maxMessageChars);
+          }
+          return 0;
+        default:
+          // rerunFailure/rerunError accompany a <failure>: the test failed on every run.
+          return 0;
+      }
+    },
+    close(name: string, text: string): void {
+      if (name === 'testsuite') {
+        suites.pop();
+      } else if ((name === 'failure' || name === 'error') && name === resultElement) {
+        resultElement = undefined;
+        if (current && text) {
+          const trimmed = text.trim();
+          current.details = truncate(trimmed, limits.maxDetailChars);
+          if (!current.message) current.message = firstLine(trimmed, limits.maxMessageChars);
+        }
+      } else if (name === 'testcase' && current) {
+        const c = current;
+        current = undefined;
+        const outcome = c.outcome ?? (c.flaky ? 'flaky' : undefined);
+        collector.addTest({
+          id: c.classname ? `${c.classname}::${c.name}` : c.name,
+          name: c.name,
+          classname: c.classname,
+          file: c.file,
+          line: c.line,
+          durationMs: c.durationMs,
+          outcome,
+          message: outcome ? c.message : undefined,
+          details: outcome ? c.details : undefined,
+          report,
+        });
+      }
+    },
+  };
+}
+
+function fixLine(line: number | undefined, zeroBased: boolean): number | undefined {
+  if (line === undefined || !Number.isInteger(line)) return undefined;
+  const oneBased = zeroBased ? line + 1 : line;
+  return oneBased > 0 ? oneBased : undefined;
+}
+
+function firstLine(text: string, max: number): string {
+  const trimmed = text.trim();
+  const nl = trimmed.indexOf('\n');
+  return truncate(nl === -1 ? trimmed : trimmed.slice(0, nl).trim(), max);
+}

@@ -1,0 +1,142 @@
+// The threshold language: a YAML/JSON mapping of metric keys to conditions, in the spirit of k6
+// (`coverage.line: ">= 80"`, `tests.failed: 0`). A bare number means "at most" for counts and
+// "at least" for coverage. Any unknown key or malformed condition is an input error, so a typo
+// can never turn into a gate that silently passes.
+import { InputError, parseStructured } from '@adci/common';
+import { SECURITY_SEVERITIES, SEVERITIES } from './model.ts';
+
+export type Operator = '<=' | '<' | '>=' | '>' | '==';
+
+export interface Threshold {
+  /** The key as written, e.g. "coverage.line" or "bandit.high". */
+  key: string;
+  operator: Operator;
+  value: number;
+  /** The condition as written, for messages. */
+  text: string;
+  /** Line in the thresholds input, when known. */
+  line?: number;
+}
+
+const COUNT_LEVELS = [...SEVERITIES, ...SECURITY_SEVERITIES, 'total'] as const;
+
+/** Keys with a fixed meaning; `<tool>.<level>` keys are checked by shape. */
+export const THRESHOLD_KEYS: Record<string, { unit: 'count' | 'percent'; help: string }> = {
+  'tests.failed': { unit: 'count', help: 'failed and errored tests' },
+  'tests.errored': { unit: 'count', help: 'errored tests' },
+  'tests.skipped': { unit: 'count', help: 'skipped tests' },
+  'tests.flaky': { unit: 'count', help: 'tests that failed, then passed on a rerun' },
+  'tests.min': { unit: 'count', help: 'tests found (at least; default 1)' },
+  'tests.pass-rate': { unit: 'percent', help: 'passed / (tests - skipped)' },
+  'coverage.line': { unit: 'percent', help: 'line coverage of all files' },
+  'coverage.branch': { unit: 'percent', help: 'branch coverage of all files' },
+  'coverage.diff': { unit: 'percent', help: 'coverage of the changed coverable lines' },
+  'coverage.file': { unit: 'percent', help: 'line coverage of the worst file' },
+  'findings.error': { unit: 'count', help: 'findings of severity error' },
+  'findings.warning': { unit: 'count', help: 'findings of severity warning' },
+  'findings.note': { unit: 'count', help: 'findings of severity note' },
+  'findings.total': { unit: 'count', help: 'all findings' },
+  'findings.new': { unit: 'count', help: 'findings on changed lines' },
+  'security.critical': { unit: 'count', help: 'critical security findings' },
+  'security.high': { unit: 'count', help: 'high security findings' },
+  'security.medium': { unit: 'count', help: 'medium security findings' },
+  'security.low': { unit: 'count', help: 'low security findings' },
+};
+
+const TOOL_KEY = /^([a-z0-9][a-z0-9._-]*)\.(error|warning|note|critical|high|medium|low|total)$/;
+const CONDITION = /^(<=|>=|==|=|<|>)?\s*(-?\d+(?:\.\d+)?)\s*(%?)$/;
+
+export function unitOf(key: string): 'count' | 'percent' {
+  return THRESHOLD_KEYS[key]?.unit ?? 'count';
+}
+
+/** Parses one condition for `key`; `source` names the input in errors. */
+export function parseCondition(key: string, raw: unknown, source: string, line?: number): Threshold {
+  const where = line ? ` (line ${line})` : '';
+  const isNumber = typeof raw === 'number' && Number.isFinite(raw);
+  if (!isNumber && typeof raw !== 'string') {
+    throw new InputError(source, `'${key}'${where}: condition must be a number or a string like ">= 80"`);
+  }
+  const text = String(raw).trim();
+  const m = CONDITION.exec(text);
+  if (!m) {
+    throw new InputError(source, `'${key}'${where}: malformed condition '${text}' (use e.g. 0, "<= 20", ">= 80")`);
+  }
+  const unit = unitOf(key);
+  if (m[3] === '%' && unit !== 'percent') throw new InputError(source, `'${key}'${where}: a count takes no '%'`);
+  const value = Number(m[2]);
+  if (value < 0) throw new InputError(source, `'${key}'${where}: negative threshold ${value}`);
+  if (unit === 'percent' && value > 100) throw new InputError(source, `'${key}'${where}: ${value} is over 100%`);
+  if (unit === 'count' && !Number.isInteger(value))
+    throw new InputError(source, `'${key}'${where}: a count must be a whole number`);
+  let operator = (m[1] === '=' ? '==' : m[1]) as Operator | undefined;
+  // A bare number: counts are maxima, coverage and tests.min are minima.
+  operator ??= unit === 'percent' || key === 'tests.min' ? '>=' : '<=';
+  return { key, operator, value, text: `${operator} ${value}${unit === 'percent' ? '%' : ''}`, line };
+}
+
+/** Parses the thresholds input. Adds `tests.min: 1` when tests are gated and no minimum is given. */
+export function parseThresholds(text: string, source = 'thresholds'): Threshold[] {
+  if (text.trim() === '') return [];
+  const doc = parseStructured(text, source);
+  const value = doc.value;
+  if (value === null || value === undefined) return [];
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new InputError(source, 'must be a YAML mapping of keys to conditions, e.g. "coverage.line: >= 80"');
+  }
+  const thresholds: Threshold[] = [];
+  const flat = flatten(value as Record<string, unknown>, source);
+  for (const [key, raw, path] of flat) {
+    const line = doc.lineOf(path);
+    if (!(key in THRESHOLD_KEYS)) {
+      const m = TOOL_KEY.exec(key);
+      const group = key.split('.')[0] ?? '';
+      if (!m || ['tests', 'coverage', 'findings', 'security'].includes(group)) {
+        throw new InputError(
+          source,
+          `unknown key '${key}'${line ? ` (line ${line})` : ''}; known keys: ${Object.keys(THRESHOLD_KEYS).join(', ')}, ` +
+            `and <tool>.<${COUNT_LEVELS.join('|')}> such as bandit.high`,
+        );
+      }
+    }
+    thresholds.push(parseCondition(key, raw, source, line));
+  }
+  if (thresholds.some((t) => t.key.startsWith('tests.')) && !thresholds.some((t) => t.key === 'tests.min')) {
+    thresholds.push({ key: 'tests.min', operator: '>=', value: 1, text: '>= 1 (default)' });
+  }
+  return thresholds;
+}
+
+/** Accepts both "coverage.line: 80" and nested "coverage: { line: 80 }". */
+function flatten(map: Record<string, unknown>, source: string): [string, unknown, string[]][] {
+  const out: [string, unknown, string[]][] = [];
+  for (const [key, value] of Object.entries(map)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [inner, v] of Object.entries(value as Record<string, unknown>)) {
+        if (v !== null && typeof v === 'object') throw new InputError(source, `'${key}.${inner}' nests too deep`);
+        out.push([`${key}.${inner}`, v, [key, inner]]);
+      }
+    } else {
+      out.push([key, value, [key]]);
+    }
+  }
+  return out;
+}
+
+export function compare(actual: number, threshold: Threshold): boolean {
+  const { operator, value } = threshold;
+  // Percentages are compared at the precision they are shown, so 79.996% never "passes" as 80.00%.
+  const a = unitOf(threshold.key) === 'percent' ? Math.floor(actual * 100 + 1e-9) / 100 : actual;
+  switch (operator) {
+    case '<=':
+      return a <= value;
+    case '<':
+      return a < value;
+    case '>=':
+      return a >= value;
+    case '>':
+      return a > value;
+    case '==':
+      return a === value;
+  }
+}

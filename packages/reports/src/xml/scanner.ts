@@ -1,0 +1,434 @@
+// A streaming, byte-level XML scanner specialised for machine-written reports (JUnit, Cobertura,
+// JaCoCo, Checkstyle). Hand-written because report files reach gigabytes: it skips large text
+// (logs in system-out) with native Buffer.indexOf and keeps only what its handler asks for.
+// Safety: a report in a pull request is untrusted input, so a DOCTYPE with an internal subset
+// (where entities are declared) is rejected, and only the five predefined entities and numeric
+// character references are decoded; nothing is ever fetched or expanded.
+
+/** Attributes of one element, decoded. */
+export type XmlAttributes = Record<string, string>;
+
+export interface XmlHandler {
+  /**
+   * An element starts. Returns how many characters of text inside it to collect and hand to
+   * `close` (0 or undefined: none; text is then skipped without being decoded).
+   */
+  open(name: string, attributes: XmlAttributes): number | void;
+  /** The element ends; `text` holds its collected text (and that of its children) when asked. */
+  close(name: string, text: string): void;
+}
+
+/** A well-formedness or safety error at a byte offset of the input. */
+export class XmlScanError extends Error {
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super(message);
+    this.name = 'XmlScanError';
+    this.offset = offset;
+  }
+}
+
+const LT = 0x3c;
+const GT = 0x3e;
+const SLASH = 0x2f;
+const QMARK = 0x3f;
+const BANG = 0x21;
+const EQ = 0x3d;
+const DQUOTE = 0x22;
+const SQUOTE = 0x27;
+const AMP = 0x26;
+
+/** The largest single tag (with its attributes) we hold while waiting for more input. */
+const MAX_TAG_BYTES = 32 * 1024 * 1024;
+
+const enum_TEXT = 0;
+const enum_CDATA = 1;
+const enum_COMMENT = 2;
+type Mode = typeof enum_TEXT | typeof enum_CDATA | typeof enum_COMMENT;
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_:][\w.:-]*)?(;?)/g;
+
+/** Decodes the predefined entities and character references; anything else is an error. */
+export function decodeEntities(text: string): string {
+  if (text.indexOf('&') === -1) return text;
+  return text.replace(ENTITY, (_match, ref: string | undefined, semi: string) => {
+    if (!ref || !semi) throw new Error(`malformed entity reference near '${text.slice(0, 40)}'`);
+    if (ref.charCodeAt(0) === 0x23) {
+      const code = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      if (!(code > 0 && code <= 0x10ffff)) throw new Error(`invalid character reference &${ref};`);
+      return String.fromCodePoint(code);
+    }
+    const value = PREDEFINED[ref];
+    if (value === undefined) throw new Error(`undefined entity &${ref}; (entity declarations are not allowed)`);
+    return value;
+  });
+}
+
+function isSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+/** Incremental scanner: feed chunks in order, then `end()`. */
+export class XmlScanner {
+  private readonly handler: XmlHandler;
+  private pending: Buffer = Buffer.alloc(0);
+  /** Absolute offset of the first byte of the current buffer. */
+  private base = 0;
+  private mode: Mode = enum_TEXT;
+  private readonly stack: string[] = [];
+  /** Per open element: remaining characters to collect (0 = not collecting). */
+  private readonly captureStack: number[] = [];
+  private readonly captureParts: string[][] = [];
+  private capturing = 0;
+  private sawRoot = false;
+  private rootClosed = false;
+  private first = true;
+  private nameHash = 0;
+  private readonly names = new Map<number, string>();
+
+  constructor(handler: XmlHandler) {
+    this.handler = handler;
+  }
+
+  /**
+   * Scans `buf` (the unconsumed rest of the previous call followed by new input) and returns
+   * how many bytes it consumed; the caller passes the rest again with more input. This lets the
+   * file reader keep one work buffer instead of allocating per chunk.
+   */
+  scan(buf: Buffer): number {
+    let pos = 0;
+    if (this.first) {
+      if (buf.length < 3) return 0;
+      this.first = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+      else if ((buf[0] === 0xfe && buf[1] === 0xff) || (buf[0] === 0xff && buf[1] === 0xfe)) {
+        throw new XmlScanError('UTF-16 encoded XML is not supported; write reports as UTF-8', 0);
+      }
+    }
+    const consumed = this.scanFrom(buf, pos);
+    this.base += consumed;
+    return consumed;
+  }
+
+  private scanFrom(buf: Buffer, start: number): number {
+    let pos = start;
+    const len = buf.length;
+    while (pos < len) {
+      if (this.mode === enum_CDATA || this.mode === enum_COMMENT) {
+        const terminator = this.mode === enum_CDATA ? ']]>' : '-->';
+        const end = buf.indexOf(terminator, pos, 'latin1');
+        if (end === -1) {
+          // Keep the last two bytes: the terminator may straddle chunks.
+          const keep = Math.max(pos, len - 2);
+          if (this.mode === enum_CDATA && this.capturing) this.collect(buf.toString('utf8', pos, keep));
+          return keep;
+        }
+        if (this.mode === enum_CDATA && this.capturing) this.collect(buf.toString('utf8', pos, end));
+        pos = end + 3;
+        this.mode = enum_TEXT;
+        continue;
+      }
+      const lt = buf.indexOf(LT, pos);
+      const textEnd = lt === -1 ? len : lt;
+      if (textEnd > pos) {
+        if (this.stack.length === 0) this.checkOutsideText(buf, pos, textEnd);
+        else if (this.capturing) {
+          // An entity reference or a UTF-8 sequence may straddle chunks: hold back its start.
+          let end = textEnd;
+          if (lt === -1) {
+            const amp = buf.lastIndexOf(AMP, textEnd - 1);
+            if (amp >= pos && buf.indexOf(0x3b, amp) === -1 && textEnd - amp < 16) end = amp;
+            else end = utf8Boundary(buf, pos, end);
+          }
+          this.collectText(buf, pos, end);
+          if (end < textEnd) return end;
+        }
+      }
+      if (lt === -1) return len;
+      const next = this.markup(buf, lt);
+      if (next === -1) {
+        if (len - lt > MAX_TAG_BYTES) throw new XmlScanError('markup too large (over 32 MiB)', this.base + lt);
+        return lt;
+      }
+      pos = next;
+    }
+    return len;
+  }
+
+  /** Convenience for input already in memory in one or more pieces. */
+  feed(chunk: Buffer): void {
+    const buf = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+    const consumed = this.scan(buf);
+    this.pending = Buffer.from(buf.subarray(consumed));
+  }
+
+  /** Input is over; `rest` is what the last `scan` left unconsumed. */
+  end(rest: Buffer = this.pending): void {
+    const offset = this.base + rest.length;
+    if (this.mode === enum_CDATA) throw new XmlScanError('unexpected end of file inside a CDATA section', offset);
+    if (this.mode === enum_COMMENT) throw new XmlScanError('unexpected end of file inside a comment', offset);
+    if (rest.length > 0) {
+      const text = rest.toString('latin1').trim();
+      if (text.startsWith('<')) throw new XmlScanError('unexpected end of file inside a tag', this.base);
+      if (text !== '') {
+        if (this.stack.length === 0 && !this.sawRoot) throw new XmlScanError('not an XML document', 0);
+      }
+    }
+    if (this.stack.length > 0) {
+      throw new XmlScanError(`unexpected end of file: <${this.stack[this.stack.length - 1]}> is not closed`, offset);
+    }
+    if (!this.sawRoot) throw new XmlScanError('no root element', offset);
+  }
+
+  private checkOutsideText(buf: Buffer, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      if (!isSpace(buf[i] as number)) {
+        throw new XmlScanError(
+          this.rootClosed ? 'content after the root element' : 'text before the root element',
+          this.base + i,
+        );
+      }
+    }
+  }
+
+  private collect(text: string): void {
+    // Every collecting ancestor gets the text, each up to its own budget.
+    for (let i = this.captureStack.length - 1; i >= 0; i--) {
+      const budget = this.captureStack[i] as number;
+      if (budget <= 0) continue;
+      const piece = text.length > budget ? text.slice(0, budget) : text;
+      (this.captureParts[i] as string[]).push(piece);
+      this.captureStack[i] = budget - piece.length;
+      if (this.captureStack[i] === 0) this.capturing--;
+    }
+  }
+
+  private collectText(buf: Buffer, from: number, to: number): void {
+    // Decode no more than the largest budget needs (4 bytes per character at most).
+    let budget = 0;
+    for (const b of this.captureStack) if (b > budget) budget = b;
+    const end = Math.min(to, from + budget * 4 + 16);
+    let text = buf.toString('utf8', from, end);
+    if (end < to) {
+      const amp = text.lastIndexOf('&');
+      if (amp !== -1 && text.indexOf(';', amp) === -1) text = text.slice(0, amp);
+    }
+    try {
+      this.collect(decodeEntities(text));
+    } catch (error) {
+      throw new XmlScanError((error as Error).message, this.base + from);
+    }
+  }
+
+  /** Handles markup at `lt`; returns the position after it, or -1 when it is incomplete. */
+  private markup(buf: Buffer, lt: number): number {
+    const len = buf.length;
+    if (lt + 1 >= len) return -1;
+    const next = buf[lt + 1] as number;
+    if (next === SLASH) return this.closeTag(buf, lt);
+    if (next === QMARK) {
+      const end = buf.indexOf('?>', lt + 2, 'latin1');
+      return end === -1 ? -1 : end + 2;
+    }
+    if (next === BANG) {
+      if (len - lt < 9) {
+        // Not enough bytes to tell a comment, CDATA or DOCTYPE apart (unless at the end of input).
+        return -1;
+      }
+      if (buf[lt + 2] === 0x2d && buf[lt + 3] === 0x2d) {
+        this.mode = enum_COMMENT;
+        return lt + 4;
+      }
+      const head = buf.toString('latin1', lt, lt + 9);
+      if (head === '<![CDATA[') {
+        if (this.stack.length === 0) throw new XmlScanError('CDATA outside the root element', this.base + lt);
+        this.mode = enum_CDATA;
+        return lt + 9;
+      }
+      if (head === '<!DOCTYPE') return this.doctype(buf, lt);
+      throw new XmlScanError(`unexpected markup '${head}'`, this.base + lt);
+    }
+    return this.openTag(buf, lt);
+  }
+
+  private doctype(buf: Buffer, lt: number): number {
+    if (this.sawRoot) throw new XmlScanError('DOCTYPE after the root element', this.base + lt);
+    const gt = buf.indexOf(GT, lt);
+    const bracket = buf.indexOf(0x5b, lt);
+    if (bracket !== -1 && (gt === -1 || bracket < gt)) {
+      // An internal subset is where entities (and entity bombs) are declared: refuse it outright.
+      throw new XmlScanError(
+        'DOCTYPE with an internal subset (entity declarations) is not allowed in reports',
+        this.base + lt,
+      );
+    }
+    if (gt === -1) return -1;
+    const text = buf.toString('latin1', lt, gt);
+    if (/\b(SYSTEM|PUBLIC)\b/.test(text)) {
+      // External DTDs are never fetched; declaring one is harmless, but say nothing is loaded.
+    }
+    return gt + 1;
+  }
+
+  /** End of the name starting at `from`; leaves its hash in `nameHash` (-1 when not ASCII). */
+  private readName(buf: Buffer, from: number): number {
+    let i = from;
+    const len = buf.length;
+    let hash = 0;
+    while (i < len) {
+      const b = buf[i] as number;
+      if (b === GT || b === SLASH || b === EQ || isSpace(b)) break;
+      if (b >= 0x80) hash = -1;
+      else if (hash !== -1) hash = (hash * 31 + b) | (0 & 0x3fffffff);
+      i++;
+    }
+    this.nameHash = hash;
+    return i;
+  }
+
+  /** Element and attribute names repeat millions of times: intern them instead of decoding each. */
+  private name(buf: Buffer, from: number, to: number): string {
+    const hash = this.nameHash;
+    if (hash === -1 || to - from > 64) return buf.toString('utf8', from, to);
+    const key = hash * 64 + (to - from);
+    const cached = this.names.get(key);
+    if (cached !== undefined && sameAscii(cached, buf, from, to)) return cached;
+    const value = buf.toString('latin1', from, to);
+    if (this.names.size < 4096) this.names.set(key, value);
+    return value;
+  }
+
+  private openTag(buf: Buffer, lt: number): number {
+    const len = buf.length;
+    if (this.rootClosed) throw new XmlScanError('a second root element', this.base + lt);
+    const nameEnd = this.readName(buf, lt + 1);
+    if (nameEnd >= len) return -1;
+    if (nameEnd === lt + 1) throw new XmlScanError("'<' not followed by a name", this.base + lt);
+    const name = this.name(buf, lt + 1, nameEnd);
+    const attributes: XmlAttributes = {};
+    let i = nameEnd;
+    for (;;) {
+      while (i < len && isSpace(buf[i] as number)) i++;
+      if (i >= len) return -1;
+      const b = buf[i] as number;
+      if (b === GT) {
+        i++;
+        this.start(name, attributes, lt);
+        return i;
+      }
+      if (b === SLASH) {
+        if (i + 1 >= len) return -1;
+        if (buf[i + 1] !== GT) throw new XmlScanError(`malformed tag <${name}>`, this.base + i);
+        this.start(name, attributes, lt);
+        this.finish(name);
+        return i + 2;
+      }
+      const attrEnd = this.readName(buf, i);
+      if (attrEnd >= len) return -1;
+      if (attrEnd === i) throw new XmlScanError(`malformed attribute in <${name}>`, this.base + i);
+      const attr = this.name(buf, i, attrEnd);
+      let j = attrEnd;
+      while (j < len && isSpace(buf[j] as number)) j++;
+      if (j >= len) return -1;
+      if (buf[j] !== EQ) throw new XmlScanError(`attribute '${attr}' of <${name}> has no value`, this.base + j);
+      j++;
+      while (j < len && isSpace(buf[j] as number)) j++;
+      if (j >= len) return -1;
+      const quote = buf[j];
+      if (quote !== DQUOTE && quote !== SQUOTE) {
+        throw new XmlScanError(`attribute '${attr}' of <${name}> is not quoted`, this.base + j);
+      }
+      const close = buf.indexOf(quote, j + 1);
+      if (close === -1) return -1;
+      const raw = decodeValue(buf, j + 1, close);
+      if (raw.length > 0 && raw.indexOf('<') !== -1) {
+        throw new XmlScanError(`'<' in the value of attribute '${attr}' of <${name}>`, this.base + j);
+      }
+      try {
+        attributes[attr] = decodeEntities(raw);
+      } catch (error) {
+        throw new XmlScanError((error as Error).message, this.base + j);
+      }
+      i = close + 1;
+      const after = buf[i];
+      if (after !== undefined && after !== GT && after !== SLASH && !isSpace(after)) {
+        throw new XmlScanError(`missing space after attribute '${attr}' of <${name}>`, this.base + i);
+      }
+    }
+  }
+
+  private start(name: string, attributes: XmlAttributes, lt: number): void {
+    this.sawRoot = true;
+    this.stack.push(name);
+    let budget: number;
+    try {
+      budget = this.handler.open(name, attributes) || 0;
+    } catch (error) {
+      throw new XmlScanError((error as Error).message, this.base + lt);
+    }
+    this.captureStack.push(budget);
+    this.captureParts.push(budget > 0 ? [] : EMPTY);
+    if (budget > 0) this.capturing++;
+  }
+
+  private finish(name: string): void {
+    this.stack.pop();
+    const budget = this.captureStack.pop() as number;
+    const parts = this.captureParts.pop() as string[];
+    if (budget > 0) this.capturing--;
+    this.handler.close(name, parts.length === 0 ? '' : parts.length === 1 ? (parts[0] as string) : parts.join(''));
+    if (this.stack.length === 0) this.rootClosed = true;
+  }
+
+  private closeTag(buf: Buffer, lt: number): number {
+    const gt = buf.indexOf(GT, lt + 2);
+    if (gt === -1) return -1;
+    let end = gt;
+    while (end > lt + 2 && isSpace(buf[end - 1] as number)) end--;
+    const name = buf.toString('latin1', lt + 2, end);
+    const open = this.stack[this.stack.length - 1];
+    if (open === undefined) throw new XmlScanError(`closing tag </${name}> without an open element`, this.base + lt);
+    if (open !== name) {
+      throw new XmlScanError(`closing tag </${name}> does not match <${open}>`, this.base + lt);
+    }
+    this.finish(name);
+    return gt + 1;
+  }
+}
+
+const EMPTY: string[] = [];
+
+/** Moves `end` back to the start of a UTF-8 sequence that it would cut. */
+function utf8Boundary(buf: Buffer, from: number, end: number): number {
+  let i = end - 1;
+  let back = 0;
+  while (i >= from && back < 4 && ((buf[i] as number) & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
+  if (i < from || (buf[i] as number) < 0xc0) return end;
+  const lead = buf[i] as number;
+  const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  return end - i < size ? i : end;
+}
+
+function sameAscii(text: string, buf: Buffer, from: number, to: number): boolean {
+  if (text.length !== to - from) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== buf[from + i]) return false;
+  return true;
+}
+
+/** Attribute values are mostly short ASCII numbers: building them in JS beats a native call. */
+function decodeValue(buf: Buffer, from: number, to: number): string {
+  const length = to - from;
+  if (length === 0) return '';
+  if (length > 24) return buf.toString('utf8', from, to);
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const b = buf[i] as number;
+    if (b >= 0x80) return buf.toString('utf8', from, to);
+    out += String.fromCharCode(b);
+  }
+  return out;
+}
