@@ -46,7 +46,12 @@ function pki(name: string): string {
   return join(paths.pki, name);
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, component?: string): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined>,
+  component?: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError = '';
   while (Date.now() < deadline) {
@@ -65,7 +70,9 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
     await sleep(250);
   }
   const logs = component ? `\nlast log lines of ${component}:\n${await tailLog(component)}` : '';
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (${lastError})` : ''}${logs}`);
+  throw new Error(
+    `timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (${lastError})` : ''}${logs}`,
+  );
 }
 
 async function aptInstall(packages: string[]): Promise<void> {
@@ -146,11 +153,16 @@ async function startEtcd(bin: Binaries): Promise<void> {
     '--unsafe-no-fsync=true',
     '--log-level=warn',
   ]);
-  await waitFor('etcd', 20_000, async () => {
-    const res = await fetch(`${client}/health`, { signal: AbortSignal.timeout(2000) });
-    const body = (await res.json()) as { health?: string };
-    return body.health === 'true' ? true : undefined;
-  }, 'etcd');
+  await waitFor(
+    'etcd',
+    20_000,
+    async () => {
+      const res = await fetch(`${client}/health`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as { health?: string };
+      return body.health === 'true' ? true : undefined;
+    },
+    'etcd',
+  );
 }
 
 async function startApiserver(bin: Binaries): Promise<void> {
@@ -177,7 +189,12 @@ async function startApiserver(bin: Binaries): Promise<void> {
     '--profiling=false',
     '--v=1',
   ]);
-  await waitFor('kube-apiserver /readyz', 90_000, async () => ((await apiserverReady()) ? true : undefined), 'kube-apiserver');
+  await waitFor(
+    'kube-apiserver /readyz',
+    90_000,
+    async () => ((await apiserverReady()) ? true : undefined),
+    'kube-apiserver',
+  );
 }
 
 async function startControllers(bin: Binaries): Promise<void> {
@@ -264,14 +281,20 @@ async function setupRestrictedUser(api: KubeApi): Promise<void> {
   const sa = restrictedServiceAccount;
   await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
   await api.create(`/api/v1/namespaces/${ns}/serviceaccounts`, {
-    apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: sa },
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: sa },
   });
   await api.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: { name: 'adci-deployer' },
     rules: [
-      { apiGroups: [''], resources: ['pods', 'pods/log', 'services', 'endpoints', 'configmaps', 'secrets', 'events'], verbs: ['*'] },
+      {
+        apiGroups: [''],
+        resources: ['pods', 'pods/log', 'services', 'endpoints', 'configmaps', 'secrets', 'events'],
+        verbs: ['*'],
+      },
       { apiGroups: ['apps'], resources: ['deployments', 'deployments/scale', 'replicasets'], verbs: ['*'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'] },
@@ -291,33 +314,62 @@ async function setupRestrictedUser(api: KubeApi): Promise<void> {
     type: 'kubernetes.io/service-account-token',
     metadata: { name: `${sa}-token`, annotations: { 'kubernetes.io/service-account.name': sa } },
   });
-  const token = await waitFor('the restricted user token', 30_000, async () => {
-    const secret = await api.get<{ data?: { token?: string } }>(`/api/v1/namespaces/${ns}/secrets/${sa}-token`);
-    return secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString() : undefined;
-  }, 'kube-controller-manager');
+  const token = await waitFor(
+    'the restricted user token',
+    30_000,
+    async () => {
+      const secret = await api.get<{ data?: { token?: string } }>(`/api/v1/namespaces/${ns}/secrets/${sa}-token`);
+      return secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString() : undefined;
+    },
+    'kube-controller-manager',
+  );
   await writeKubeconfig(paths.restrictedKubeconfig, {
-    server: apiserverUrl, caFile: pki('ca.crt'), user: sa, token, namespace: ns,
+    server: apiserverUrl,
+    caFile: pki('ca.crt'),
+    user: sa,
+    token,
+    namespace: ns,
   });
 }
 
 async function waitForNode(api: KubeApi): Promise<void> {
-  await waitFor(`node ${nodeName} Ready`, 30_000, async () => {
-    const node = await api.get<{ status?: { conditions?: { type: string; status: string }[] }; spec?: { taints?: unknown[] } }>(
-      `/api/v1/nodes/${nodeName}`,
-    );
-    const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    return ready && !(node?.spec?.taints?.length) ? true : undefined;
-  }, 'kubelet');
-  await waitFor('the default ServiceAccount', 30_000, async () =>
-    (await api.get('/api/v1/namespaces/default/serviceaccounts/default')) ? true : undefined, 'kube-controller-manager');
-  await waitFor('kube-scheduler health', 30_000, async () => {
-    const res = await httpsRequest(`https://${host}:${ports.scheduler}/healthz`, { timeoutMs: 2000 });
-    return res.status === 200 ? true : undefined;
-  }, 'kube-scheduler');
-  await waitFor('kube-proxy health', 30_000, async () => {
-    const res = await fetch(`http://${host}:${ports.proxyHealthz}/healthz`, { signal: AbortSignal.timeout(2000) });
-    return res.ok ? true : undefined;
-  }, 'kube-proxy');
+  await waitFor(
+    `node ${nodeName} Ready`,
+    30_000,
+    async () => {
+      const node = await api.get<{
+        status?: { conditions?: { type: string; status: string }[] };
+        spec?: { taints?: unknown[] };
+      }>(`/api/v1/nodes/${nodeName}`);
+      const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      return ready && !node?.spec?.taints?.length ? true : undefined;
+    },
+    'kubelet',
+  );
+  await waitFor(
+    'the default ServiceAccount',
+    30_000,
+    async () => ((await api.get('/api/v1/namespaces/default/serviceaccounts/default')) ? true : undefined),
+    'kube-controller-manager',
+  );
+  await waitFor(
+    'kube-scheduler health',
+    30_000,
+    async () => {
+      const res = await httpsRequest(`https://${host}:${ports.scheduler}/healthz`, { timeoutMs: 2000 });
+      return res.status === 200 ? true : undefined;
+    },
+    'kube-scheduler',
+  );
+  await waitFor(
+    'kube-proxy health',
+    30_000,
+    async () => {
+      const res = await fetch(`http://${host}:${ports.proxyHealthz}/healthz`, { signal: AbortSignal.timeout(2000) });
+      return res.ok ? true : undefined;
+    },
+    'kube-proxy',
+  );
 }
 
 export async function up(): Promise<void> {
@@ -347,8 +399,11 @@ export async function up(): Promise<void> {
   try {
     await generatePki(paths.pki);
     await writeKubeconfig(paths.adminKubeconfig, {
-      server: apiserverUrl, caFile: pki('ca.crt'), user: 'adci-admin',
-      certFile: pki('admin.crt'), keyFile: pki('admin.key'),
+      server: apiserverUrl,
+      caFile: pki('ca.crt'),
+      user: 'adci-admin',
+      certFile: pki('admin.crt'),
+      keyFile: pki('admin.key'),
     });
     log('starting etcd');
     await startEtcd(bin);
@@ -377,7 +432,9 @@ export async function up(): Promise<void> {
     await down({ quiet: true, keepLogs: true });
     throw err;
   }
-  log(`cluster ready in ${((Date.now() - bootStarted) / 1000).toFixed(1)}s (total ${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  log(
+    `cluster ready in ${((Date.now() - bootStarted) / 1000).toFixed(1)}s (total ${((Date.now() - started) / 1000).toFixed(1)}s)`,
+  );
   log(`kubeconfig: ${paths.adminKubeconfig}`);
   log(`restricted kubeconfig (namespace ${restrictedNamespace}): ${paths.restrictedKubeconfig}`);
   log(`kubectl: ${bin.kubectl}`);

@@ -32,9 +32,23 @@ async function signCertificate(dir: string, name: string, subject: string, exten
   await run('openssl', ['req', '-new', '-key', key, '-subj', subject, '-out', csr]);
   await writeFile(ext, extensions);
   await run('openssl', [
-    'x509', '-req', '-in', csr, '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'),
-    '-set_serial', `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
-    '-days', '365', '-sha256', '-extfile', ext, '-out', join(dir, `${name}.crt`),
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    join(dir, 'ca.crt'),
+    '-CAkey',
+    join(dir, 'ca.key'),
+    '-set_serial',
+    `0x${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
+    '-days',
+    '365',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    join(dir, `${name}.crt`),
   ]);
   await rm(csr);
   await rm(ext);
@@ -45,14 +59,32 @@ export async function generatePki(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await newKey(join(dir, 'ca.key'));
   await run('openssl', [
-    'req', '-x509', '-new', '-key', join(dir, 'ca.key'), '-subj', '/CN=adci-test-cluster-ca', '-days', '3650', '-sha256',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
-    '-out', join(dir, 'ca.crt'),
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    join(dir, 'ca.key'),
+    '-subj',
+    '/CN=adci-test-cluster-ca',
+    '-days',
+    '3650',
+    '-sha256',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign,digitalSignature',
+    '-out',
+    join(dir, 'ca.crt'),
   ]);
   const serverSans = [
-    `IP:${host}`, `IP:${kubernetesServiceIp}`, `IP:${podGateway}`, 'DNS:localhost', 'DNS:kubernetes',
-    'DNS:kubernetes.default', 'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local',
+    `IP:${host}`,
+    `IP:${kubernetesServiceIp}`,
+    `IP:${podGateway}`,
+    'DNS:localhost',
+    'DNS:kubernetes',
+    'DNS:kubernetes.default',
+    'DNS:kubernetes.default.svc',
+    'DNS:kubernetes.default.svc.cluster.local',
   ].join(',');
   await signCertificate(
     dir,
@@ -70,7 +102,15 @@ export async function generatePki(dir: string): Promise<void> {
       'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
     );
   }
-  await run('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', join(dir, 'sa.key')]);
+  await run('openssl', [
+    'genpkey',
+    '-algorithm',
+    'RSA',
+    '-pkeyopt',
+    'rsa_keygen_bits:2048',
+    '-out',
+    join(dir, 'sa.key'),
+  ]);
   await chmod(join(dir, 'sa.key'), 0o600);
   await run('openssl', ['pkey', '-in', join(dir, 'sa.key'), '-pubout', '-out', join(dir, 'sa.pub')]);
 }
@@ -82,7 +122,15 @@ function b64(data: Buffer | string): string {
 /** A kubeconfig as JSON (valid YAML), certificates embedded, written owner-only. */
 export async function writeKubeconfig(
   path: string,
-  options: { server: string; caFile: string; user: string; certFile?: string; keyFile?: string; token?: string; namespace?: string },
+  options: {
+    server: string;
+    caFile: string;
+    user: string;
+    certFile?: string;
+    keyFile?: string;
+    token?: string;
+    namespace?: string;
+  },
 ): Promise<void> {
   const ca = await readFile(options.caFile);
   const user: Record<string, string> = {};
@@ -99,7 +147,11 @@ export async function writeKubeconfig(
     contexts: [
       {
         name: `${options.user}@adci`,
-        context: { cluster: 'adci', user: options.user, ...(options.namespace ? { namespace: options.namespace } : {}) },
+        context: {
+          cluster: 'adci',
+          user: options.user,
+          ...(options.namespace ? { namespace: options.namespace } : {}),
+        },
       },
     ],
     'current-context': `${options.user}@adci`,

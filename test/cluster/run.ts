@@ -23,7 +23,11 @@ export function run(
       },
       (error, stdout, stderr) => {
         if (error) {
-          const detail = String(stderr || stdout).trim().split('\n').slice(-20).join('\n');
+          const detail = String(stderr || stdout)
+            .trim()
+            .split('\n')
+            .slice(-20)
+            .join('\n');
           reject(new Error(`${file} ${args.join(' ')} failed: ${error.message.split('\n')[0]}\n${detail}`));
           return;
         }

@@ -51,9 +51,12 @@ if (process.env.EXIT_AFTER_MS) {
 process.on('SIGTERM', () => {
   console.log('SIGTERM received');
   shuttingDown = true;
-  setTimeout(() => {
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 2000).unref();
-  }, Number(process.env.SHUTDOWN_DELAY_MS ?? 0));
+  setTimeout(
+    () => {
+      server.close(() => process.exit(0));
+      server.closeIdleConnections();
+      setTimeout(() => process.exit(0), 2000).unref();
+    },
+    Number(process.env.SHUTDOWN_DELAY_MS ?? 0),
+  );
 });
