@@ -57,6 +57,12 @@ export class LatencyHistogram {
     };
   }
 
+  /** Adds another histogram's samples to this one. */
+  add(other: LatencyHistogram): void {
+    this.histogram.add(other.histogram);
+    this.sumUs += other.sumUs;
+  }
+
   reset(): void {
     this.histogram.reset();
     this.sumUs = 0;

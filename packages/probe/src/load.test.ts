@@ -16,6 +16,7 @@ function heldClient(answer?: (request: LoadRequest) => number) {
       if (answer) setImmediate(() => done(answer(request), undefined));
       else pending.push(done);
     },
+    dedicated: () => client,
     close: async () => undefined,
   };
   return { client, pending, seen };

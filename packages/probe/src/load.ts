@@ -4,7 +4,7 @@
 // reached are dropped and counted, never queued. The closed model keeps N connections busy.
 import { silentLogger, type Clock, type Logger, type TemplateLookup } from '@adci/common';
 import { LatencyHistogram } from './histogram.ts';
-import type { HttpClient, LoadRequest, TransportErrorKind } from './http.ts';
+import type { HttpClient, LoadRequest, LoadSender, TransportErrorKind } from './http.ts';
 import { buildRequest } from './request.ts';
 import { statusMatches } from './expect.ts';
 import { canJudgeEarly, evaluateThresholds, type MetricSource } from './thresholds.ts';
@@ -70,7 +70,6 @@ class LoadStats {
   record(latencyMs: number, status: number, kind: TransportErrorKind | undefined, ok: boolean): void {
     this.completed++;
     this.bucketRequests++;
-    this.total.recordMs(latencyMs);
     this.bucket.recordMs(latencyMs);
     if (kind !== undefined) {
       this.errors++;
@@ -98,6 +97,7 @@ class LoadStats {
       max: round(this.bucket.maxMs),
     };
     this.timeline.push(point);
+    this.total.add(this.bucket);
     this.bucket.reset();
     this.bucketRequests = 0;
     this.bucketErrors = 0;
@@ -160,11 +160,11 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   };
 
   // Sends one request; latency runs from `scheduledAt`, the moment it *should* have been sent.
-  const send = (scheduledAt: number, then?: () => void): void => {
+  const send = (scheduledAt: number, sender: LoadSender, then?: () => void): void => {
     const { request, success } = pick();
     inFlight++;
     stats.sent++;
-    client.fire(request, target.timeoutMs, (status, kind) => {
+    sender.fire(request, target.timeoutMs, (status, kind) => {
       inFlight--;
       stats.record(clock.now() - scheduledAt, status, kind, kind === undefined && success(status));
       then?.();
@@ -196,7 +196,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
       // and their latency (from the schedule) says so.
       while (index < planned && index * intervalMs <= elapsed) {
         if (inFlight >= maxInFlight) stats.dropped++;
-        else send(start + index * intervalMs);
+        else send(start + index * intervalMs, client);
         index++;
       }
       closeBuckets(elapsed);
@@ -211,11 +211,13 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     }
   } else {
     const { connections } = spec.model;
-    const loop = (): void => {
-      if (stopped) return;
-      send(clock.now(), loop);
+    const worker = (sender: LoadSender): void => {
+      const loop = (): void => {
+        if (!stopped) send(clock.now(), sender, loop);
+      };
+      loop();
     };
-    for (let i = 0; i < connections; i++) loop();
+    for (let i = 0; i < connections; i++) worker(client.dedicated());
     while (!stopped) {
       const elapsed = clock.now() - start;
       if (elapsed >= spec.durationMs) break;

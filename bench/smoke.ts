@@ -1,0 +1,122 @@
+// smoke-test benchmarks, against one minimal http server in a separate process on 127.0.0.1:
+// closed-model throughput as a ratio to autocannon with the same connections, and open-model
+// accuracy (achieved / requested rate at 2,000/s).
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { systemClock } from '@adci/common';
+import { createHttpClient, parseChecksDocument, runLoad, type LoadResult } from '@adci/probe';
+import type { BenchFigure } from './figures.ts';
+
+interface AutocannonResult {
+  requests: { total: number };
+  duration: number;
+  errors: number;
+  non2xx: number;
+}
+type Autocannon = (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  pipelining?: number;
+}) => Promise<AutocannonResult>;
+// autocannon ships no types; it is a CommonJS devDependency used only here.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const CONNECTIONS = 10;
+const ROUNDS = 7;
+const ROUND_SECONDS = 2;
+const OPEN_SECONDS = 5;
+const OPEN_RATE = 2000;
+
+async function startServer(): Promise<{ url: string; child: ChildProcess }> {
+  const child = fork(join(import.meta.dirname, '..', 'test', 'fakes', 'service-minimal.ts'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const [message] = (await once(child, 'message')) as [{ port: number }];
+  return { url: `http://127.0.0.1:${message.port}`, child };
+}
+
+async function engine(url: string, block: string, seconds: number): Promise<LoadResult> {
+  const load = parseChecksDocument(`load:\n  path: /\n  duration: ${seconds}s\n${block}`, 'bench').load;
+  if (!load) throw new Error('no load block');
+  const client = createHttpClient();
+  try {
+    return await runLoad(
+      load,
+      { baseUrl: new URL(url), headers: {}, timeoutMs: 10_000, lookup: () => undefined },
+      { client, clock: systemClock },
+    );
+  } finally {
+    await client.close();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function autocannonRps(url: string, seconds: number): Promise<number> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
+  return result.requests.total / seconds;
+}
+
+export async function run(): Promise<BenchFigure[]> {
+  const { url, child } = await startServer();
+  try {
+    // Warm both clients and the server's JIT before measuring.
+    await autocannonRps(url, 1);
+    await engine(url, `  connections: ${CONNECTIONS}\n`, 1);
+    // The machine is shared and noisy: alternate short paired runs (ABBA order to cancel drift)
+    // and take the median of the paired ratios.
+    const ratios: number[] = [];
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const measureOurs = async (): Promise<number> => {
+        const result = await engine(url, `  connections: ${CONNECTIONS}\n`, ROUND_SECONDS);
+        if (result.errors > 0) throw new Error(`closed-model run had ${result.errors} errors`);
+        return result.rps;
+      };
+      let a: number;
+      let b: number;
+      if (round % 2 === 0) {
+        b = await autocannonRps(url, ROUND_SECONDS);
+        a = await measureOurs();
+      } else {
+        a = await measureOurs();
+        b = await autocannonRps(url, ROUND_SECONDS);
+      }
+      ours.push(a);
+      theirs.push(b);
+      ratios.push(a / b);
+    }
+    const throughput = median(ratios);
+
+    const open = await engine(url, `  rate: ${OPEN_RATE}/s\n`, OPEN_SECONDS);
+    const accuracy = open.rps / OPEN_RATE;
+    const fmt = (n: number): string => n.toFixed(0);
+    return [
+      {
+        name: `smoke closed-model throughput vs autocannon (${CONNECTIONS} connections)`,
+        ratio: throughput,
+        target: '>= 1.0x',
+        ok: throughput >= 1.0,
+        detail: `median of ${ROUNDS} paired ${ROUND_SECONDS}s runs; engine ${ours.map(fmt).join('/')} req/s, autocannon ${theirs.map(fmt).join('/')} req/s`,
+      },
+      {
+        name: `smoke open-model accuracy at ${OPEN_RATE}/s`,
+        ratio: accuracy,
+        target: '>= 0.98',
+        ok: accuracy >= 0.98,
+        detail: `${open.completed} responses in ${open.durationMs}ms = ${open.rps.toFixed(1)}/s, ${open.dropped} dropped, ${open.errors} errors, p99 ${open.latency.p99}ms`,
+      },
+    ];
+  } finally {
+    child.disconnect();
+    if (child.exitCode === null) await once(child, 'exit');
+  }
+}
