@@ -1,0 +1,228 @@
+// `adci smoke`: the probe engine (checks, captures, load phase, thresholds) from GitLab CI,
+// Jenkins or a terminal, with the same checks file as the smoke-test action.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Command } from 'commander';
+import {
+  InputError,
+  Redactor,
+  consoleLogger,
+  formatDuration,
+  parseDuration,
+  parseStringMap,
+  templateNames,
+} from '@adci/common';
+import {
+  SMOKE_DEFAULTS,
+  describeFailure,
+  mergeLoadOverrides,
+  parseChecksDocument,
+  runSmoke,
+  toJUnitXml,
+  type ChecksDocument,
+  type SmokeResult,
+  type SmokeSettings,
+} from '@adci/probe';
+
+interface SmokeOptions {
+  baseUrl: string;
+  checks?: string;
+  checksFile?: string;
+  waitFor?: string;
+  waitTimeout: string;
+  waitInterval: string;
+  retries: string;
+  timeout: string;
+  headers: string;
+  failFast: boolean;
+  junitFile?: string;
+  reportFile?: string;
+  insecureTls: boolean;
+  loadRate?: string;
+  loadConnections?: string;
+  loadDuration?: string;
+  loadMaxInFlight?: string;
+  loadPath?: string;
+  loadThreshold: string[];
+  loadAbortOnFail?: boolean;
+  json: boolean;
+  verbose: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function readDocument(options: SmokeOptions): ChecksDocument {
+  if (options.checks && options.checksFile)
+    throw new InputError('--checks', 'give either --checks or --checks-file, not both');
+  if (options.checks) return parseChecksDocument(options.checks, '--checks');
+  if (!options.checksFile) return { checks: [] };
+  let text: string;
+  try {
+    text = readFileSync(options.checksFile, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      '--checks-file',
+      `cannot read '${options.checksFile}': ${(error as NodeJS.ErrnoException).code}`,
+    );
+  }
+  return parseChecksDocument(text, `--checks-file ${options.checksFile}`);
+}
+
+function readInteger(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InputError(name, `'${value}' is not an integer >= 0`);
+  return n;
+}
+
+/** Turns command-line options into engine settings, validated like the action's inputs. */
+export function smokeSettings(options: SmokeOptions): SmokeSettings {
+  let baseUrl: URL;
+  try {
+    baseUrl = new URL(options.baseUrl);
+  } catch {
+    throw new InputError('--base-url', `'${options.baseUrl}' is not a URL`);
+  }
+  if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:') {
+    throw new InputError('--base-url', `must be an http or https URL, not ${baseUrl.protocol}`);
+  }
+  const document = readDocument(options);
+  const overrides = {
+    ...(options.loadRate !== undefined ? { rate: options.loadRate } : {}),
+    ...(options.loadConnections !== undefined ? { connections: options.loadConnections } : {}),
+    ...(options.loadDuration !== undefined ? { duration: options.loadDuration } : {}),
+    ...(options.loadMaxInFlight !== undefined ? { maxInFlight: options.loadMaxInFlight } : {}),
+    ...(options.loadPath !== undefined ? { path: options.loadPath } : {}),
+    ...(options.loadThreshold.length > 0 ? { thresholds: options.loadThreshold } : {}),
+    ...(options.loadAbortOnFail !== undefined ? { abortOnFail: options.loadAbortOnFail } : {}),
+  };
+  if (overrides.rate !== undefined && overrides.connections !== undefined) {
+    throw new InputError('--load-connections', 'give --load-rate or --load-connections, not both');
+  }
+  const load = mergeLoadOverrides(document.load, overrides, '--load-*');
+  if (document.checks.length === 0 && !load && !options.waitFor) {
+    throw new InputError('--checks', 'nothing to do: give --checks or --checks-file, a load phase, or --wait-for');
+  }
+  const settings: SmokeSettings = {
+    ...SMOKE_DEFAULTS,
+    baseUrl: baseUrl.href,
+    checks: document.checks,
+    waitTimeoutMs: parseDuration(options.waitTimeout, '--wait-timeout'),
+    waitIntervalMs: parseDuration(options.waitInterval, '--wait-interval'),
+    retries: readInteger(options.retries, '--retries'),
+    timeoutMs: parseDuration(options.timeout, '--timeout'),
+    headers: parseStringMap(options.headers, '--headers'),
+    failFast: options.failFast,
+    insecureTls: options.insecureTls,
+  };
+  if (settings.timeoutMs <= 0) throw new InputError('--timeout', 'must be longer than 0');
+  if (settings.waitIntervalMs <= 0) throw new InputError('--wait-interval', 'must be longer than 0');
+  if (load) settings.load = load;
+  if (options.waitFor) settings.waitFor = options.waitFor;
+  return settings;
+}
+
+/** The result as terminal text. */
+export function renderSmokeText(result: SmokeResult): string {
+  const lines: string[] = [];
+  if (result.wait) {
+    const w = result.wait;
+    lines.push(
+      w.ready
+        ? `ready    ${w.url} after ${w.attempts} attempt(s), ${formatDuration(w.elapsedMs)}`
+        : `NOT READY ${w.url} after ${formatDuration(w.elapsedMs)}: ${w.lastProblem ?? ''}`,
+    );
+  }
+  for (const c of result.checks) {
+    const latency = c.latencyMs === undefined ? '' : ` ${formatDuration(c.latencyMs)}`;
+    const status = c.status === undefined ? '' : ` ${c.status}`;
+    const line = `${c.outcome.toUpperCase().padEnd(8)} ${c.name}${status}${latency}`;
+    lines.push(c.outcome === 'passed' ? line : `${line}: ${describeFailure(c)}`);
+    if (c.outcome === 'failed' && c.excerpt) lines.push(`         response: ${c.excerpt.slice(0, 300)}`);
+  }
+  const load = result.load;
+  if (load) {
+    const l = load.latency;
+    lines.push(
+      `load     ${load.model} model: ${load.completed} responses, ${load.rps}/s, ${load.dropped} dropped, ` +
+        `error rate ${(load.errorRate * 100).toFixed(2)}%`,
+      `         p50 ${l.p50}ms  p90 ${l.p90}ms  p95 ${l.p95}ms  p99 ${l.p99}ms  max ${l.max}ms`,
+    );
+    if (load.aborted) lines.push(`         stopped early: ${load.abortReason ?? ''}`);
+    for (const t of load.thresholds)
+      lines.push(`${t.passed ? 'PASSED' : 'FAILED'}   ${t.threshold} (actual ${t.actual})`);
+  }
+  lines.push(
+    `${result.passed ? 'smoke test passed' : 'smoke test FAILED'}: ${result.counts.passed} passed, ${result.counts.failed} failed` +
+      (result.counts.skipped ? `, ${result.counts.skipped} skipped` : ''),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function writeFile(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
+}
+
+export function registerSmoke(program: Command): void {
+  program
+    .command('smoke')
+    .description('run HTTP smoke checks and an optional load phase against a service (exit 1 on failure)')
+    .requiredOption('--base-url <url>', 'base URL of the service; check paths are joined to it')
+    .option('--checks <yaml>', 'checks as inline YAML (the checks-file shape)')
+    .option('--checks-file <path>', 'YAML or JSON checks file')
+    .option('--wait-for <path>', 'path polled until it answers 2xx before any check runs')
+    .option('--wait-timeout <duration>', 'how long to wait for --wait-for', '5m')
+    .option('--wait-interval <duration>', 'pause between wait attempts and check retries', '2s')
+    .option('--retries <n>', 'extra attempts for a failing check', '0')
+    .option('--timeout <duration>', 'time limit of each request', '10s')
+    .option(
+      '--headers <yaml>',
+      'headers for every request, as a YAML/JSON map (prefer {{ env.NAME }} in a checks file for secrets)',
+      '',
+    )
+    .option('--fail-fast', 'stop at the first failed check', false)
+    .option('--junit-file <path>', 'write the results as JUnit XML')
+    .option('--report-file <path>', 'write the JSON report')
+    .option('--insecure-tls', 'accept any TLS certificate', false)
+    .option('--load-rate <rate>', 'open-model arrival rate, e.g. 200/s')
+    .option('--load-connections <n>', 'closed model: connections sending as fast as possible')
+    .option('--load-duration <duration>', 'length of the load phase, e.g. 30s')
+    .option('--load-max-in-flight <n>', 'open-model cap on concurrent requests (beyond it arrivals are dropped)')
+    .option('--load-path <path>', 'path requested by the load phase')
+    .option('--load-threshold <expr>', 'threshold such as p(95)<300ms (repeatable)', collect, [])
+    .option('--load-abort-on-fail', 'stop the load phase when a threshold is breached')
+    .option('--json', 'print the result object as JSON', false)
+    .option('--verbose', 'log each wait attempt and load second', false)
+    .action(async (options: SmokeOptions) => {
+      const settings = smokeSettings(options);
+      const env = (name: string): string | undefined => process.env[name];
+      const redactor = new Redactor();
+      for (const value of Object.values(settings.headers)) {
+        redactor.add(value);
+        for (const name of templateNames(value)) if (name.startsWith('env.')) redactor.add(env(name.slice(4)));
+      }
+      const logger = consoleLogger(options.verbose);
+      const controller = new AbortController();
+      const cancel = (): void => controller.abort(new Error('cancelled'));
+      process.once('SIGINT', cancel);
+      process.once('SIGTERM', cancel);
+      const result = await runSmoke(settings, {
+        logger,
+        redactor,
+        env,
+        signal: controller.signal,
+        ...(options.verbose
+          ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
+          : {}),
+      });
+      process.off('SIGINT', cancel);
+      process.off('SIGTERM', cancel);
+      const json = redactor.redact(JSON.stringify(result, null, 2));
+      if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
+      if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
+      process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
+      if (!result.passed) process.exitCode = 1;
+    });
+}
