@@ -179,6 +179,11 @@ async function startApiserver(bin: Binaries): Promise<void> {
     `--tls-cert-file=${pki('apiserver.crt')}`,
     `--tls-private-key-file=${pki('apiserver.key')}`,
     '--authorization-mode=Node,RBAC',
+    // `kubectl logs` reaches the process kubelet's HTTPS endpoint with this identity.
+    `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`,
+    `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
+    `--kubelet-certificate-authority=${pki('ca.crt')}`,
+    '--kubelet-preferred-address-types=InternalIP',
     '--enable-admission-plugins=NodeRestriction',
     // No node lifecycle controller runs to lift the not-ready taint this plugin would add.
     '--disable-admission-plugins=TaintNodesByCondition',
@@ -264,6 +269,10 @@ async function startNode(bin: Binaries): Promise<void> {
     `--pod-log-dir=${paths.podLogs}`,
     `--kubelet-version=${kubernetesVersion}`,
     `--healthz-address=${host}:${ports.kubeletHealthz}`,
+    `--server-address=${host}:${ports.kubelet}`,
+    `--tls-cert-file=${pki('kubelet-serving.crt')}`,
+    `--tls-private-key-file=${pki('kubelet-serving.key')}`,
+    `--client-ca-file=${pki('ca.crt')}`,
     `--crash-backoff=${process.env.ADCI_CRASH_BACKOFF ?? '10s'}`,
     `--image-pull-backoff=${process.env.ADCI_IMAGE_PULL_BACKOFF ?? '10s'}`,
   ]);

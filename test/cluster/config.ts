@@ -44,6 +44,7 @@ export const ports = {
   apiserver: 16443,
   controllerManager: 10257,
   scheduler: 10259,
+  kubelet: 10250,
   kubeletHealthz: 10248,
   proxyHealthz: 10256,
 };

@@ -2,7 +2,7 @@
 // identity, and the service-account signing key pair. openssl is driven with argument arrays.
 import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { host, kubernetesServiceIp, podGateway } from './config.ts';
+import { host, kubernetesServiceIp, nodeName, podGateway } from './config.ts';
 import { run } from './run.ts';
 
 export interface ClientIdentity {
@@ -17,6 +17,11 @@ export const identities = {
   scheduler: { name: 'scheduler', commonName: 'system:kube-scheduler' },
   kubelet: { name: 'kubelet', commonName: 'system:node:adci-node', organization: 'system:nodes' },
   proxy: { name: 'proxy', commonName: 'system:kube-proxy' },
+  apiserverKubeletClient: {
+    name: 'apiserver-kubelet-client',
+    commonName: 'kube-apiserver-kubelet-client',
+    organization: 'system:masters',
+  },
 } satisfies Record<string, ClientIdentity>;
 
 async function newKey(path: string): Promise<void> {
@@ -92,6 +97,13 @@ export async function generatePki(dir: string): Promise<void> {
     '/CN=kube-apiserver',
     'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' +
       `extendedKeyUsage=serverAuth\nsubjectAltName=${serverSans}\n`,
+  );
+  await signCertificate(
+    dir,
+    'kubelet-serving',
+    `/O=system:nodes/CN=system:node:${nodeName}`,
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n' +
+      `extendedKeyUsage=serverAuth\nsubjectAltName=IP:${host},DNS:${nodeName},DNS:localhost\n`,
   );
   for (const id of Object.values(identities) as ClientIdentity[]) {
     const subject = id.organization ? `/O=${id.organization}/CN=${id.commonName}` : `/CN=${id.commonName}`;

@@ -7,7 +7,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"runtime"
@@ -65,6 +64,10 @@ func runKubelet(ctx context.Context, args []string) error {
 	logDir := fs.String("pod-log-dir", "/tmp/adci-cluster/pods", "directory for container logs")
 	version := fs.String("kubelet-version", "v1.35.4", "version reported in the Node's nodeInfo")
 	healthz := fs.String("healthz-address", "127.0.0.1:10248", "address of /healthz")
+	serverAddress := fs.String("server-address", "127.0.0.1:10250", "HTTPS address for the API server (container logs)")
+	tlsCert := fs.String("tls-cert-file", "", "serving certificate of the kubelet's HTTPS endpoint")
+	tlsKey := fs.String("tls-private-key-file", "", "serving key of the kubelet's HTTPS endpoint")
+	clientCA := fs.String("client-ca-file", "", "CA that signs the API server's kubelet client certificate")
 	crashBackoff := fs.Duration("crash-backoff", 10*time.Second, "first CrashLoopBackOff delay (doubles up to 5m)")
 	pullBackoff := fs.Duration("image-pull-backoff", 10*time.Second, "first ImagePullBackOff delay (doubles up to 5m)")
 	addKlogFlags(fs)
@@ -93,8 +96,8 @@ func runKubelet(ctx context.Context, args []string) error {
 
 	kl := &kubelet{
 		client: client, nodeName: *nodeName, nodeIP: *nodeIP, podCIDR: *podCIDR, kubeletVersion: *version,
-		network: netw,
-		images: &imageResolver{path: *imageMap, vars: map[string]string{"repo": *repoRoot, "node": *nodeBin}},
+		network:        netw,
+		images:         &imageResolver{path: *imageMap, vars: map[string]string{"repo": *repoRoot, "node": *nodeBin}},
 		recorder:       broadcaster.NewRecorder(scheme.Scheme, v1.EventSource{Component: "kubelet", Host: *nodeName}),
 		podLogDir:      *logDir,
 		defaultWorkDir: *repoRoot,
@@ -107,6 +110,9 @@ func runKubelet(ctx context.Context, args []string) error {
 	}
 	go kl.heartbeat(ctx)
 	go serveHealthz(ctx, *healthz)
+	if *tlsCert != "" && *tlsKey != "" && *clientCA != "" {
+		go kl.serveAPI(ctx, *serverAddress, *tlsCert, *tlsKey, *clientCA)
+	}
 
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", *nodeName).String()
@@ -263,8 +269,8 @@ func (kl *kubelet) registerNode(ctx context.Context) error {
 	now := metav1.Now()
 	current.Status = v1.NodeStatus{
 		Capacity: resources, Allocatable: resources, Phase: v1.NodeRunning,
-		Conditions: kl.nodeConditions(now),
-		Addresses:  []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: kl.nodeIP}, {Type: v1.NodeHostName, Address: hostname}},
+		Conditions:      kl.nodeConditions(now),
+		Addresses:       []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: kl.nodeIP}, {Type: v1.NodeHostName, Address: hostname}},
 		DaemonEndpoints: v1.NodeDaemonEndpoints{KubeletEndpoint: v1.DaemonEndpoint{Port: 10250}},
 		NodeInfo: v1.NodeSystemInfo{
 			KubeletVersion: kl.kubeletVersion, KubeProxyVersion: "", OperatingSystem: "linux", Architecture: runtime.GOARCH,
@@ -439,5 +445,3 @@ func (kl *kubelet) envValueFrom(ctx context.Context, pod *v1.Pod, podIP string, 
 	}
 	return "", fmt.Errorf("unsupported valueFrom")
 }
-
-var _ = net.ParseIP
