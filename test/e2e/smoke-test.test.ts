@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runActionBundle, type ActionResult } from '../runner/index.ts';
 import { startFakeService, type FakeServiceOptions } from '../fakes/service.ts';
+import { startTlsService } from '../fakes/service-tls.ts';
 import type { SmokeResult } from '@adci/probe';
 
 const workspace = mkdtempSync(join(tmpdir(), 'smoke-e2e-'));
@@ -176,8 +177,68 @@ test('each expectation type fails with expected vs actual and a masked excerpt',
     assert.match(text, /echo:.*Response: .*"x-api-key":"\*\*\*"/s);
     const visible = [result.stdout, result.summary, JSON.stringify(result.annotations)].join('\n');
     assert.ok(!visible.includes(TOKEN), 'secret header value leaked');
+    assert.ok(result.masks.includes(TOKEN), 'the headers input was not masked');
     assert.ok(!readFileSync(result.outputs.report as string, 'utf8').includes(TOKEN), 'secret leaked into the report');
     assert.match(result.summary, /\| json value \| ❌ 200 \| .* \| json \$\.status: expected "down", got "ok" \|/);
+  });
+});
+
+test('retries give a failing check more attempts; fail-fast skips the rest and the load phase', async () => {
+  await withService({}, async (url) => {
+    const retried = await smoke({
+      'base-url': url,
+      retries: '2',
+      'wait-interval': '100ms',
+      checks: '- { name: flaky, path: "/flaky?fails=2" }\n',
+    });
+    assert.equal(retried.exitCode, 0, retried.stdout);
+    assert.equal(report(retried).checks[0]?.attempts, 3);
+
+    const failFast = await smoke({
+      'base-url': url,
+      'fail-fast': 'true',
+      checks:
+        'checks:\n  - { name: broken, path: /status/500 }\n  - { name: never run, path: /healthz }\nload: { rate: 10/s, duration: 5s, path: /load }\n',
+    });
+    assert.equal(failFast.exitCode, 1);
+    const r = report(failFast);
+    assert.deepEqual(
+      r.checks.map((c) => c.outcome),
+      ['failed', 'skipped'],
+    );
+    assert.equal(r.load, undefined);
+    assert.equal(failFast.outputs.failed, '1');
+  });
+});
+
+test('insecure-tls accepts a self-signed certificate that is otherwise rejected', async () => {
+  const tls = await startTlsService();
+  try {
+    const checks = '- { name: secure, path: /, expect: { json: { $.secure: true } } }\n';
+    const strict = await smoke({ 'base-url': tls.url, checks });
+    assert.equal(strict.exitCode, 1);
+    assert.match(errors(strict).join('\n'), /secure:.*tls/);
+    const insecure = await smoke({ 'base-url': tls.url, checks, 'insecure-tls': 'true' });
+    assert.equal(insecure.exitCode, 0, insecure.stdout);
+  } finally {
+    await tls.close();
+  }
+});
+
+test('cancelling the step stops the load phase and still writes the report', async () => {
+  await withService({}, async (url) => {
+    const result = await runActionBundle('smoke-test', {
+      with: { 'base-url': url, 'load-rate': '20/s', 'load-duration': '60s', 'load-path': '/load' },
+      env: { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: workspace },
+      cwd: workspace,
+      cancelAfterMs: 2500,
+      timeoutMs: 30_000,
+    });
+    assert.notEqual(result.exitCode, 0);
+    const load = report(result).load;
+    assert.equal(load?.aborted, true);
+    assert.equal(load?.abortReason, 'cancelled');
+    assert.ok(load.durationMs < 20_000, `ran ${load.durationMs}ms`);
   });
 });
 

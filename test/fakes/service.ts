@@ -93,6 +93,11 @@ export async function startFakeService(options: FakeServiceOptions = {}): Promis
       }
       return send(res, 200, 'ok');
     }
+    if (path === '/flaky') {
+      // Fails the first `fails` requests, then answers 200: a check that needs retries.
+      const fails = Number(url.searchParams.get('fails') ?? 1);
+      return (hits.get(key) ?? 0) <= fails ? send(res, 503, 'not yet') : send(res, 200, { ok: true });
+    }
     if (path === '/html') return send(res, 200, '<html><body>hello</body></html>', { 'content-type': 'text/html' });
     if (path.startsWith('/status/')) return send(res, Number(path.slice(8)) || 500, `status ${path.slice(8)}`);
     if (path === '/echo') return send(res, 200, { method: req.method, headers: req.headers, body });

@@ -138,6 +138,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   let abortReason: string | undefined;
   let stoppedAt = 0;
   let nextRequest = 0;
+  let finished = false;
 
   const stop = (reason?: string): void => {
     if (stopped) return;
@@ -165,6 +166,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     inFlight++;
     stats.sent++;
     sender.fire(request, target.timeoutMs, (status, kind) => {
+      // A request abandoned at the end of the drain may still call back when the client closes.
+      if (finished) return;
       inFlight--;
       stats.record(clock.now() - scheduledAt, status, kind, kind === undefined && success(status));
       then?.();
@@ -232,6 +235,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   const drainUntil = clock.now() + (aborted ? Math.min(1000, target.timeoutMs) : target.timeoutMs + 1000);
   while (inFlight > 0 && clock.now() < drainUntil) await clock.sleep(5);
   const unfinished = inFlight;
+  finished = true;
   if (unfinished > 0) stats.errorKinds.unfinished = unfinished;
   closeBuckets(stoppedAt);
   if (stats.bucketRequests > 0) stats.flushBucket(Math.round(clock.now() - start) / 1000);
