@@ -207,6 +207,7 @@ function sections(r: GateReport, title: string): Section[] {
     {
       priority: 80,
       levels: [
+        () => testsSection(r, 200, true),
         () => testsSection(r, 50, true),
         () => testsSection(r, 20, false),
         () => testsSection(r, 5, false),
@@ -228,6 +229,7 @@ function sections(r: GateReport, title: string): Section[] {
     {
       priority: 30,
       levels: [
+        () => findingsListSection(r, 1000),
         () => findingsListSection(r, 300),
         () => findingsListSection(r, 100),
         () => findingsListSection(r, 25),

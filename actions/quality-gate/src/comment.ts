@@ -1,0 +1,81 @@
+// One pull-request comment per gate, found again by its hidden marker and updated in place, so a
+// re-run never adds a second one. Fork pull requests get a read-only token: skipped with a notice.
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import { errorMessage } from '@adci/common';
+import { renderComment, type GateReport } from '@adci/reports';
+import type { QualityGateInputs } from './inputs.ts';
+
+export type CommentOutcome = 'created' | 'updated' | 'skipped';
+
+type Octokit = ReturnType<typeof github.getOctokit>;
+
+/** Our own comment: its first line is the marker (a quote of it by a person starts with '>'). */
+async function findComment(octokit: Octokit, inputs: QualityGateInputs, marker: string, issue: number) {
+  const { owner, repo } = inputs.repository;
+  for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, {
+    owner,
+    repo,
+    issue_number: issue,
+    per_page: 100,
+  })) {
+    const found = page.data.find((c) => (c.body ?? '').startsWith(marker));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function isPermissionError(error: unknown): boolean {
+  const status = (error as { status?: number }).status;
+  return status === 403 || (status === 404 && /not accessible|Not Found/i.test(errorMessage(error)));
+}
+
+export async function upsertComment(report: GateReport, inputs: QualityGateInputs): Promise<CommentOutcome> {
+  const pr = inputs.pullRequest;
+  if (inputs.comment === 'false') return 'skipped';
+  if (!pr) {
+    core.info('Not a pull request: no comment.');
+    return 'skipped';
+  }
+  if (pr.fromFork) {
+    core.notice(
+      'This pull request comes from a fork, whose token cannot write comments: the result is in the job summary only. ' +
+        'To comment on fork pull requests, run the gate from a workflow_run workflow.',
+      { title: 'Quality gate comment skipped' },
+    );
+    return 'skipped';
+  }
+  if (!inputs.token) {
+    core.notice('No github-token: the result is in the job summary only.', { title: 'Quality gate comment skipped' });
+    return 'skipped';
+  }
+  const octokit = github.getOctokit(inputs.token);
+  const body = renderComment(report, { id: inputs.commentId, title: inputs.title, runUrl: inputs.runUrl });
+  const marker = body.slice(0, body.indexOf('\n'));
+  const { owner, repo } = inputs.repository;
+  try {
+    const existing = await findComment(octokit, inputs, marker, pr.number);
+    if (existing) {
+      await octokit.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body });
+      core.info(`Updated the pull-request comment ${existing.html_url}`);
+      return 'updated';
+    }
+    if (inputs.comment === 'on-failure' && report.passed) {
+      core.info('The gate passed and comment is on-failure: no comment.');
+      return 'skipped';
+    }
+    const created = await octokit.rest.issues.createComment({ owner, repo, issue_number: pr.number, body });
+    core.info(`Commented on the pull request: ${created.data.html_url}`);
+    return 'created';
+  } catch (error) {
+    if (isPermissionError(error)) {
+      core.notice(
+        `The token cannot write pull-request comments (${errorMessage(error)}): the result is in the job summary only. ` +
+          'Grant `pull-requests: write` to comment.',
+        { title: 'Quality gate comment skipped' },
+      );
+      return 'skipped';
+    }
+    throw error;
+  }
+}

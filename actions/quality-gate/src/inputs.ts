@@ -1,0 +1,123 @@
+// Every quality-gate input is read and validated here, once, into one settings object. The
+// token is masked the moment it is read.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { InputError } from '@adci/common';
+import {
+  readBoolean,
+  readEnum,
+  readInteger,
+  readLines,
+  readSecret,
+  readString,
+  readText,
+  type RunContext,
+} from '@adci/action-common';
+import {
+  parseReportPatterns,
+  parseThresholds,
+  readBaseline,
+  type GateReport,
+  type ReportPattern,
+  type Threshold,
+} from '@adci/reports';
+
+export const COMMENT_MODES = ['true', 'false', 'on-failure'] as const;
+export type CommentMode = (typeof COMMENT_MODES)[number];
+
+export interface PullRequestInfo {
+  number: number;
+  base: string;
+  head: string;
+  /** The head branch lives in another repository (a fork): the token cannot comment. */
+  fromFork: boolean;
+}
+
+export interface QualityGateInputs {
+  /** Repository root: globs, git and repository-relative paths are resolved against it. */
+  root: string;
+  reports: ReportPattern[];
+  thresholds: Threshold[];
+  minChangedLines: number;
+  baseline?: GateReport;
+  ignoreMalformed: boolean;
+  /** Fail the step when the gate fails. */
+  failOnFailure: boolean;
+  comment: CommentMode;
+  commentId: string;
+  title: string;
+  token: string;
+  annotationsPerLevel: number;
+  reportFile: string;
+  pullRequest?: PullRequestInfo;
+  repository: { owner: string; repo: string };
+  runUrl: string;
+}
+
+function readBaselineFile(root: string): GateReport | undefined {
+  const file = readString('baseline');
+  if (!file) return undefined;
+  const path = isAbsolute(file) ? file : join(root, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError('baseline', `cannot read '${file}': ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError('baseline', `'${file}' is not JSON: ${(error as Error).message}`);
+  }
+  return readBaseline(value, 'baseline');
+}
+
+function readPullRequest(context: RunContext): PullRequestInfo | undefined {
+  const pr = context.event.pull_request as
+    | {
+        number?: number;
+        base?: { sha?: string; repo?: { full_name?: string } };
+        head?: { sha?: string; repo?: { full_name?: string } | null };
+      }
+    | undefined;
+  if (!pr || typeof pr.number !== 'number') return undefined;
+  const base = readString('diff-base') || pr.base?.sha || '';
+  const head = pr.head?.sha || context.sha || 'HEAD';
+  const headRepo = pr.head?.repo?.full_name;
+  const baseRepo = pr.base?.repo?.full_name ?? context.repository;
+  return {
+    number: pr.number,
+    base,
+    head,
+    // pull_request_target runs with the base repository's token, which can comment.
+    fromFork: context.eventName !== 'pull_request_target' && (headRepo === undefined || headRepo !== baseRepo),
+  };
+}
+
+export function readInputs(context: RunContext): QualityGateInputs {
+  const token = readSecret('github-token');
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const root = resolve(workspace, readString('working-directory') || '.');
+  const [owner = '', repo = ''] = context.repository.split('/');
+  const reportFile = readString('report-file') || join(process.env.RUNNER_TEMP || root, 'quality-gate-report.json');
+  const comment = readEnum('comment', COMMENT_MODES, 'true');
+  return {
+    root,
+    reports: parseReportPatterns(readLines('reports'), 'reports'),
+    thresholds: parseThresholds(readText('thresholds'), 'thresholds'),
+    minChangedLines: readInteger('min-changed-lines', 20, 0),
+    baseline: readBaselineFile(root),
+    ignoreMalformed: readBoolean('ignore-malformed', false),
+    failOnFailure: readBoolean('fail-on-failure', true),
+    comment,
+    commentId: readString('comment-id') || 'default',
+    title: readString('title') || 'Quality gate',
+    token,
+    annotationsPerLevel: readInteger('annotations', 10, 0),
+    reportFile: isAbsolute(reportFile) ? reportFile : join(root, reportFile),
+    pullRequest: readPullRequest(context),
+    repository: { owner, repo },
+    runUrl: context.runUrl,
+  };
+}

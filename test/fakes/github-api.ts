@@ -1,0 +1,356 @@
+// A local server that behaves like GitHub's REST API for the issue-comment endpoints the
+// quality gate uses: list (paginated with Link headers), create, update. Every request is
+// checked against GitHub's official OpenAPI description (@octokit/openapi) with ajv — path,
+// query parameters and body — and so is every response the fake sends, so the fake cannot
+// drift from the real API unnoticed. Violations are recorded for the tests to assert on.
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import Ajv from 'ajv';
+
+interface Operation {
+  method: string;
+  template: string;
+  pattern: RegExp;
+  names: string[];
+  spec: {
+    operationId?: string;
+    parameters?: { name: string; in: string; required?: boolean; schema?: object; $ref?: string }[];
+    requestBody?: { required?: boolean; content?: Record<string, { schema?: object }> };
+    responses?: Record<string, { content?: Record<string, { schema?: object }>; $ref?: string }>;
+  };
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+  operationId?: string;
+  status: number;
+}
+
+export interface FakeComment {
+  id: number;
+  body: string;
+  login: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FakeGitHub {
+  /** Base URL for GITHUB_API_URL. */
+  url: string;
+  token: string;
+  requests: RecordedRequest[];
+  /** Requests or responses that do not match GitHub's OpenAPI description. */
+  violations: string[];
+  comments(issue: number): FakeComment[];
+  /** Adds comments by other users, e.g. to push the gate's own past the first page. */
+  seed(issue: number, count: number, body?: (i: number) => string, login?: string): void;
+  /** 'read' makes writes fail with 403 as a fork pull request's token does. */
+  permission: 'write' | 'read';
+  reset(): void;
+  close(): Promise<void>;
+}
+
+type Spec = {
+  paths: Record<string, Record<string, Operation['spec']>>;
+  components: Record<string, Record<string, unknown>>;
+};
+
+let cachedSpec: Spec | undefined;
+function loadSpec(): Spec {
+  const require = createRequire(import.meta.url);
+  const file = require.resolve('@octokit/openapi/generated/api.github.com.json');
+  cachedSpec ??= JSON.parse(readFileSync(file, 'utf8')) as Spec;
+  return cachedSpec;
+}
+
+/** Inlines local $refs (the schemas used here have no cycles; depth guards against one). */
+function deref(value: unknown, spec: Spec, depth = 0): unknown {
+  if (depth > 40) return {};
+  if (Array.isArray(value)) return value.map((v) => deref(v, spec, depth + 1));
+  if (!value || typeof value !== 'object') return value;
+  const ref = (value as { $ref?: unknown }).$ref;
+  if (typeof ref === 'string' && ref.startsWith('#/')) {
+    let target: unknown = spec;
+    for (const part of ref.slice(2).split('/')) target = (target as Record<string, unknown>)[part];
+    return deref(target, spec, depth + 1);
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, deref(v, spec, depth + 1)]));
+}
+
+function operations(spec: Spec, wanted: readonly string[]): Operation[] {
+  const out: Operation[] = [];
+  for (const template of wanted) {
+    const item = spec.paths[template];
+    if (!item) throw new Error(`the OpenAPI description has no path ${template}`);
+    const names: string[] = [];
+    const pattern = new RegExp(
+      `^${template.replace(/\{(\w+)\}/g, (_, name: string) => {
+        names.push(name);
+        return '([^/]+)';
+      })}$`,
+    );
+    for (const [method, op] of Object.entries(item)) {
+      if (!['get', 'post', 'patch', 'put', 'delete'].includes(method)) continue;
+      out.push({ method: method.toUpperCase(), template, pattern, names, spec: deref(op, spec) as Operation['spec'] });
+    }
+  }
+  return out;
+}
+
+const SERVED = [
+  '/repos/{owner}/{repo}/issues/{issue_number}/comments',
+  '/repos/{owner}/{repo}/issues/comments/{comment_id}',
+];
+
+export async function startFakeGitHub(options: { owner: string; repo: string; token?: string }): Promise<FakeGitHub> {
+  const spec = loadSpec();
+  const ops = operations(spec, SERVED);
+  const ajv = new Ajv({ nullable: true, unknownFormats: 'ignore', allErrors: true, schemaId: 'auto', logger: false });
+  const validators = new Map<object, Ajv.ValidateFunction>();
+  const check = (schema: object, value: unknown, what: string, violations: string[]): boolean => {
+    let validate = validators.get(schema);
+    if (!validate) {
+      validate = ajv.compile(schema);
+      validators.set(schema, validate);
+    }
+    if (validate(value)) return true;
+    violations.push(`${what}: ${ajv.errorsText(validate.errors)}`);
+    return false;
+  };
+
+  const token = options.token ?? 'ghs_fakeTokenForQualityGateTests0001';
+  const issues = new Map<number, FakeComment[]>();
+  let nextId = 1000;
+  const state = {
+    requests: [] as RecordedRequest[],
+    violations: [] as string[],
+    permission: 'write' as 'write' | 'read',
+  };
+  let baseUrl = '';
+
+  const commentJson = (c: FakeComment, issue: number) => {
+    const repoUrl = `${baseUrl}/repos/${options.owner}/${options.repo}`;
+    const htmlRepo = `https://github.com/${options.owner}/${options.repo}`;
+    return {
+      id: c.id,
+      node_id: `IC_kwDO${c.id}`,
+      url: `${repoUrl}/issues/comments/${c.id}`,
+      html_url: `${htmlRepo}/pull/${issue}#issuecomment-${c.id}`,
+      body: c.body,
+      user: {
+        login: c.login,
+        id: c.login === 'github-actions[bot]' ? 41898282 : 583231,
+        node_id: 'MDQ6VXNlcjE=',
+        avatar_url: 'https://avatars.githubusercontent.com/u/41898282?v=4',
+        gravatar_id: '',
+        url: `${baseUrl}/users/${encodeURIComponent(c.login)}`,
+        html_url: `https://github.com/${encodeURIComponent(c.login)}`,
+        followers_url: `${baseUrl}/users/x/followers`,
+        following_url: `${baseUrl}/users/x/following{/other_user}`,
+        gists_url: `${baseUrl}/users/x/gists{/gist_id}`,
+        starred_url: `${baseUrl}/users/x/starred{/owner}{/repo}`,
+        subscriptions_url: `${baseUrl}/users/x/subscriptions`,
+        organizations_url: `${baseUrl}/users/x/orgs`,
+        repos_url: `${baseUrl}/users/x/repos`,
+        events_url: `${baseUrl}/users/x/events{/privacy}`,
+        received_events_url: `${baseUrl}/users/x/received_events`,
+        type: c.login.endsWith('[bot]') ? 'Bot' : 'User',
+        site_admin: false,
+      },
+      created_at: c.created_at,
+      updated_at: c.updated_at,
+      issue_url: `${repoUrl}/issues/${issue}`,
+      author_association: c.login.endsWith('[bot]') ? 'NONE' : 'MEMBER',
+    };
+  };
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const query = Object.fromEntries(url.searchParams);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
+      const record = (status: number, operationId?: string): void => {
+        state.requests.push({
+          method: req.method ?? '',
+          path: url.pathname,
+          query,
+          headers: req.headers,
+          body,
+          operationId,
+          status,
+        });
+      };
+      const send = (
+        res2: ServerResponse,
+        status: number,
+        payload: unknown,
+        op?: Operation,
+        headers: Record<string, string> = {},
+      ) => {
+        const schema = op?.spec.responses?.[String(status)]?.content?.['application/json']?.schema;
+        if (op && status < 300 && !schema)
+          state.violations.push(`${op.method} ${op.template}: no ${status} response in the description`);
+        if (schema) check(schema, payload, `response ${status} of ${op?.method} ${op?.template}`, state.violations);
+        res2.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+        res2.end(JSON.stringify(payload));
+        record(status, op?.spec.operationId);
+      };
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        state.violations.push(`${req.method} ${url.pathname}: body is not JSON`);
+        return send(res, 400, { message: 'Problems parsing JSON' });
+      }
+      const op = ops.find((o) => o.method === req.method && o.pattern.test(url.pathname));
+      if (!op) {
+        state.violations.push(`${req.method} ${url.pathname}: not an endpoint this fake serves`);
+        return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      }
+      const auth = req.headers.authorization ?? '';
+      if (auth !== `token ${token}` && auth !== `Bearer ${token}`) {
+        return send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+      }
+      // Parameters as the description types them (path and query arrive as strings).
+      const match = op.pattern.exec(url.pathname) as RegExpExecArray;
+      const params: Record<string, string> = {};
+      op.names.forEach((n, i) => (params[n] = decodeURIComponent(match[i + 1] ?? '')));
+      let valid = true;
+      for (const p of op.spec.parameters ?? []) {
+        const value = p.in === 'path' ? params[p.name] : p.in === 'query' ? query[p.name] : undefined;
+        if (value === undefined) {
+          if (p.required && p.in !== 'header') {
+            state.violations.push(`${op.method} ${op.template}: missing ${p.in} parameter ${p.name}`);
+            valid = false;
+          }
+          continue;
+        }
+        const schema = p.schema as { type?: string } | undefined;
+        const typed = schema?.type === 'integer' || schema?.type === 'number' ? Number(value) : value;
+        if (
+          schema &&
+          !check(schema, typed, `${op.method} ${op.template} ${p.in} parameter ${p.name}`, state.violations)
+        ) {
+          valid = false;
+        }
+      }
+      for (const name of Object.keys(query)) {
+        if (!(op.spec.parameters ?? []).some((p) => p.name === name && p.in === 'query')) {
+          state.violations.push(`${op.method} ${op.template}: unknown query parameter ${name}`);
+          valid = false;
+        }
+      }
+      const bodySchema = op.spec.requestBody?.content?.['application/json']?.schema;
+      if (bodySchema) {
+        if (!check(bodySchema, body, `${op.method} ${op.template} body`, state.violations)) valid = false;
+      } else if (body !== undefined) {
+        state.violations.push(`${op.method} ${op.template}: takes no body`);
+      }
+      if (!valid)
+        return send(res, 422, { message: 'Validation Failed', documentation_url: 'https://docs.github.com/rest' });
+      if (params.owner !== options.owner || params.repo !== options.repo) {
+        return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+      }
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const forbidden = () =>
+        send(res, 403, {
+          message: 'Resource not accessible by integration',
+          documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
+        });
+      if (op.template.endsWith('{issue_number}/comments')) {
+        const issue = Number(params.issue_number);
+        const list = issues.get(issue) ?? [];
+        if (op.method === 'GET') {
+          const perPage = Math.min(Number(query.per_page ?? 30), 100);
+          const page = Number(query.page ?? 1);
+          const last = Math.max(1, Math.ceil(list.length / perPage));
+          const link: string[] = [];
+          const pageUrl = (n: number) => {
+            const u = new URL(`${baseUrl}${url.pathname}`);
+            u.searchParams.set('per_page', String(perPage));
+            u.searchParams.set('page', String(n));
+            return u.href;
+          };
+          if (page < last) link.push(`<${pageUrl(page + 1)}>; rel="next"`, `<${pageUrl(last)}>; rel="last"`);
+          if (page > 1) link.push(`<${pageUrl(1)}>; rel="first"`, `<${pageUrl(page - 1)}>; rel="prev"`);
+          const items = list.slice((page - 1) * perPage, page * perPage).map((c) => commentJson(c, issue));
+          return send(res, 200, items, op, link.length ? { link: link.join(', ') } : {});
+        }
+        if (state.permission === 'read') return forbidden();
+        const comment: FakeComment = {
+          id: nextId++,
+          body: (body as { body: string }).body,
+          login: 'github-actions[bot]',
+          created_at: now,
+          updated_at: now,
+        };
+        list.push(comment);
+        issues.set(issue, list);
+        return send(res, 201, commentJson(comment, issue), op, {
+          location: `${baseUrl}/repos/x/issues/comments/${comment.id}`,
+        });
+      }
+      // /issues/comments/{comment_id}
+      const id = Number(params.comment_id);
+      for (const [issue, list] of issues) {
+        const comment = list.find((c) => c.id === id);
+        if (!comment) continue;
+        if (op.method === 'GET') return send(res, 200, commentJson(comment, issue), op);
+        if (state.permission === 'read' || comment.login !== 'github-actions[bot]') return forbidden();
+        if (op.method === 'PATCH') {
+          comment.body = (body as { body: string }).body;
+          comment.updated_at = now;
+          return send(res, 200, commentJson(comment, issue), op);
+        }
+      }
+      return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: baseUrl,
+    token,
+    get requests() {
+      return state.requests;
+    },
+    get violations() {
+      return state.violations;
+    },
+    get permission() {
+      return state.permission;
+    },
+    set permission(value) {
+      state.permission = value;
+    },
+    comments: (issue) => issues.get(issue) ?? [],
+    seed(issue, count, body = (i) => `Looks good to me (${i})`, login = 'octocat') {
+      const list = issues.get(issue) ?? [];
+      for (let i = 0; i < count; i++) {
+        const at = new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString().replace(/\.\d+Z$/, 'Z');
+        list.push({ id: nextId++, body: body(i), login, created_at: at, updated_at: at });
+      }
+      issues.set(issue, list);
+    },
+    reset() {
+      issues.clear();
+      state.requests = [];
+      state.violations = [];
+      state.permission = 'write';
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
