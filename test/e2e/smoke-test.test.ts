@@ -269,6 +269,22 @@ test('a 2 s stall in the middle of an open-model load phase shows in p99 instead
   });
 });
 
+test('a 2 s freeze of the whole service process is counted for every request scheduled during it', async () => {
+  await withService({ freeze: { afterMs: 2000, forMs: 2000 } }, async (url) => {
+    const result = await smoke({ 'base-url': url, 'load-rate': '100/s', 'load-duration': '6s', 'load-path': '/load' });
+    assert.equal(result.exitCode, 0, result.stdout);
+    const load = report(result).load;
+    assert.ok(load);
+    // About a third of the requests were due during the freeze, waiting from 2 s down to 0: a
+    // closed-loop tester would have sent only the few already in flight and reported a small p99.
+    assert.ok(load.latency.max >= 2000, `max ${load.latency.max}ms`);
+    assert.ok(load.latency.p99 >= 1800, `p99 ${load.latency.p99}ms hides the freeze`);
+    assert.ok(load.latency.p90 >= 1000, `p90 ${load.latency.p90}ms hides the freeze`);
+    const worst = Math.max(...load.timeline.map((p) => p.max));
+    assert.ok(worst >= 2000, 'the timeline does not show the freeze');
+  });
+});
+
 test('abort-on-fail stops the load phase early when a threshold is breached', async () => {
   await withService({ failLoadAfterMs: 500 }, async (url) => {
     const file = checksFile(

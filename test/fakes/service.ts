@@ -15,6 +15,11 @@ export interface FakeServiceOptions {
    * `afterMs` and `afterMs + forMs` are each held for `forMs` before being answered.
    */
   stall?: { afterMs: number; forMs: number };
+  /**
+   * A real freeze: the first /load request `afterMs` after the first one blocks the whole process
+   * (its event loop included) for `forMs`, as a long GC pause or a CPU-bound handler would.
+   */
+  freeze?: { afterMs: number; forMs: number };
   /** /load answers 500 once this long has passed since the first /load request. */
   failLoadAfterMs?: number;
 }
@@ -65,6 +70,7 @@ export async function startFakeService(options: FakeServiceOptions = {}): Promis
   const timers = new Set<NodeJS.Timeout>();
   let nextId = 1;
   let firstLoadAt: number | undefined;
+  let frozen = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -82,6 +88,10 @@ export async function startFakeService(options: FakeServiceOptions = {}): Promis
       firstLoadAt ??= now;
       const since = now - firstLoadAt;
       if (options.failLoadAfterMs !== undefined && since >= options.failLoadAfterMs) return send(res, 500, 'broken');
+      if (options.freeze && !frozen && since >= options.freeze.afterMs) {
+        frozen = true;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, options.freeze.forMs);
+      }
       const stall = options.stall;
       if (stall && since >= stall.afterMs && since < stall.afterMs + stall.forMs) {
         const timer = setTimeout(() => {

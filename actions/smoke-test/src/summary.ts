@@ -54,7 +54,7 @@ export function latencyChart(load: LoadResult): string {
   return [
     '```mermaid',
     'xychart-beta',
-    '  title "Latency by second of completion (ms): p50, p95, p99"',
+    '  title "Latency of requests by second sent (ms): p50, p95, p99"',
     `  x-axis "second" [${points.map((p) => Number(p.second.toFixed(1))).join(', ')}]`,
     `  y-axis "latency (ms)" 0 --> ${Math.ceil(top * 1.1)}`,
     `  line [${points.map((p) => p.p50).join(', ')}]`,
@@ -80,7 +80,7 @@ function loadSection(load: LoadResult): string {
     '',
     '| Requests | Achieved rate | Dropped | Error rate | p50 | p90 | p95 | p99 | max |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    `| ${load.completed} | ${load.rps}/s | ${load.dropped} | ${(load.errorRate * 100).toFixed(2)}% | ${ms(load.latency.p50)} | ${ms(load.latency.p90)} | ${ms(load.latency.p95)} | ${ms(load.latency.p99)} | ${ms(load.latency.max)} |`,
+    `| ${load.completed} | ${load.rps.toFixed(1)}/s | ${load.dropped} | ${(load.errorRate * 100).toFixed(2)}% | ${ms(load.latency.p50)} | ${ms(load.latency.p90)} | ${ms(load.latency.p95)} | ${ms(load.latency.p99)} | ${ms(load.latency.max)} |`,
     '',
     `Status codes: ${
       Object.entries(load.statusCounts)

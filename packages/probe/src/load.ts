@@ -53,54 +53,109 @@ function prepare(spec: LoadSpec, target: LoadTarget): PreparedRequest[] {
   });
 }
 
-/** Counters and histograms of one load phase. */
+/** Requests scheduled within one timeline bucket; emitted once all of them have answered. */
+interface Bucket {
+  histogram: LatencyHistogram;
+  requests: number;
+  errors: number;
+  pending: number;
+}
+
+/**
+ * Counters and histograms of one load phase. The timeline groups requests by when they were
+ * *scheduled*, so a stall shows at the second it happened rather than when it ended. A bucket is
+ * emitted when its time is over and its last request has answered; only buckets with requests
+ * still in flight stay open (a request timeout's worth), so memory stays bounded.
+ */
 class LoadStats {
   readonly total = new LatencyHistogram();
-  readonly bucket = new LatencyHistogram();
   sent = 0;
   completed = 0;
   dropped = 0;
   errors = 0;
-  bucketRequests = 0;
-  bucketErrors = 0;
   readonly statusCounts: Record<string, number> = {};
   readonly errorKinds: Record<string, number> = {};
   readonly timeline: TimelinePoint[] = [];
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly spare: LatencyHistogram[] = [];
+  /** Index of the next bucket to emit. */
+  private nextEmit = 0;
+  private readonly bucketMs: number;
 
-  record(latencyMs: number, status: number, kind: TransportErrorKind | undefined, ok: boolean): void {
+  constructor(bucketMs: number) {
+    this.bucketMs = bucketMs;
+  }
+
+  private bucket(index: number): Bucket {
+    let bucket = this.buckets.get(index);
+    if (!bucket) {
+      bucket = { histogram: this.spare.pop() ?? new LatencyHistogram(), requests: 0, errors: 0, pending: 0 };
+      this.buckets.set(index, bucket);
+    }
+    return bucket;
+  }
+
+  /** Returns the bucket index of a request sent (or due) at `offsetMs` after the start. */
+  sending(offsetMs: number): number {
+    const index = Math.max(this.nextEmit, Math.floor(offsetMs / this.bucketMs));
+    this.bucket(index).pending++;
+    this.sent++;
+    return index;
+  }
+
+  record(index: number, latencyMs: number, status: number, kind: TransportErrorKind | undefined, ok: boolean): void {
+    const bucket = this.bucket(index);
+    bucket.pending--;
+    bucket.requests++;
+    bucket.histogram.recordMs(latencyMs);
     this.completed++;
-    this.bucketRequests++;
-    this.bucket.recordMs(latencyMs);
+    this.total.recordMs(latencyMs);
     if (kind !== undefined) {
       this.errors++;
-      this.bucketErrors++;
+      bucket.errors++;
       this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + 1;
       return;
     }
     this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
     if (!ok) {
       this.errors++;
-      this.bucketErrors++;
+      bucket.errors++;
       this.errorKinds['unexpected-status'] = (this.errorKinds['unexpected-status'] ?? 0) + 1;
     }
   }
 
-  flushBucket(second: number): TimelinePoint {
+  /** Emits, in order, every bucket whose time is over at `elapsedMs` and has nothing in flight. */
+  emitReady(elapsedMs: number, force = false): TimelinePoint[] {
+    const emitted: TimelinePoint[] = [];
+    for (;;) {
+      const end = (this.nextEmit + 1) * this.bucketMs;
+      const bucket = this.buckets.get(this.nextEmit);
+      if (!force && (elapsedMs < end || (bucket !== undefined && bucket.pending > 0))) break;
+      if (force && bucket === undefined && [...this.buckets.keys()].every((k) => k < this.nextEmit)) break;
+      emitted.push(this.emit(this.nextEmit, bucket));
+      this.nextEmit++;
+    }
+    return emitted;
+  }
+
+  private emit(index: number, bucket: Bucket | undefined): TimelinePoint {
     const round = (ms: number): number => Math.round(ms * 10) / 10;
+    const h = bucket?.histogram;
     const point: TimelinePoint = {
-      second,
-      requests: this.bucketRequests,
-      errors: this.bucketErrors,
-      p50: round(this.bucket.percentileMs(50)),
-      p95: round(this.bucket.percentileMs(95)),
-      p99: round(this.bucket.percentileMs(99)),
-      max: round(this.bucket.maxMs),
+      second: ((index + 1) * this.bucketMs) / 1000,
+      requests: bucket?.requests ?? 0,
+      errors: bucket?.errors ?? 0,
+      p50: h ? round(h.percentileMs(50)) : 0,
+      p95: h ? round(h.percentileMs(95)) : 0,
+      p99: h ? round(h.percentileMs(99)) : 0,
+      max: h ? round(h.maxMs) : 0,
     };
     this.timeline.push(point);
-    this.total.add(this.bucket);
-    this.bucket.reset();
-    this.bucketRequests = 0;
-    this.bucketErrors = 0;
+    if (bucket) {
+      bucket.histogram.reset();
+      this.spare.push(bucket.histogram);
+      this.buckets.delete(index);
+    }
     return point;
   }
 
@@ -120,7 +175,8 @@ class LoadStats {
 
   destroy(): void {
     this.total.destroy();
-    this.bucket.destroy();
+    for (const bucket of this.buckets.values()) bucket.histogram.destroy();
+    for (const histogram of this.spare) histogram.destroy();
   }
 }
 
@@ -128,8 +184,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   const { client, clock } = ports;
   const logger = ports.logger ?? silentLogger;
   const requests = prepare(spec, target);
-  const stats = new LoadStats();
   const bucketMs = Math.max(1, Math.ceil(spec.durationMs / 1000 / MAX_TIMELINE_POINTS)) * 1000;
+  const stats = new LoadStats(bucketMs);
   const earlyThresholds = spec.abortOnFail ? spec.thresholds.filter(canJudgeEarly) : [];
   const start = clock.now();
   let inFlight = 0;
@@ -164,27 +220,26 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   const send = (scheduledAt: number, sender: LoadSender, then?: () => void): void => {
     const { request, success } = pick();
     inFlight++;
-    stats.sent++;
+    const bucket = stats.sending(scheduledAt - start);
     sender.fire(request, target.timeoutMs, (status, kind) => {
       // A request abandoned at the end of the drain may still call back when the client closes.
       if (finished) return;
       inFlight--;
-      stats.record(clock.now() - scheduledAt, status, kind, kind === undefined && success(status));
+      stats.record(bucket, clock.now() - scheduledAt, status, kind, kind === undefined && success(status));
       then?.();
     });
   };
 
-  // The monitor closes timeline buckets and judges thresholds while requests run.
-  let bucketEnd = bucketMs;
-  const closeBuckets = (elapsed: number): void => {
-    while (elapsed >= bucketEnd) {
-      const point = stats.flushBucket(bucketEnd / 1000);
-      ports.onProgress?.(point);
-      bucketEnd += bucketMs;
-      if (earlyThresholds.length > 0 && !stopped && stats.completed > 0) {
-        const breached = evaluateThresholds(earlyThresholds, stats.source(elapsed)).find((t) => !t.passed);
-        if (breached) stop(`threshold ${breached.threshold} breached (actual ${formatActual(breached.actual)})`);
-      }
+  // The monitor emits finished timeline buckets and, every second, judges the thresholds that
+  // can be judged early.
+  let nextJudgement = 1000;
+  const monitor = (elapsed: number): void => {
+    for (const point of stats.emitReady(elapsed)) ports.onProgress?.(point);
+    if (elapsed < nextJudgement) return;
+    nextJudgement = (Math.floor(elapsed / 1000) + 1) * 1000;
+    if (earlyThresholds.length > 0 && !stopped && stats.completed > 0) {
+      const breached = evaluateThresholds(earlyThresholds, stats.source(elapsed)).find((t) => !t.passed);
+      if (breached) stop(`threshold ${breached.threshold} breached (actual ${formatActual(breached.actual)})`);
     }
   };
 
@@ -202,15 +257,16 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
         else send(start + index * intervalMs, client);
         index++;
       }
-      closeBuckets(elapsed);
+      monitor(elapsed);
       if (index >= planned) break;
       const wait = index * intervalMs - (clock.now() - start);
       await clock.sleep(Math.max(0, Math.min(wait, 1000)));
     }
     // The schedule is over at the planned duration even if the last arrival came a little earlier.
-    if (!stopped) {
-      const remaining = spec.durationMs - (clock.now() - start);
-      if (remaining > 0) await clock.sleep(remaining);
+    while (!stopped && clock.now() - start < spec.durationMs) {
+      const elapsed = clock.now() - start;
+      monitor(elapsed);
+      await clock.sleep(Math.min(spec.durationMs - elapsed, nextJudgement - elapsed, 1000));
     }
   } else {
     const { connections } = spec.model;
@@ -224,8 +280,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     while (!stopped) {
       const elapsed = clock.now() - start;
       if (elapsed >= spec.durationMs) break;
-      closeBuckets(elapsed);
-      await clock.sleep(Math.min(bucketEnd, spec.durationMs) - elapsed);
+      monitor(elapsed);
+      await clock.sleep(Math.max(1, Math.min(nextJudgement, spec.durationMs) - elapsed));
     }
   }
   stop();
@@ -233,12 +289,14 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
 
   // Let requests in flight finish (or time out), then close the last bucket.
   const drainUntil = clock.now() + (aborted ? Math.min(1000, target.timeoutMs) : target.timeoutMs + 1000);
-  while (inFlight > 0 && clock.now() < drainUntil) await clock.sleep(5);
+  while (inFlight > 0 && clock.now() < drainUntil) {
+    await clock.sleep(5);
+    for (const point of stats.emitReady(Math.min(clock.now() - start, stoppedAt))) ports.onProgress?.(point);
+  }
   const unfinished = inFlight;
   finished = true;
   if (unfinished > 0) stats.errorKinds.unfinished = unfinished;
-  closeBuckets(stoppedAt);
-  if (stats.bucketRequests > 0) stats.flushBucket(Math.round(clock.now() - start) / 1000);
+  for (const point of stats.emitReady(stoppedAt, true)) ports.onProgress?.(point);
 
   const source = stats.source(stoppedAt, unfinished);
   const thresholds = evaluateThresholds(spec.thresholds, source);
