@@ -111,11 +111,12 @@ async function buildControlPlane(dir: string): Promise<void> {
   const logFile = createWriteStream(logPath);
   log(`building Kubernetes ${kubernetesVersion} control plane and etcd from source (first run only; log: ${logPath})`);
   log('resolving packages (downloads modules through the Go proxy on a fresh machine)...');
+  const heartbeat = setInterval(() => log(`still resolving, ${formatDuration(Date.now() - started)} elapsed`), 15_000);
   const { stdout } = await run('go', ['list', '-deps', ...controlPlanePackages], {
     cwd: controlPlaneModuleDir,
     env: goEnv(),
     timeoutMs: 30 * 60_000,
-  });
+  }).finally(() => clearInterval(heartbeat));
   const total = stdout.split('\n').filter(Boolean).length;
   const [major, minor] = kubernetesVersion.replace(/^v/, '').split('.');
   const ldflags = [

@@ -31,6 +31,7 @@ type network struct {
 
 	mu        sync.Mutex
 	allocated map[string]string // ip -> sandbox name
+	last      int               // index of the address handed out last
 }
 
 func newNetwork(bridge, cidr string) (*network, error) {
@@ -40,7 +41,7 @@ func newNetwork(bridge, cidr string) (*network, error) {
 	}
 	ones, _ := subnet.Mask.Size()
 	gateway := nextIP(subnet.IP.To4())
-	return &network{bridge: bridge, subnet: subnet, gateway: gateway, prefix: ones, allocated: map[string]string{}}, nil
+	return &network{bridge: bridge, subnet: subnet, gateway: gateway, prefix: ones, allocated: map[string]string{}, last: -1}, nil
 }
 
 func nextIP(ip net.IP) net.IP {
@@ -124,9 +125,17 @@ func (n *network) allocate(sandbox string) (string, error) {
 	for i := range base {
 		broadcast[i] = base[i] | ^n.subnet.Mask[i]
 	}
+	// Round robin from the last address handed out, so a freed address is not reused at once
+	// while EndpointSlices and the proxy may still point at the pod that had it.
+	var candidates []net.IP
 	for ip := nextIP(n.gateway); n.subnet.Contains(ip) && !ip.Equal(broadcast); ip = nextIP(ip) {
+		candidates = append(candidates, ip)
+	}
+	for i := range candidates {
+		ip := candidates[(n.last+1+i)%len(candidates)]
 		if _, used := n.allocated[ip.String()]; !used {
 			n.allocated[ip.String()] = sandbox
+			n.last = (n.last + 1 + i) % len(candidates)
 			return ip.String(), nil
 		}
 	}
