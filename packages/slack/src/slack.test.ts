@@ -35,7 +35,7 @@ test('generated text is cut to Slack limits with an ellipsis, never refused', ()
   const header = (message.blocks?.[0]?.text as { text: string }).text;
   assert.equal([...header].length, 150);
   assert.ok(header.endsWith('…'));
-  const lead = message.attachments?.[0]?.blocks?.[0] as { text: { text: string } };
+  const lead = message.attachments?.[0]?.blocks?.[0] as unknown as { text: { text: string } };
   assert.equal(lead.text.text.length, 3000);
   assert.deepEqual(findLimitProblems(message), []);
 });
