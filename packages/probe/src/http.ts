@@ -121,7 +121,10 @@ class LoadHandler implements Dispatcher.DispatchHandler {
   onResponseError(_controller: unknown, error: Error): void {
     const done = this.done;
     this.done = undefined;
-    done?.(0, classifyError(error));
+    // Deferred: undici is still failing its queue here, and a closed-model worker that dispatched
+    // its next request from inside this call would trip undici's own assertions.
+    const kind = classifyError(error);
+    if (done) setImmediate(() => done(0, kind));
   }
 }
 
@@ -187,8 +190,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         handler,
       );
     } catch (error) {
-      // Never call back synchronously: a closed-model loop would recurse without yielding.
-      setImmediate(() => handler.onResponseError(undefined, error as Error));
+      handler.onResponseError(undefined, error as Error);
     }
   }
 
