@@ -1,16 +1,9 @@
 // What the CLI knows about the run it is part of, from the variables GitHub Actions, GitLab CI
 // and Jenkins set, so `adci notify` from any of them says the same things as the action.
-export interface CiRun {
+import type { RunInfo } from '@adci/slack';
+
+export interface CiRun extends RunInfo {
   system: 'github' | 'gitlab' | 'jenkins' | 'local';
-  repository: string;
-  repositoryUrl: string;
-  ref: string;
-  sha: string;
-  commitUrl: string;
-  commitMessage: string;
-  actor: string;
-  workflow: string;
-  runUrl: string;
   runId: string;
 }
 
