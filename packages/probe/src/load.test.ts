@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { systemClock } from '@adci/common';
 import { runLoad } from './load.ts';
 import { parseChecksDocument } from './spec.ts';
-import type { HttpClient, LoadCallback, LoadRequest } from './http.ts';
+import { createHttpClient, type HttpClient, type LoadCallback, type LoadRequest } from './http.ts';
 
 /** A client whose responses are released by the test, so counts do not depend on timing. */
 function heldClient(answer?: (request: LoadRequest) => number) {
@@ -78,4 +80,26 @@ test('unexpected statuses count as errors and fail an error_rate threshold', asy
     [['error_rate<0.5', false, 1]],
   );
   assert.equal(result.passed, false);
+});
+
+test('refused connections in the closed model are counted, not crashed on', async () => {
+  // A port that was free a moment ago: nothing listens there.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const client = createHttpClient();
+  try {
+    const load = loadOf('  connections: 2\n  duration: 300ms\n  path: /\n');
+    const result = await runLoad(
+      load,
+      { ...target, baseUrl: new URL(`http://127.0.0.1:${port}`) },
+      { client, clock: systemClock },
+    );
+    assert.ok(result.completed > 0);
+    assert.equal(result.errorKinds['connection-refused'], result.completed);
+    assert.equal(result.errorRate, 1);
+  } finally {
+    await client.close();
+  }
 });

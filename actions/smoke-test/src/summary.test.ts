@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LoadResult, SmokeResult, TimelinePoint } from '@adci/probe';
+import { chartPoints, failureMessage, renderSummary } from './summary.ts';
+
+const point = (second: number, p99: number): TimelinePoint => ({
+  second,
+  requests: 10,
+  errors: 0,
+  p50: p99 / 4,
+  p95: p99 / 2,
+  p99,
+  max: p99,
+});
+
+const load: LoadResult = {
+  model: 'open',
+  requestedRate: 100,
+  maxInFlight: 250,
+  plannedDurationMs: 120_000,
+  durationMs: 120_000,
+  aborted: false,
+  sent: 12_000,
+  completed: 12_000,
+  dropped: 0,
+  errors: 0,
+  errorRate: 0,
+  rps: 100,
+  sentRate: 100,
+  statusCounts: { 200: 12_000 },
+  errorKinds: {},
+  latency: { p50: 2, p90: 3, p95: 4, p99: 2100, max: 2200, min: 1, avg: 30 },
+  timeline: Array.from({ length: 120 }, (_, i) => point(i + 1, i === 50 ? 2100 : 5)),
+  timelineBucketSeconds: 1,
+  thresholds: [{ threshold: 'p(99)<1s', passed: false, actual: 2100 }],
+  passed: false,
+};
+
+const result: SmokeResult = {
+  passed: false,
+  baseUrl: 'http://127.0.0.1:8080/',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  durationMs: 121_000,
+  checks: [
+    {
+      name: 'pipe | in name',
+      outcome: 'failed',
+      method: 'GET',
+      url: 'http://127.0.0.1:8080/x',
+      status: 500,
+      latencyMs: 12,
+      attempts: 1,
+      failures: [{ assertion: 'status', expected: '2xx', actual: '500' }],
+      captured: [],
+    },
+  ],
+  load,
+  counts: { passed: 0, failed: 2, skipped: 0 },
+};
+
+test('long timelines are merged to at most 60 chart points, keeping the worst latency', () => {
+  const points = chartPoints(load.timeline);
+  assert.equal(points.length, 60);
+  assert.equal(Math.max(...points.map((p) => p.p99)), 2100);
+  assert.equal(
+    points.reduce((n, p) => n + p.requests, 0),
+    1200,
+  );
+});
+
+test('the summary has the checks table, threshold verdicts and a Mermaid chart', () => {
+  const markdown = renderSummary(result);
+  assert.match(markdown, /\| pipe \\\| in name \| ❌ 500 \| 12ms \| status: expected 2xx, got 500 \|/);
+  assert.match(markdown, /\| `p\(99\)<1s` \| ❌ fail \| 2100 \|/);
+  assert.match(markdown, /```mermaid\nxychart-beta\n/);
+  assert.match(
+    failureMessage(result),
+    /1 of 1 checks failed \(pipe \| in name\); thresholds breached: p\(99\)<1s \(actual 2100\)/,
+  );
+});
