@@ -287,9 +287,10 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   stop();
   ports.signal?.removeEventListener('abort', onCancel);
 
-  // Let requests in flight finish (or time out), then close the last bucket.
+  // Let requests in flight finish (or time out), then close the last bucket. A cancellation
+  // ends the wait at once: the runner's SIGKILL follows soon after.
   const drainUntil = clock.now() + (aborted ? Math.min(1000, target.timeoutMs) : target.timeoutMs + 1000);
-  while (inFlight > 0 && clock.now() < drainUntil) {
+  while (inFlight > 0 && clock.now() < drainUntil && !ports.signal?.aborted) {
     await clock.sleep(5);
     for (const point of stats.emitReady(Math.min(clock.now() - start, stoppedAt))) ports.onProgress?.(point);
   }
