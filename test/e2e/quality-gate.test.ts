@@ -142,8 +142,43 @@ test('counts every real-tool format, fails on the thresholds, explains in output
   );
   const test = gateAnnotations.find((a) => a.title === 'Test failed: tests.test_pricing::test_total_is_wrong');
   assert.deepEqual([test?.file, test?.line], ['tests/test_pricing.py', 21]);
-  const report = JSON.parse(readFileSync(result.outputs.report as string, 'utf8')) as { schema: string };
+  const report = JSON.parse(readFileSync(result.outputs.report as string, 'utf8')) as {
+    schema: string;
+    reports: { path: string; format: string }[];
+  };
   assert.equal(report.schema, 'adci.quality-gate/v1');
+  // Every file was recognised from its content alone.
+  const formats = Object.fromEntries(report.reports.map((r) => [r.path.replace(/^reports\//, ''), r.format]));
+  assert.deepEqual(formats, {
+    'handmade/go-junit-report.xml': 'junit',
+    'handmade/jacoco.xml': 'jacoco',
+    'handmade/surefire.xml': 'junit',
+    'handmade/npm-audit.json': 'npm-audit',
+    'handmade/pip-audit.json': 'pip-audit',
+    'handmade/safety-1.json': 'safety',
+    'handmade/safety-2.json': 'safety',
+    'real/bandit.json': 'bandit',
+    'real/bandit.sarif': 'sarif',
+    'real/c8-cobertura.xml': 'cobertura',
+    'real/c8-lcov.info': 'lcov',
+    'real/coverage.lcov': 'lcov',
+    'real/coverage.xml': 'cobertura',
+    'real/eslint-checkstyle.xml': 'checkstyle',
+    'real/eslint.json': 'eslint',
+    'real/eslint.sarif': 'sarif',
+    'real/flake8-junit.xml': 'flake8 (junit-xml)',
+    'real/flake8.txt': 'flake8',
+    'real/jest-junit.xml': 'junit',
+    'real/mocha-junit.xml': 'junit',
+    'real/mypy-junit.xml': 'mypy (junit-xml)',
+    'real/mypy.jsonl': 'mypy (json lines)',
+    'real/mypy.txt': 'mypy',
+    'real/pip-audit-offline.json': 'pip-audit',
+    'real/pylint-json2.json': 'pylint',
+    'real/pylint.json': 'pylint',
+    'real/pytest-junit.xml': 'junit',
+    'real/vitest-junit.xml': 'junit',
+  });
   assert.equal(github.requests.length, 0, 'no comment outside pull requests');
 });
 
@@ -348,4 +383,13 @@ test("baseline: a previous run's report gives coverage, findings and test deltas
     second.summary,
     /\*\*Newly failing\*\*: `tests.test_pricing::test_total_is_wrong`, `tests.test_pricing::test_with_broken_fixture`/,
   );
+});
+
+test('working-directory: globs resolve inside it, annotations name repository-relative paths', async () => {
+  mkdirSync(join(workspace, 'svc'), { recursive: true });
+  cpSync(join(workspace, 'reports/real/pytest-junit.xml'), join(workspace, 'svc/junit.xml'));
+  const result = await gate({ reports: 'junit.xml', 'working-directory': 'svc', comment: 'false' });
+  assert.equal(result.exitCode, 1);
+  const failure = result.annotations.find((a) => a.title === 'Test failed: tests.test_pricing::test_total_is_wrong');
+  assert.equal(failure?.file, 'svc/tests/test_pricing.py');
 });

@@ -1,8 +1,13 @@
 // Annotations as workflow commands: the engine picks and orders them within GitHub's limits.
 import * as core from '@actions/core';
+import { isAbsolute, posix } from 'node:path';
 import { selectAnnotations, type GateReport } from '@adci/reports';
 
-export function writeAnnotations(report: GateReport, perLevel: number, reportFile: string): number {
+/**
+ * `pathPrefix` turns paths relative to working-directory into the repository-relative paths
+ * GitHub places annotations by.
+ */
+export function writeAnnotations(report: GateReport, perLevel: number, reportFile: string, pathPrefix = ''): number {
   const annotations = selectAnnotations(report, {
     perLevel,
     fullListHint: `the job summary and the report file (${reportFile}, the \`report\` output)`,
@@ -10,7 +15,7 @@ export function writeAnnotations(report: GateReport, perLevel: number, reportFil
   for (const a of annotations) {
     const properties: core.AnnotationProperties = {
       title: a.title,
-      file: a.file,
+      file: a.file && pathPrefix && !isAbsolute(a.file) ? posix.join(pathPrefix, a.file) : a.file,
       startLine: a.line,
       endLine: a.endLine,
     };

@@ -1,7 +1,7 @@
 // Every quality-gate input is read and validated here, once, into one settings object. The
 // token is masked the moment it is read.
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '@adci/common';
 import {
   readBoolean,
@@ -36,6 +36,8 @@ export interface PullRequestInfo {
 export interface QualityGateInputs {
   /** Repository root: globs, git and repository-relative paths are resolved against it. */
   root: string;
+  /** working-directory relative to the workspace ('' at the top), for annotation paths. */
+  pathPrefix: string;
   reports: ReportPattern[];
   thresholds: Threshold[];
   minChangedLines: number;
@@ -102,8 +104,10 @@ export function readInputs(context: RunContext): QualityGateInputs {
   const [owner = '', repo = ''] = context.repository.split('/');
   const reportFile = readString('report-file') || join(process.env.RUNNER_TEMP || root, 'quality-gate-report.json');
   const comment = readEnum('comment', COMMENT_MODES, 'true');
+  const prefix = relative(workspace, root).split(sep).join('/');
   return {
     root,
+    pathPrefix: prefix.startsWith('..') ? '' : prefix,
     reports: parseReportPatterns(readLines('reports'), 'reports'),
     thresholds: parseThresholds(readText('thresholds'), 'thresholds'),
     minChangedLines: readInteger('min-changed-lines', 20, 0),

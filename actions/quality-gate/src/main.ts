@@ -29,7 +29,7 @@ export async function run(): Promise<void> {
       coreLogger,
     );
     writeOutputs(report, inputs.reportFile);
-    writeAnnotations(report, inputs.annotationsPerLevel, inputs.reportFile);
+    writeAnnotations(report, inputs.annotationsPerLevel, inputs.reportFile, inputs.pathPrefix);
     await writeSummary(report, inputs.title, inputs.reportFile);
     await upsertComment(report, inputs);
     const failed = report.conditions.filter((c) => !c.passed);

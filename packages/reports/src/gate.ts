@@ -308,7 +308,7 @@ function evaluate(
         : null,
     baseline: null,
   };
-  report.conditions = settings.thresholds.map((t) => evaluateCondition(t, report, all, settings));
+  report.conditions = settings.thresholds.map((t) => evaluateCondition(t, report, all, settings, measured));
   report.passed = report.conditions.every((c) => c.passed);
   if (settings.baseline) report.baseline = compareBaseline(report, settings.baseline);
   return report;
@@ -330,7 +330,14 @@ function formatValue(key: string, value: number): string {
   return unitOf(key) === 'percent' ? `${(Math.floor(value * 100 + 1e-9) / 100).toFixed(2)}%` : String(value);
 }
 
-function evaluateCondition(t: Threshold, r: GateReport, all: LevelCounts, s: GateSettings): ConditionResult {
+function evaluateCondition(
+  t: Threshold,
+  r: GateReport,
+  all: LevelCounts,
+  s: GateSettings,
+  /** Every file with coverable lines, worst first (the report keeps only the worst ones). */
+  measuredFiles: FileCoverageSummary[],
+): ConditionResult {
   const wanted = t.text;
   const measure = (value: number, note?: string): ConditionResult => ({
     key: t.key,
@@ -376,7 +383,7 @@ function evaluateCondition(t: Threshold, r: GateReport, all: LevelCounts, s: Gat
       if (r.coverage.reports === 0) return missing('no coverage', 'no coverage report was read');
       const worst = r.coverage.files[0];
       if (!worst) return missing('nothing coverable', 'no file has coverable lines');
-      const below = r.coverage.files.filter((f) => !compare(f.lines.percent as number, t)).length;
+      const below = measuredFiles.filter((f) => !compare(f.lines.percent as number, t)).length;
       return measure(
         worst.lines.percent as number,
         below > 0 ? `${below} file(s) below, worst: ${worst.file}` : `worst: ${worst.file}`,
