@@ -32,7 +32,7 @@ const load: LoadResult = {
   latency: { p50: 2, p90: 3, p95: 4, p99: 2100, max: 2200, min: 1, avg: 30 },
   timeline: Array.from({ length: 120 }, (_, i) => point(i + 1, i === 50 ? 2100 : 5)),
   timelineBucketSeconds: 1,
-  thresholds: [{ threshold: 'p(99)<1s', passed: false, actual: 2100 }],
+  thresholds: [{ threshold: 'p(99)<1s', passed: false, actual: 2100, latency: true }],
   passed: false,
 };
 
@@ -71,10 +71,10 @@ test('long timelines are merged to at most 60 chart points, keeping the worst la
 test('the summary has the checks table, threshold verdicts and a Mermaid chart', () => {
   const markdown = renderSummary(result);
   assert.match(markdown, /\| pipe \\\| in name \| ❌ 500 \| 12ms \| status: expected 2xx, got 500 \|/);
-  assert.match(markdown, /\| `p\(99\)<1s` \| ❌ fail \| 2100 \|/);
+  assert.match(markdown, /\| `p\(99\)<1s` \| ❌ fail \| 2.1s \|/);
   assert.match(markdown, /```mermaid\nxychart-beta\n/);
   assert.match(
     failureMessage(result),
-    /1 of 1 checks failed \(pipe \| in name\); thresholds breached: p\(99\)<1s \(actual 2100\)/,
+    /1 of 1 checks failed \(pipe \| in name\); thresholds breached: p\(99\)<1s \(actual 2\.1s\)/,
   );
 });

@@ -2,7 +2,13 @@
 // verdicts, a latency chart), and an error annotation per failed check or threshold.
 import * as core from '@actions/core';
 import { formatDuration } from '@adci/common';
-import { describeFailure, type LoadResult, type SmokeResult, type TimelinePoint } from '@adci/probe';
+import {
+  describeFailure,
+  type LoadResult,
+  type SmokeResult,
+  type ThresholdResult,
+  type TimelinePoint,
+} from '@adci/probe';
 
 const MAX_CHART_POINTS = 60;
 
@@ -12,6 +18,10 @@ function cell(text: string): string {
 
 function ms(value: number | undefined): string {
   return value === undefined ? '' : formatDuration(value);
+}
+
+function shownActual(t: ThresholdResult): string {
+  return t.latency ? formatDuration(t.actual) : String(t.actual);
 }
 
 const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
@@ -75,7 +85,9 @@ function loadSection(load: LoadResult): string {
     load.aborted ? `**Stopped early after ${formatDuration(load.durationMs)}: ${cell(load.abortReason ?? '')}**\n` : '',
     '| Threshold | Verdict | Actual |',
     '| --- | --- | --- |',
-    ...load.thresholds.map((t) => `| \`${cell(t.threshold)}\` | ${t.passed ? '✅ pass' : '❌ fail'} | ${t.actual} |`),
+    ...load.thresholds.map(
+      (t) => `| \`${cell(t.threshold)}\` | ${t.passed ? '✅ pass' : '❌ fail'} | ${shownActual(t)} |`,
+    ),
     load.thresholds.length === 0 ? '| (none) | | |' : '',
     '',
     '| Requests | Achieved rate | Dropped | Error rate | p50 | p90 | p95 | p99 | max |',
@@ -141,7 +153,7 @@ export function failureMessage(result: SmokeResult): string {
   if (result.load?.aborted) parts.push(`load phase stopped early: ${result.load.abortReason}`);
   const breached = result.load?.thresholds.filter((t) => !t.passed) ?? [];
   if (breached.length > 0)
-    parts.push(`thresholds breached: ${breached.map((t) => `${t.threshold} (actual ${t.actual})`).join(', ')}`);
+    parts.push(`thresholds breached: ${breached.map((t) => `${t.threshold} (actual ${shownActual(t)})`).join(', ')}`);
   return `Smoke test failed: ${parts.join('; ')}`;
 }
 
@@ -151,7 +163,7 @@ export function annotate(result: SmokeResult): void {
     core.error(`${c.method} ${c.url}: ${describeFailure(c)}${excerpt}`, { title: `Smoke check failed: ${c.name}` });
   }
   for (const t of result.load?.thresholds.filter((threshold) => !threshold.passed) ?? []) {
-    core.error(`${t.threshold} breached: actual ${t.actual}`, { title: 'Load threshold breached' });
+    core.error(`${t.threshold} breached: actual ${shownActual(t)}`, { title: 'Load threshold breached' });
   }
   if (result.load && result.load.dropped > 0) {
     core.warning(

@@ -58,7 +58,7 @@ export function toJUnitXml(result: SmokeResult, suiteName = 'smoke-test'): strin
     for (const t of load.thresholds) {
       const body = t.passed
         ? ''
-        : `\n      <failure message="${escape(`${t.threshold} failed: actual ${t.actual}`)}" type="threshold"/>\n    `;
+        : `\n      <failure message="${escape(`${t.threshold} failed: actual ${t.actual}${t.latency ? 'ms' : ''}`)}" type="threshold"/>\n    `;
       if (!t.passed) failures++;
       cases.push(
         `    <testcase classname="${suiteName}.load" name="${escape(t.threshold)}" time="0.000">${body}</testcase>`,

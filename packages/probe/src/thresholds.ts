@@ -103,7 +103,12 @@ export function compare(actual: number, operator: Threshold['operator'], limit: 
 export function evaluateThresholds(thresholds: readonly Threshold[], source: MetricSource): ThresholdResult[] {
   return thresholds.map((t) => {
     const actual = Math.round(measure(t.metric, source) * 1000) / 1000;
-    return { threshold: t.text, passed: compare(actual, t.operator, t.value), actual };
+    return {
+      threshold: t.text,
+      passed: compare(actual, t.operator, t.value),
+      actual,
+      latency: isLatencyMetric(t.metric),
+    };
   });
 }
 

@@ -143,8 +143,9 @@ export interface TimelinePoint {
 export interface ThresholdResult {
   threshold: string;
   passed: boolean;
-  /** The measured value (ms for latency metrics). */
+  /** The measured value: milliseconds when `latency` is true, a plain number otherwise. */
   actual: number;
+  latency: boolean;
 }
 
 export interface LoadResult {

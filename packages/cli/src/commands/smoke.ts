@@ -151,7 +151,7 @@ export function renderSmokeText(result: SmokeResult): string {
     );
     if (load.aborted) lines.push(`         stopped early: ${load.abortReason ?? ''}`);
     for (const t of load.thresholds)
-      lines.push(`${t.passed ? 'PASSED' : 'FAILED'}   ${t.threshold} (actual ${t.actual})`);
+      lines.push(`${t.passed ? 'PASSED' : 'FAILED'}   ${t.threshold} (actual ${t.actual}${t.latency ? 'ms' : ''})`);
   }
   lines.push(
     `${result.passed ? 'smoke test passed' : 'smoke test FAILED'}: ${result.counts.passed} passed, ${result.counts.failed} failed` +
