@@ -49,6 +49,12 @@ test('gives the same events whatever the chunk boundaries', () => {
   for (const size of [1, 2, 3, 5, 7, 13]) assert.deepEqual(record(SAMPLE, 1000, size), whole, `chunk size ${size}`);
 });
 
+test('a short comment at the very end, and multi-byte text split across chunks', () => {
+  assert.equal(record('<a/><!--x-->', 0).length, 2);
+  const events = record('<a><![CDATA[ééé]]>ü</a>', 100, 1);
+  assert.equal(events.at(-1)?.text, 'éééü');
+});
+
 test('collects at most the asked number of characters', () => {
   const events = record('<a>0123456789<![CDATA[abcdef]]></a>', 4);
   assert.equal(events.at(-1)?.text, '0123');

@@ -120,7 +120,8 @@ export class XmlScanner {
         const end = buf.indexOf(terminator, pos, 'latin1');
         if (end === -1) {
           // Keep the last two bytes: the terminator may straddle chunks.
-          const keep = Math.max(pos, len - 2);
+          let keep = Math.max(pos, len - 2);
+          if (this.mode === enum_CDATA && this.capturing) keep = Math.max(pos, utf8Boundary(buf, pos, keep));
           if (this.mode === enum_CDATA && this.capturing) this.collect(buf.toString('utf8', pos, keep));
           return keep;
         }
@@ -232,14 +233,13 @@ export class XmlScanner {
       return end === -1 ? -1 : end + 2;
     }
     if (next === BANG) {
-      if (len - lt < 9) {
-        // Not enough bytes to tell a comment, CDATA or DOCTYPE apart (unless at the end of input).
-        return -1;
-      }
+      if (len - lt < 4) return -1;
       if (buf[lt + 2] === 0x2d && buf[lt + 3] === 0x2d) {
         this.mode = enum_COMMENT;
         return lt + 4;
       }
+      // Not enough bytes yet to tell CDATA from a DOCTYPE.
+      if (len - lt < 9) return -1;
       const head = buf.toString('latin1', lt, lt + 9);
       if (head === '<![CDATA[') {
         if (this.stack.length === 0) throw new XmlScanError('CDATA outside the root element', this.base + lt);
