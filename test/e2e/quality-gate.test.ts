@@ -268,6 +268,28 @@ test('comment: on-failure does not create a comment for a passing gate', async (
     ['GET'],
   );
   assert.equal(github.comments(PR).length, 0);
+  // A failing gate creates it; with fail-on-failure false the step still passes, with a warning.
+  const failing = await gate(
+    {
+      reports: 'reports/real/vitest-junit.xml',
+      thresholds: 'tests.failed: 0',
+      comment: 'on-failure',
+      'fail-on-failure': 'false',
+    },
+    { pr: true },
+  );
+  assert.equal(failing.exitCode, 0, failing.stdout);
+  assert.equal(failing.outputs.passed, 'false');
+  assert.ok(failing.annotations.some((a) => a.level === 'warning' && /fail-on-failure is false/.test(a.message)));
+  assert.equal(github.comments(PR).length, 1);
+  // Passing again: the existing comment is updated so it no longer shows a stale failure.
+  await gate(
+    { reports: 'reports/real/vitest-junit.xml', thresholds: 'tests.failed: 1', comment: 'on-failure' },
+    { pr: true },
+  );
+  assert.equal(github.comments(PR).length, 1);
+  assert.match(github.comments(PR)[0]?.body ?? '', /Quality gate: passed/);
+  assert.deepEqual(github.violations, []);
 });
 
 test('fork pull requests: the comment is skipped with a notice, the summary is kept', async () => {

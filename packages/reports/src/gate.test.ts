@@ -253,3 +253,16 @@ test('annotations: errors first, at most 10 per level, then one notice for the r
   );
   assert.match(a.at(-1)?.message ?? '', /more annotation\(s\) not shown .*The full list is in the job summary/);
 });
+
+test('an empty report needs its format named; an unknown file or format prefix is an error', () => {
+  writeFileSync(join(root, 'flake8-clean.txt'), '');
+  const named = gate(['flake8: flake8-clean.txt'], 'flake8.error: 0');
+  assert.equal(named.passed, true);
+  assert.deepEqual(named.reports, [{ path: 'flake8-clean.txt', format: 'flake8' }]);
+  const unnamed = gate(['flake8-clean.txt'], 'flake8.error: 0');
+  assert.equal(unnamed.passed, false, 'an empty file of unknown origin proves nothing about flake8');
+  writeFileSync(join(root, 'notes.txt'), 'just some words\n');
+  assert.throws(() => gate(['notes.txt']), /notes\.txt: format not recognised/);
+  assert.throws(() => parseReportPatterns(['pylnt: x.json']), /unknown format 'pylnt'/);
+  assert.throws(() => gate(['bandit: real/pytest-junit.xml']), /does not look like a bandit report/);
+});
