@@ -16,10 +16,11 @@ export class LatencyHistogram {
   });
   private sumUs = 0;
 
-  recordMs(latencyMs: number): void {
+  recordMs(latencyMs: number, count = 1): void {
     const us = Math.min(HIGHEST_US, Math.max(1, Math.round(latencyMs * 1000)));
-    this.histogram.recordValue(us);
-    this.sumUs += us;
+    if (count === 1) this.histogram.recordValue(us);
+    else this.histogram.recordValueWithCount(us, count);
+    this.sumUs += us * count;
   }
 
   get count(): number {

@@ -103,3 +103,17 @@ test('refused connections in the closed model are counted, not crashed on', asyn
     await client.close();
   }
 });
+
+test('abort-on-fail catches a service that stops answering, before any request times out', async () => {
+  const { client, pending } = heldClient();
+  const load = loadOf(
+    '  rate: 50/s\n  duration: 60s\n  path: /\n  thresholds: [ p(99)<500ms ]\n  abort-on-fail: true\n',
+  );
+  const result = await runLoad(load, { ...target, timeoutMs: 30_000 }, { client, clock: systemClock });
+  assert.equal(result.aborted, true);
+  assert.match(result.abortReason ?? '', /threshold p\(99\)<500ms breached/);
+  // Stopped at the first judgement that could see requests older than 500 ms (2 s in), long
+  // before the 30 s request timeout or the 60 s phase.
+  assert.ok(result.sent <= 200, `sent ${result.sent}`);
+  assert.equal(result.errorKinds.unfinished, pending.length);
+});

@@ -69,6 +69,8 @@ interface Bucket {
  */
 class LoadStats {
   readonly total = new LatencyHistogram();
+  /** Scratch histogram for `liveSource`. */
+  private readonly live = new LatencyHistogram();
   sent = 0;
   completed = 0;
   dropped = 0;
@@ -159,13 +161,28 @@ class LoadStats {
     return point;
   }
 
-  source(elapsedMs: number, unfinished = 0): MetricSource {
+  /**
+   * Metrics for judging thresholds while requests run. Requests still in flight from buckets whose
+   * time is over are counted at their minimum age, so a service that stops answering breaches a
+   * latency threshold now rather than when its requests finally time out.
+   */
+  liveSource(elapsedMs: number): MetricSource {
+    this.live.reset();
+    this.live.add(this.total);
+    for (const [index, bucket] of this.buckets) {
+      const ageMs = elapsedMs - (index + 1) * this.bucketMs;
+      if (bucket.pending > 0 && ageMs > 0) this.live.recordMs(ageMs, bucket.pending);
+    }
+    return this.source(elapsedMs, 0, this.live);
+  }
+
+  source(elapsedMs: number, unfinished = 0, latencies: LatencyHistogram = this.total): MetricSource {
     const judged = this.completed + unfinished;
     return {
-      percentile: (p) => this.total.percentileMs(p),
-      avg: this.total.avgMs,
-      min: this.total.minMs,
-      max: this.total.maxMs,
+      percentile: (p) => latencies.percentileMs(p),
+      avg: latencies.avgMs,
+      min: latencies.minMs,
+      max: latencies.maxMs,
       errorRate: judged === 0 ? 0 : (this.errors + unfinished) / judged,
       rps: elapsedMs <= 0 ? 0 : this.completed / (elapsedMs / 1000),
       dropped: this.dropped,
@@ -175,6 +192,7 @@ class LoadStats {
 
   destroy(): void {
     this.total.destroy();
+    this.live.destroy();
     for (const bucket of this.buckets.values()) bucket.histogram.destroy();
     for (const histogram of this.spare) histogram.destroy();
   }
@@ -237,8 +255,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     for (const point of stats.emitReady(elapsed)) ports.onProgress?.(point);
     if (elapsed < nextJudgement) return;
     nextJudgement = (Math.floor(elapsed / 1000) + 1) * 1000;
-    if (earlyThresholds.length > 0 && !stopped && stats.completed > 0) {
-      const breached = evaluateThresholds(earlyThresholds, stats.source(elapsed)).find((t) => !t.passed);
+    if (earlyThresholds.length > 0 && !stopped && stats.sent > 0) {
+      const breached = evaluateThresholds(earlyThresholds, stats.liveSource(elapsed)).find((t) => !t.passed);
       if (breached) stop(`threshold ${breached.threshold} breached (actual ${formatActual(breached.actual)})`);
     }
   };
