@@ -33,6 +33,8 @@ export class Collector {
   readonly failures: TestCaseRef[] = [];
   failuresDropped = 0;
   readonly failedIds = new Set<string>();
+  /** Failed tests of the report being read, by id, to recognise reruns (bounded). */
+  private readonly failedInReport = new Map<string, TestCaseRef>();
   readonly skippedIds = new Set<string>();
   testIdsTruncated = false;
   /** The slowest tests, longest first. */
@@ -70,6 +72,7 @@ export class Collector {
 
   addTest(test: TestCaseRef): void {
     const counts = this.tests;
+    if (this.rerun(test)) return;
     counts.tests++;
     counts.durationMs += test.durationMs;
     switch (test.outcome) {
@@ -89,13 +92,36 @@ export class Collector {
       default:
         counts.passed++;
     }
-    if (test.outcome === 'failed' || test.outcome === 'errored') this.rememberId(this.failedIds, test.id);
+    if (test.outcome === 'failed' || test.outcome === 'errored') {
+      this.rememberId(this.failedIds, test.id);
+      if (this.failedInReport.size < this.limits.maxTestIds) this.failedInReport.set(test.id, test);
+    }
     if (test.outcome === 'skipped') this.rememberId(this.skippedIds, test.id);
     if (test.outcome && test.outcome !== 'skipped') {
       if (this.failures.length < this.limits.maxTestFailures) this.failures.push(test);
       else this.failuresDropped++;
     }
     this.rememberSlow(test);
+  }
+
+  /**
+   * Runners that rerun failed tests (gotestsum --rerun-fails, Gradle's retry plugin, jest-junit
+   * with retries) write the test again. A failed test seen again in the same report is one test:
+   * passing on the rerun makes it flaky, failing again keeps it failed.
+   */
+  private rerun(test: TestCaseRef): boolean {
+    const first = this.failedInReport.get(test.id);
+    if (!first || first.outcome === 'flaky') return false;
+    const counts = this.tests;
+    counts.durationMs += test.durationMs;
+    if (test.outcome === 'failed' || test.outcome === 'errored') return true;
+    if (first.outcome === 'failed') counts.failed--;
+    else counts.errored--;
+    counts.flaky++;
+    counts.passed++;
+    first.outcome = 'flaky';
+    this.failedIds.delete(test.id);
+    return true;
   }
 
   private rememberId(set: Set<string>, id: string): void {

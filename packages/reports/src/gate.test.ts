@@ -266,3 +266,20 @@ test('an empty report needs its format named; an unknown file or format prefix i
   assert.throws(() => parseReportPatterns(['pylnt: x.json']), /unknown format 'pylnt'/);
   assert.throws(() => gate(['bandit: real/pytest-junit.xml']), /does not look like a bandit report/);
 });
+
+test('a test written again by a rerun is one test: flaky when the rerun passes', () => {
+  writeFileSync(
+    join(root, 'gotestsum-rerun.xml'),
+    '<testsuites><testsuite name="pkg" tests="5">' +
+      '<testcase classname="pkg" name="TestA" time="0.1"><failure message="Failed">timeout</failure></testcase>' +
+      '<testcase classname="pkg" name="TestB" time="0.1"><failure message="Failed">boom</failure></testcase>' +
+      '<testcase classname="pkg" name="TestC" time="0.1"></testcase>' +
+      '<testcase classname="pkg" name="TestA" time="0.2"></testcase>' +
+      '<testcase classname="pkg" name="TestB" time="0.2"><failure message="Failed">boom</failure></testcase>' +
+      '</testsuite></testsuites>',
+  );
+  const t = gate(['gotestsum-rerun.xml']).tests;
+  assert.deepEqual([t.tests, t.passed, t.failed, t.flaky], [3, 2, 1, 1]);
+  assert.deepEqual(t.failedIds, ['pkg::TestB']);
+  assert.equal(t.failures.find((f) => f.id === 'pkg::TestA')?.outcome, 'flaky');
+});
