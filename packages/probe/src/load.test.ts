@@ -117,3 +117,16 @@ test('abort-on-fail catches a service that stops answering, before any request t
   assert.ok(result.sent <= 200, `sent ${result.sent}`);
   assert.equal(result.errorKinds.unfinished, pending.length);
 });
+
+test('requests that never answer count in the latency at their age, not as fast ones', async () => {
+  const { client } = heldClient();
+  const load = loadOf('  rate: 20/s\n  duration: 1s\n  path: /\n  thresholds: [ p(50)<100ms ]\n');
+  const result = await runLoad(load, { ...target, timeoutMs: 1500 }, { client, clock: systemClock });
+  assert.equal(result.errorKinds.unfinished, 20);
+  // All 20 were abandoned after the 1.5 s drain: the ones from the first second are at least 1.5 s old.
+  assert.ok(result.latency.p50 >= 1000, `p50 ${result.latency.p50}ms`);
+  assert.deepEqual(
+    result.thresholds.map((t) => t.passed),
+    [false],
+  );
+});

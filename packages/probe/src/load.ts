@@ -162,6 +162,22 @@ class LoadStats {
   }
 
   /**
+   * Records requests abandoned in flight at their minimum age (as errors), so a request that never
+   * answered is never counted as a fast one.
+   */
+  recordUnfinished(elapsedMs: number): void {
+    for (const [index, bucket] of this.buckets) {
+      if (bucket.pending === 0) continue;
+      const ageMs = Math.max(0, elapsedMs - (index + 1) * this.bucketMs);
+      bucket.histogram.recordMs(ageMs, bucket.pending);
+      this.total.recordMs(ageMs, bucket.pending);
+      bucket.requests += bucket.pending;
+      bucket.errors += bucket.pending;
+      bucket.pending = 0;
+    }
+  }
+
+  /**
    * Metrics for judging thresholds while requests run. Requests still in flight from buckets whose
    * time is over are counted at their minimum age, so a service that stops answering breaches a
    * latency threshold now rather than when its requests finally time out.
@@ -314,7 +330,10 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   }
   const unfinished = inFlight;
   finished = true;
-  if (unfinished > 0) stats.errorKinds.unfinished = unfinished;
+  if (unfinished > 0) {
+    stats.errorKinds.unfinished = unfinished;
+    stats.recordUnfinished(clock.now() - start);
+  }
   for (const point of stats.emitReady(stoppedAt, true)) ports.onProgress?.(point);
 
   const source = stats.source(stoppedAt, unfinished);
