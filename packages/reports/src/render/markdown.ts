@@ -31,6 +31,10 @@ export function cell(text: string | number): string {
   return String(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
 }
 
+function html(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
+}
+
 function pct(r: Ratio): string {
   return r.percent === null ? 'n/a' : `${(Math.floor(r.percent * 100) / 100).toFixed(2)}%`;
 }
@@ -79,9 +83,13 @@ function testsSection(r: GateReport, maxFailures: number, withDetails: boolean):
     out += `\n**Failed tests**\n\n`;
     for (const f of shown) {
       const where = f.file ? ` (\`${cell(f.file)}${f.line ? `:${f.line}` : ''}\`)` : '';
-      const summary = `${f.outcome === 'errored' ? '💥' : '❌'} \`${cell(f.id)}\`${where}: ${cell(f.message ?? '')}`;
+      const icon = f.outcome === 'errored' ? '💥' : '❌';
+      const summary = `${icon} \`${cell(f.id)}\`${where}: ${cell(f.message ?? '')}`;
       if (withDetails && f.details) {
-        out += `<details><summary>${summary}</summary>\n\n\`\`\`text\n${f.details.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
+        // Markdown is not rendered inside <summary>: HTML there.
+        const place = f.file ? ` (<code>${html(f.file)}${f.line ? `:${f.line}` : ''}</code>)` : '';
+        const head = `${icon} <code>${html(f.id)}</code>${place}: ${html(f.message ?? '')}`;
+        out += `<details><summary>${head}</summary>\n\n\`\`\`text\n${f.details.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
       } else {
         out += `- ${summary}\n`;
       }
