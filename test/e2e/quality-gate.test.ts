@@ -114,7 +114,7 @@ test('counts every real-tool format, fails on the thresholds, explains in output
   assert.equal(result.outputs.passed, 'false');
   assert.equal(result.outputs['tests-failed'], '7');
   assert.equal(result.outputs['findings-error'], '35');
-  assert.equal(result.outputs['security-high'], '3');
+  assert.equal(result.outputs['security-high'], '5');
   assert.match(result.outputs['coverage-line'] ?? '', /^\d+\.\d\d$/);
   assert.equal(result.outputs['coverage-diff'], '');
   const failure = result.annotations.find(
@@ -123,9 +123,9 @@ test('counts every real-tool format, fails on the thresholds, explains in output
   assert.ok(failure, 'the step fails with the reasons');
   // Summary: verdict table, tests, coverage, findings per tool and severity.
   assert.match(result.summary, /## ❌ Quality gate: failed \(5 of 6 checks\)/);
-  assert.match(result.summary, /\| ❌ \| `bandit.high` \| &lt;= 0 \| 2 \|/);
+  assert.match(result.summary, /\| ❌ \| `bandit.high` \| &lt;= 0 \| 4 \|/);
   assert.match(result.summary, /\| 27 \| 15 \| 6 \| 1 \| 5 \| 2 \|/);
-  assert.match(result.summary, /\| bandit \| 4 \| 0 \| 6 \| 0 \| 2 \| 0 \| 3 \|/);
+  assert.match(result.summary, /\| bandit \| 4 \| 0 \| 6 \| 0 \| 4 \| 0 \| 6 \|/);
   assert.match(result.summary, /\| npm-audit \| 2 \| 0 \| 0 \| 2 \| 0 \| 0 \| 0 \|/);
   assert.match(result.summary, /Slowest tests/);
   // Annotations: at most 10 per level, errors first, then a notice naming how many more exist.

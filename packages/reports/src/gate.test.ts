@@ -110,7 +110,7 @@ test('findings from every lint and security format, normalised', () => {
   assert.equal(counts('real/pylint.json').pylint?.error, 1);
   const bandit = counts('real/bandit.json').bandit;
   assert.deepEqual([bandit?.high, bandit?.medium, bandit?.low, bandit?.total], [2, 0, 3, 5]);
-  assert.deepEqual(pick(counts('real/bandit.sarif').bandit), pick(bandit));
+  assert.deepEqual(counts('real/bandit.sarif').bandit, bandit);
   const eslint = counts('real/eslint.json').eslint;
   assert.deepEqual([eslint?.error, eslint?.warning], [2, 2]);
   assert.deepEqual(pick(counts('real/eslint.sarif').eslint), pick(eslint));

@@ -92,7 +92,8 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
         tool,
         rule: ruleId || 'sarif',
         severity: level === 'error' ? 'error' : level === 'note' ? 'note' : 'warning',
-        security: Number.isFinite(score) ? securityFromScore(score) : undefined,
+        // GitHub's security-severity score; bandit's SARIF carries its own rating instead.
+        security: Number.isFinite(score) ? securityFromScore(score) : securityFromWord(resultProps.issue_severity),
         file: uri,
         line: positive(region.startLine),
         endLine: positive(region.endLine),
