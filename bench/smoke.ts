@@ -25,8 +25,8 @@ type Autocannon = (options: {
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const CONNECTIONS = 10;
-const ROUNDS = 7;
-const ROUND_SECONDS = 2;
+const ROUNDS = 14;
+const ROUND_SECONDS = 1;
 const OPEN_SECONDS = 5;
 const OPEN_RATE = 2000;
 
@@ -59,42 +59,56 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-async function autocannonRps(url: string, seconds: number): Promise<number> {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
-  return result.requests.total / seconds;
+/** One measured run: throughput, and this process's CPU time per request (user + system). */
+interface Run {
+  rps: number;
+  cpuUsPerRequest: number;
+}
+
+async function measured(work: () => Promise<number>, seconds: number): Promise<Run> {
+  const before = process.cpuUsage();
+  const requests = await work();
+  const cpu = process.cpuUsage(before);
+  return { rps: requests / seconds, cpuUsPerRequest: (cpu.user + cpu.system) / Math.max(1, requests) };
+}
+
+function autocannonRun(url: string, seconds: number): Promise<Run> {
+  return measured(
+    async () => (await autocannon({ url, connections: CONNECTIONS, duration: seconds })).requests.total,
+    seconds,
+  );
+}
+
+function engineRun(url: string, seconds: number): Promise<Run> {
+  return measured(async () => {
+    const result = await engine(url, `  connections: ${CONNECTIONS}\n`, seconds);
+    if (result.errors > 0) throw new Error(`closed-model run had ${result.errors} errors`);
+    return result.completed;
+  }, seconds);
 }
 
 export async function run(): Promise<BenchFigure[]> {
   const { url, child } = await startServer();
   try {
     // Warm both clients and the server's JIT before measuring.
-    await autocannonRps(url, 1);
-    await engine(url, `  connections: ${CONNECTIONS}\n`, 1);
-    // The machine is shared and noisy: alternate short paired runs (ABBA order to cancel drift)
-    // and take the median of the paired ratios.
-    const ratios: number[] = [];
-    const ours: number[] = [];
-    const theirs: number[] = [];
+    await autocannonRun(url, 1);
+    await engineRun(url, 1);
+    // The machine is shared and noisy, and the single-threaded server is usually the bottleneck:
+    // alternate many short paired runs (ABBA order to cancel drift) and take the median of the
+    // paired ratios. CPU per request is reported too: it shows the client's own cost.
+    const ours: Run[] = [];
+    const theirs: Run[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const measureOurs = async (): Promise<number> => {
-        const result = await engine(url, `  connections: ${CONNECTIONS}\n`, ROUND_SECONDS);
-        if (result.errors > 0) throw new Error(`closed-model run had ${result.errors} errors`);
-        return result.rps;
-      };
-      let a: number;
-      let b: number;
       if (round % 2 === 0) {
-        b = await autocannonRps(url, ROUND_SECONDS);
-        a = await measureOurs();
+        theirs.push(await autocannonRun(url, ROUND_SECONDS));
+        ours.push(await engineRun(url, ROUND_SECONDS));
       } else {
-        a = await measureOurs();
-        b = await autocannonRps(url, ROUND_SECONDS);
+        ours.push(await engineRun(url, ROUND_SECONDS));
+        theirs.push(await autocannonRun(url, ROUND_SECONDS));
       }
-      ours.push(a);
-      theirs.push(b);
-      ratios.push(a / b);
     }
-    const throughput = median(ratios);
+    const throughput = median(ours.map((r, i) => r.rps / (theirs[i] as Run).rps));
+    const cpu = (runs: Run[]): string => median(runs.map((r) => r.cpuUsPerRequest)).toFixed(1);
 
     const open = await engine(url, `  rate: ${OPEN_RATE}/s\n`, OPEN_SECONDS);
     const accuracy = open.rps / OPEN_RATE;
@@ -105,7 +119,10 @@ export async function run(): Promise<BenchFigure[]> {
         ratio: throughput,
         target: '>= 1.0x',
         ok: throughput >= 1.0,
-        detail: `median of ${ROUNDS} paired ${ROUND_SECONDS}s runs; engine ${ours.map(fmt).join('/')} req/s, autocannon ${theirs.map(fmt).join('/')} req/s`,
+        detail:
+          `median of ${ROUNDS} paired ${ROUND_SECONDS}s runs: engine ${fmt(median(ours.map((r) => r.rps)))} req/s ` +
+          `(${cpu(ours)} µs CPU/request), autocannon ${fmt(median(theirs.map((r) => r.rps)))} req/s ` +
+          `(${cpu(theirs)} µs CPU/request)`,
       },
       {
         name: `smoke open-model accuracy at ${OPEN_RATE}/s`,
