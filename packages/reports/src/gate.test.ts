@@ -283,3 +283,14 @@ test('a test written again by a rerun is one test: flaky when the rerun passes',
   assert.deepEqual(t.failedIds, ['pkg::TestB']);
   assert.equal(t.failures.find((f) => f.id === 'pkg::TestA')?.outcome, 'flaky');
 });
+
+test('report text cannot ping people or cross-reference issues from the comment', () => {
+  writeFileSync(
+    join(root, 'mention.xml'),
+    '<testsuite><testcase classname="c" name="t"><failure message="ask @octo-org/admins about #12">x</failure></testcase></testsuite>',
+  );
+  const body = renderComment(gate(['mention.xml']));
+  assert.doesNotMatch(body, /@octo-org/);
+  assert.doesNotMatch(body, /#12/);
+  assert.match(body, /ask @\u200bocto-org\/admins about #\u200b12/);
+});

@@ -27,8 +27,22 @@ interface Section {
 
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
+/**
+ * Report text is untrusted (a pull request writes it): it must not ping people or teams
+ * (`@org/team`) nor cross-reference issues (`#12`) from the comment, so a zero-width space
+ * breaks those up; HTML is escaped.
+ */
+function defuse(text: string): string {
+  return text.replace(/([@#])(?=[\w-])/g, '$1\u200b');
+}
+
 export function cell(text: string | number): string {
   return String(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+/** Free text from a report, outside code spans. */
+function prose(text: string): string {
+  return defuse(cell(text));
 }
 
 function html(text: string): string {
@@ -52,15 +66,15 @@ function verdictSection(r: GateReport, title: string): string {
   if (r.conditions.length === 0) return `${head}_No thresholds configured: nothing is gated._\n`;
   const rows = r.conditions.map(
     (c: ConditionResult) =>
-      `| ${c.passed ? '✅' : '❌'} | \`${cell(c.key)}\` | ${cell(c.wanted)} | ${cell(c.actual)} | ${cell(c.note ?? '')} |`,
+      `| ${c.passed ? '✅' : '❌'} | \`${cell(c.key)}\` | ${cell(c.wanted)} | ${cell(c.actual)} | ${prose(c.note ?? '')} |`,
   );
   return `${head}| | Check | Wanted | Actual | Note |\n|---|---|---|---|---|\n${rows.join('\n')}\n`;
 }
 
 function notesSection(r: GateReport): string {
   const lines: string[] = [];
-  if (r.changes?.error) lines.push(`> [!WARNING]\n> Changed lines unknown: ${cell(r.changes.error)}`);
-  for (const s of r.skippedReports) lines.push(`> [!WARNING]\n> Skipped malformed report: ${cell(s.reason)}`);
+  if (r.changes?.error) lines.push(`> [!WARNING]\n> Changed lines unknown: ${prose(r.changes.error)}`);
+  for (const s of r.skippedReports) lines.push(`> [!WARNING]\n> Skipped malformed report: ${prose(s.reason)}`);
   const formats = r.reports.map((x) => `\`${cell(x.path)}\` (${x.format})`);
   const read =
     formats.length > 20 ? `${formats.slice(0, 20).join(', ')} and ${formats.length - 20} more` : formats.join(', ');
@@ -84,11 +98,11 @@ function testsSection(r: GateReport, maxFailures: number, withDetails: boolean):
     for (const f of shown) {
       const where = f.file ? ` (\`${cell(f.file)}${f.line ? `:${f.line}` : ''}\`)` : '';
       const icon = f.outcome === 'errored' ? '💥' : '❌';
-      const summary = `${icon} \`${cell(f.id)}\`${where}: ${cell(f.message ?? '')}`;
+      const summary = `${icon} \`${cell(f.id)}\`${where}: ${prose(f.message ?? '')}`;
       if (withDetails && f.details) {
         // Markdown is not rendered inside <summary>: HTML there.
         const place = f.file ? ` (<code>${html(f.file)}${f.line ? `:${f.line}` : ''}</code>)` : '';
-        const head = `${icon} <code>${html(f.id)}</code>${place}: ${html(f.message ?? '')}`;
+        const head = `${icon} <code>${html(f.id)}</code>${place}: ${defuse(html(f.message ?? ''))}`;
         out += `<details><summary>${head}</summary>\n\n\`\`\`text\n${f.details.replace(/```/g, '`\u200b``')}\n\`\`\`\n\n</details>\n`;
       } else {
         out += `- ${summary}\n`;
@@ -173,7 +187,7 @@ function findingLine(x: Finding): string {
   const where = x.file ? ` \`${cell(x.file)}${x.line ? `:${x.line}` : ''}\`` : '';
   const security = x.security ? ` (${x.security})` : '';
   const changed = x.onChangedLine ? ' 🆕' : '';
-  return `- ${icon}${changed} **${cell(x.tool)}** \`${cell(x.rule)}\`${security}${where}: ${cell(x.message)}`;
+  return `- ${icon}${changed} **${cell(x.tool)}** \`${cell(x.rule)}\`${security}${where}: ${prose(x.message)}`;
 }
 
 function findingsListSection(r: GateReport, max: number): string {
