@@ -108,6 +108,7 @@ export async function startFakeService(options: FakeServiceOptions = {}): Promis
       const fails = Number(url.searchParams.get('fails') ?? 1);
       return (hits.get(key) ?? 0) <= fails ? send(res, 503, 'not yet') : send(res, 200, { ok: true });
     }
+    if (path === '/login' && req.method === 'POST') return send(res, 200, { token: `session-${nextId++}-7f3c9a1e` });
     if (path === '/html') return send(res, 200, '<html><body>hello</body></html>', { 'content-type': 'text/html' });
     if (path.startsWith('/status/')) return send(res, Number(path.slice(8)) || 500, `status ${path.slice(8)}`);
     if (path === '/echo') return send(res, 200, { method: req.method, headers: req.headers, body });

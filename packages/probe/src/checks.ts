@@ -38,6 +38,8 @@ export interface CheckSettings {
   retries: number;
   retryDelayMs: number;
   failFast: boolean;
+  /** Variables whose captured values are masked (those used in headers). */
+  secretVariables?: ReadonlySet<string>;
 }
 
 /**
@@ -194,6 +196,9 @@ async function runCheck(
     }));
     if (result.failures.length === 0) {
       Object.assign(variables, captured.values);
+      for (const [name, value] of Object.entries(captured.values)) {
+        if (settings.secretVariables?.has(name)) redactor.add(value);
+      }
       result.captured = Object.keys(captured.values);
       result.outcome = 'passed';
       delete result.excerpt;

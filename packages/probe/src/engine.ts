@@ -45,7 +45,8 @@ export interface SmokePorts {
 }
 
 /** Header values, and the `env.*` values they refer to, are secrets (tokens, API keys). */
-function collectSecrets(settings: SmokeSettings, redactor: Redactor, env: SmokePorts['env']): void {
+function collectSecrets(settings: SmokeSettings, redactor: Redactor, env: SmokePorts['env']): Set<string> {
+  const secretVariables = new Set<string>();
   const headerValues = [
     ...Object.values(settings.headers),
     ...settings.checks.flatMap((c) => Object.values(c.headers)),
@@ -55,18 +56,21 @@ function collectSecrets(settings: SmokeSettings, redactor: Redactor, env: SmokeP
   for (const value of headerValues) {
     for (const name of templateNames(value)) {
       if (name.startsWith('env.')) redactor.add(env?.(name.slice(4)));
+      else secretVariables.add(name);
     }
     // `Bearer xyz` written literally in a checks file: mask the credential part too.
     const credential = /^(?:Bearer|Basic|Token)\s+(\S{8,})$/i.exec(value);
     if (credential && templateNames(value).length === 0) redactor.add(credential[1]);
   }
+  return secretVariables;
 }
 
 export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}): Promise<SmokeResult> {
   const clock = ports.clock ?? systemClock;
   const logger = ports.logger ?? silentLogger;
   const redactor = ports.redactor ?? new Redactor();
-  collectSecrets(settings, redactor, ports.env);
+  // Captured values used in headers (a token from a login check) are secrets too.
+  const secretVariables = collectSecrets(settings, redactor, ports.env);
   const baseUrl = new URL(settings.baseUrl);
   const client = ports.client ?? createHttpClient({ insecureTls: settings.insecureTls });
   const startedAt = new Date().toISOString();
@@ -115,6 +119,7 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
           retries: settings.retries,
           retryDelayMs: settings.waitIntervalMs,
           failFast: settings.failFast,
+          secretVariables,
         },
         probePorts,
         variables,
