@@ -294,3 +294,20 @@ test('report text cannot ping people or cross-reference issues from the comment'
   assert.doesNotMatch(body, /#12/);
   assert.match(body, /ask @\u200bocto-org\/admins about #\u200b12/);
 });
+
+test('JUnit with nested suites, a bare root and missing attributes', () => {
+  writeFileSync(
+    join(root, 'nested.xml'),
+    '<?xml version="1.0"?>\n<testsuites><testsuite name="outer"><testsuite name="inner" file="src/inner.test.ts">' +
+      '<testcase name="a"/><testcase><error/></testcase><testcase name="c" time=""><skipped/></testcase>' +
+      '</testsuite><testcase name="d" classname="outer.D"><failure>text only, no message</failure></testcase>' +
+      '</testsuite></testsuites>',
+  );
+  writeFileSync(join(root, 'bare.xml'), '<testsuite><testcase name="only"/></testsuite>');
+  const r = gate(['nested.xml', 'bare.xml']);
+  const t = r.tests;
+  assert.deepEqual([t.tests, t.passed, t.failed, t.errored, t.skipped], [5, 2, 1, 1, 1]);
+  const errored = t.failures.find((f) => f.outcome === 'errored');
+  assert.deepEqual([errored?.id, errored?.file], ['inner::(unnamed)', 'src/inner.test.ts']);
+  assert.equal(t.failures.find((f) => f.outcome === 'failed')?.message, 'text only, no message');
+});
