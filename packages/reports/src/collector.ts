@@ -1,6 +1,7 @@
 // Accumulates what parsers extract from every report: exact counts, coverage per file and line,
 // and bounded lists (failures, findings, slowest tests). It is the only state a parse keeps.
-import { isAbsolute, relative, posix } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import {
   COVERED,
   DEFAULT_LIMITS,
@@ -49,8 +50,18 @@ export class Collector {
   findingsOnChangedLines = 0;
   readonly changed: ReadonlyMap<string, ReadonlySet<number>> | undefined;
 
-  constructor(root: string, changed?: ReadonlyMap<string, ReadonlySet<number>>, limits: Partial<Limits> = {}) {
+  /** Directory of the report being read, to resolve paths relative to where its tool ran. */
+  readonly reportDir: string | undefined;
+  private readonly located = new Map<string, string>();
+
+  constructor(
+    root: string,
+    changed?: ReadonlyMap<string, ReadonlySet<number>>,
+    limits: Partial<Limits> = {},
+    reportDir?: string,
+  ) {
     this.root = root;
+    this.reportDir = reportDir;
     this.changed = changed;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.findingCounts.set('all', emptyLevelCounts());
@@ -65,7 +76,31 @@ export class Collector {
       if (!rel.startsWith('../')) p = rel;
     }
     p = posix.normalize(p);
-    return p.startsWith('./') ? p.slice(2) : p;
+    if (p.startsWith('./')) p = p.slice(2);
+    return isAbsolute(p) || !this.reportDir ? p : this.locate(p);
+  }
+
+  /**
+   * A relative path is relative to where the tool ran, which is often a subdirectory holding
+   * the report (web/ for web/coverage/lcov.info). When the path does not exist at the root, the
+   * report's directory and its parents up to the root are tried. Checked once per path.
+   */
+  private locate(p: string): string {
+    const cached = this.located.get(p);
+    if (cached !== undefined) return cached;
+    let found = p;
+    if (!existsSync(join(this.root, p))) {
+      let dir = this.reportDir as string;
+      while (dir.startsWith(this.root) && dir.length > this.root.length) {
+        if (existsSync(join(dir, p))) {
+          found = relative(this.root, join(dir, p)).split(sep).join('/');
+          break;
+        }
+        dir = dirname(dir);
+      }
+    }
+    if (this.located.size < 100_000) this.located.set(p, found);
+    return found;
   }
 
   // ---- tests

@@ -311,3 +311,17 @@ test('JUnit with nested suites, a bare root and missing attributes', () => {
   assert.deepEqual([errored?.id, errored?.file], ['inner::(unnamed)', 'src/inner.test.ts']);
   assert.equal(t.failures.find((f) => f.outcome === 'failed')?.message, 'text only, no message');
 });
+
+test('relative paths resolve against where the tool ran when they do not exist at the root', () => {
+  mkdirSync(join(root, 'web/src'), { recursive: true });
+  mkdirSync(join(root, 'web/coverage'), { recursive: true });
+  writeFileSync(join(root, 'web/src/cart.js'), '// cart\n');
+  writeFileSync(
+    join(root, 'web/coverage/lcov.info'),
+    'SF:src/cart.js\nDA:1,1\nend_of_record\nSF:src/gone.js\nDA:1,0\nend_of_record\n',
+  );
+  const files = gate(['web/coverage/lcov.info'])
+    .coverage.files.map((f) => f.file)
+    .sort();
+  assert.deepEqual(files, ['src/gone.js', 'web/src/cart.js']);
+});

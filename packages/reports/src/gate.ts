@@ -2,7 +2,7 @@
 // and returns one JSON-serialisable result that every presentation (summary, comment,
 // annotations, terminal, `report` output) is made from. No @actions/*, no environment.
 import { globSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { InputError, silentLogger, type Logger } from '@adci/common';
 import { Collector, emptyLevelCounts, type LevelCounts } from './collector.ts';
 import { FORMATS, type Format } from './detect.ts';
@@ -153,7 +153,7 @@ export function runGate(settings: GateSettings, logger: Logger = silentLogger): 
   const skippedReports: GateReport['skippedReports'] = [];
   for (const file of files) {
     // Each file is read into its own collector, so a file that breaks halfway adds nothing.
-    const one = new Collector(settings.root, settings.changedLines, collector.limits);
+    const one = new Collector(settings.root, settings.changedLines, collector.limits, dirname(file.path));
     try {
       const parsed = parseReport(file.path, one, file.format, file.display);
       collector.merge(one);
