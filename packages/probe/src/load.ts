@@ -297,10 +297,9 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
       await clock.sleep(Math.max(0, Math.min(wait, 1000)));
     }
     // The schedule is over at the planned duration even if the last arrival came a little earlier.
-    while (!stopped && clock.now() - start < spec.durationMs) {
-      const elapsed = clock.now() - start;
+    for (let elapsed = clock.now() - start; !stopped && elapsed < spec.durationMs; elapsed = clock.now() - start) {
       monitor(elapsed);
-      await clock.sleep(Math.min(spec.durationMs - elapsed, nextJudgement - elapsed, 1000));
+      await clock.sleep(Math.max(0, Math.min(spec.durationMs - elapsed, nextJudgement - elapsed, 1000)));
     }
   } else {
     const { connections } = spec.model;

@@ -34,9 +34,13 @@ const LOAD_KEYS = [
   ...REQUEST_KEYS.filter((k) => k !== 'name'),
 ];
 
-/** Default in-flight cap of the open model: enough for rate x 2.5 s of latency, at least 100. */
+/**
+ * Default in-flight cap of the open model: enough for 2.5 s of latency at the rate, between 100
+ * and 1000. Each request in flight holds a connection, so the cap also bounds the sockets opened
+ * against a service that slows down.
+ */
 export function defaultMaxInFlight(ratePerSecond: number): number {
-  return Math.max(100, Math.ceil(ratePerSecond * 2.5));
+  return Math.min(1000, Math.max(100, Math.ceil(ratePerSecond * 2.5)));
 }
 
 class SpecReader {
