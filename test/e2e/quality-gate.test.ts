@@ -328,7 +328,7 @@ test('an over-size summary is trimmed under 1 MiB, annotations stay capped', asy
   for (let i = 0; i < 40_000; i++)
     lines.push(`src/module_${i % 500}.py:${i + 1}:1: E501 line too long (${'y'.repeat(300)})`);
   writeFileSync(join(big, 'flake8.txt'), `${lines.join('\n')}\n`);
-  const result = await gate({ reports: 'big/*', thresholds: 'tests.failed: 0\nfindings.warning: 0', comment: 'false' });
+  const result = await gate({ reports: 'big/*', thresholds: 'tests.failed: 0\nfindings.warning: 0' }, { pr: true });
   assert.equal(result.exitCode, 1);
   const size = Buffer.byteLength(result.summary);
   assert.ok(size <= 1024 * 1024, `summary is ${size} bytes`);
@@ -338,6 +338,12 @@ test('an over-size summary is trimmed under 1 MiB, annotations stay capped', asy
     /Some details were left out to stay within GitHub's size limit; the full result is in the report file/,
   );
   assert.match(result.summary, /\| ❌ \| `tests.failed` \| &lt;= 0 \| 3000 \|/);
+  // The comment gets the same content within its own, smaller limit.
+  const comment = github.comments(PR)[0]?.body ?? '';
+  assert.ok(comment.length <= 65_536 && comment.length > 30_000, `comment is ${comment.length} characters`);
+  assert.match(comment, /\| ❌ \| `tests.failed` \| &lt;= 0 \| 3000 \|/);
+  assert.match(comment, /Some details were left out .* the full result is in the workflow run summary/);
+  assert.deepEqual(github.violations, []);
   const counts = { error: 0, warning: 0, notice: 0 };
   for (const a of result.annotations) counts[a.level]++;
   assert.ok(counts.error <= 11 && counts.warning <= 10 && counts.notice <= 10, JSON.stringify(counts));

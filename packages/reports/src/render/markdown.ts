@@ -229,8 +229,7 @@ function sections(r: GateReport, title: string): Section[] {
     {
       priority: 80,
       levels: [
-        () => testsSection(r, 200, true),
-        () => testsSection(r, 50, true),
+        ...[200, 100, 50, 25, 12, 6, 3].map((n) => () => testsSection(r, n, true)),
         () => testsSection(r, 20, false),
         () => testsSection(r, 5, false),
         () => testsSection(r, 0, false),
