@@ -1,0 +1,86 @@
+// End-to-end: the bundled `adci` command (dist/cli via bin/adci.js) as GitLab CI or Jenkins would run it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../runner/index.ts';
+import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
+
+let slack: FakeSlack;
+before(async () => {
+  slack = await startFakeSlack();
+});
+after(async () => {
+  await slack.close();
+});
+
+function adci(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(repoRoot, 'bin', 'adci.js'), ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('adci --help lists every engine', async () => {
+  const { code, stdout } = await adci(['--help'], {});
+  assert.equal(code, 0);
+  for (const command of ['gate', 'smoke', 'notify']) assert.match(stdout, new RegExp(`^  ${command} `, 'm'));
+});
+
+test('adci notify from GitLab CI sends the same default message with GitLab facts', async () => {
+  slack.reset();
+  const gitlab = {
+    GITLAB_CI: 'true',
+    CI_PROJECT_PATH: 'ads/ad-platform',
+    CI_PROJECT_URL: 'https://gitlab.example.test/ads/ad-platform',
+    CI_COMMIT_SHA: '9f8e7d6c5b4a39281706f5e4d3c2b1a098765432',
+    CI_COMMIT_REF_NAME: 'release/1.4',
+    CI_COMMIT_TITLE: 'Cap frequency per user',
+    CI_PIPELINE_URL: 'https://gitlab.example.test/ads/ad-platform/-/pipelines/88',
+    CI_PIPELINE_ID: '88',
+    CI_JOB_NAME: 'deploy-production',
+    GITLAB_USER_LOGIN: 'alice',
+  };
+  const { code, stdout, stderr } = await adci(
+    ['notify', '--status', 'failure', '--mention', 'S0614TZR7', '--environment', 'production', '--json'],
+    { ...gitlab, SLACK_WEBHOOK_URL: slack.webhookUrl },
+  );
+  assert.equal(code, 0, stderr);
+  assert.equal(JSON.parse(stdout).ok, true);
+  const message = slack.received[0]?.json as {
+    text: string;
+    attachments: { blocks: { fields?: { text: string }[] }[] }[];
+  };
+  assert.match(message.text, /^<!subteam\^S0614TZR7> ❌ deploy-production failed in ads\/ad-platform@9f8e7d6 by alice/);
+  const fields = message.attachments[0]?.blocks.flatMap((b) => b.fields ?? []).map((f) => f.text);
+  assert.ok(
+    fields?.includes(
+      '*Commit*\n<https://gitlab.example.test/ads/ad-platform/-/commit/9f8e7d6c5b4a39281706f5e4d3c2b1a098765432|9f8e7d6> Cap frequency per user',
+    ),
+  );
+  assert.ok(!`${stdout}${stderr}`.includes(slack.webhookUrl));
+});
+
+test('adci notify refuses a missing webhook and a bad option, naming them', async () => {
+  slack.reset();
+  const missing = await adci(['notify'], {});
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /Input 'SLACK_WEBHOOK_URL': is required/);
+  const bad = await adci(['notify', '--timeout', 'later'], { SLACK_WEBHOOK_URL: slack.webhookUrl });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Input '--timeout': 'later' is not a valid duration/);
+  assert.equal(slack.received.length, 0);
+});
+
+test('adci notify --fail-on-error exits 1 when Slack refuses, explaining why', async () => {
+  slack.reset();
+  slack.script({ status: 410, body: 'channel_is_archived' });
+  const { code, stderr } = await adci(['notify', '--fail-on-error'], { SLACK_WEBHOOK_URL: slack.webhookUrl });
+  assert.equal(code, 1);
+  assert.match(stderr, /Slack answered 410 channel_is_archived: the webhook's channel is archived/);
+  assert.ok(!stderr.includes(slack.webhookUrl));
+});
