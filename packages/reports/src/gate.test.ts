@@ -222,6 +222,11 @@ test('malformed and truncated files name the file, line and column, or are skipp
   assert.equal(r.tests.tests, 4, 'nothing of the broken file is counted');
   writeFileSync(join(root, 'bad.json'), '{"results": [1,\n  }');
   assert.throws(() => gate(['bandit: bad.json']), /bad\.json: line 2, column \d+: invalid JSON/);
+  writeFileSync(join(root, 'cut.json'), '{"results": [\n  {"filename":');
+  assert.throws(
+    () => gate(['bandit: cut.json']),
+    /cut\.json: line 2, column 15: invalid JSON \(Unexpected end of JSON input/,
+  );
   assert.throws(() => gate(['nothing/*.xml']), /no report files matched/);
 });
 

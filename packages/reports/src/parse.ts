@@ -135,18 +135,27 @@ function readJson(path: string): unknown {
     return JSON.parse(text) as unknown;
   } catch (error) {
     const message = (error as Error).message.split('\n')[0] ?? '';
-    // V8 does not always say where: the YAML reader (a JSON superset) locates the error.
-    let where = /line (\d+) column (\d+)/.exec(message);
-    if (!where) {
+    // V8 does not always say where. A truncated file ends early; otherwise the YAML reader (a
+    // JSON superset) locates the error, for files small enough to read that way.
+    let where: [string, string] | undefined = /line (\d+) column (\d+)/.exec(message)?.slice(1) as
+      [string, string] | undefined;
+    if (!where && /end of JSON input/.test(message)) {
+      const lastLine = text.slice(text.lastIndexOf('\n') + 1);
+      let lines = 1;
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+      where = [String(lines), String(lastLine.length + 1)];
+    }
+    if (!where && text.length <= 16 * 1024 * 1024) {
       try {
         parseStructured(text, path);
       } catch (located) {
-        where = /line (\d+), column (\d+)/.exec(String((located as Error).message));
+        where = /line (\d+), column (\d+)/.exec(String((located as Error).message))?.slice(1) as
+          [string, string] | undefined;
       }
     }
     if (where) {
-      const line = Number(where[1]);
-      const column = Number(where[2]);
+      const line = Number(where[0]);
+      const column = Number(where[1]);
       throw new ReportError(path, `line ${line}, column ${column}: invalid JSON (${message})`, line, column);
     }
     throw new ReportError(path, `invalid JSON (${message})`);
