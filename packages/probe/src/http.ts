@@ -55,7 +55,7 @@ export interface HttpClient extends LoadSender {
   send(request: HttpRequest): Promise<HttpResponse>;
   /**
    * A sender with its own keep-alive connection per origin, for one closed-model worker: going
-   * straight to an undici Client skips the pool's scheduling, which is most of undici's overhead.
+   * straight to an undici Client skips the pool's scheduling (measurably faster than a Pool).
    */
   dedicated(): LoadSender;
   close(): Promise<void>;
