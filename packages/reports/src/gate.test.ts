@@ -228,6 +228,10 @@ test('malformed and truncated files name the file, line and column, or are skipp
     /cut\.json: line 2, column 15: invalid JSON \(Unexpected end of JSON input/,
   );
   assert.throws(() => gate(['nothing/*.xml']), /no report files matched/);
+  assert.deepEqual(
+    gate(['real/*-junit.xml', '!**/mocha-*', '!real/jest-junit.xml']).reports.map((x) => x.path),
+    ['real/flake8-junit.xml', 'real/mypy-junit.xml', 'real/pytest-junit.xml', 'real/vitest-junit.xml'],
+  );
 });
 
 test('the summary is trimmed least important first to fit a budget, the verdict always kept', () => {

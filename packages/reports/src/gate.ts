@@ -2,7 +2,7 @@
 // and returns one JSON-serialisable result that every presentation (summary, comment,
 // annotations, terminal, `report` output) is made from. No @actions/*, no environment.
 import { globSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, matchesGlob, relative, sep } from 'node:path';
 import { InputError, silentLogger, type Logger } from '@adci/common';
 import { Collector, emptyLevelCounts, type LevelCounts } from './collector.ts';
 import { FORMATS, type Format } from './detect.ts';
@@ -114,10 +114,14 @@ export interface BaselineDelta {
 const MAX_FILES_KEPT = 200;
 
 /** Expands the report patterns into files, sorted, without duplicates. */
+/** Expands the report patterns into files, sorted, without duplicates; "!glob" lines exclude. */
 export function resolveReports(settings: Pick<GateSettings, 'reports' | 'root'>, logger: Logger = silentLogger) {
   const files: { path: string; display: string; format?: Format }[] = [];
   const seen = new Set<string>();
+  const excludes = settings.reports.filter((r) => r.pattern.startsWith('!')).map((r) => r.pattern.slice(1));
+  const excluded = (rel: string): boolean => excludes.some((x) => matchesGlob(rel, x));
   for (const { pattern, format } of settings.reports) {
+    if (pattern.startsWith('!')) continue;
     const matches = globSync(pattern, { cwd: settings.root })
       .map((m) => (isAbsolute(m) ? m : join(settings.root, m)))
       .filter((m) => {
@@ -130,9 +134,9 @@ export function resolveReports(settings: Pick<GateSettings, 'reports' | 'root'>,
       .sort();
     if (matches.length === 0) logger.warning(`reports: '${pattern}' matched no files`);
     for (const path of matches) {
-      if (seen.has(path)) continue;
+      const rel = relative(settings.root, path).split(sep).join('/');
+      if (seen.has(path) || excluded(rel)) continue;
       seen.add(path);
-      const rel = relative(settings.root, path);
       files.push({ path, display: rel.startsWith('..') ? path : rel, format });
     }
   }
