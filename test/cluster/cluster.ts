@@ -179,6 +179,12 @@ async function startApiserver(bin: Binaries): Promise<void> {
     `--tls-cert-file=${pki('apiserver.crt')}`,
     `--tls-private-key-file=${pki('apiserver.key')}`,
     '--authorization-mode=Node,RBAC',
+    // Published in extension-apiserver-authentication, which the other components read at start.
+    `--requestheader-client-ca-file=${pki('ca.crt')}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
     // `kubectl logs` reaches the process kubelet's HTTPS endpoint with this identity.
     `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`,
     `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,

@@ -289,6 +289,59 @@ test('a process that keeps exiting shows CrashLoopBackOff', { skip, timeout: tes
 });
 
 test(
+  'pod deletion stops the process with SIGTERM, SIGKILL after the grace period, and finishes',
+  { skip, timeout: testTimeout },
+  async (t) => {
+    const ns = await useNamespace(t, 'delete');
+    const polite = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'polite' },
+      spec: { terminationGracePeriodSeconds: 60, containers: [{ name: 'main', image: 'adci/echo:v1' }] },
+    };
+    const stubborn = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'stubborn' },
+      spec: {
+        terminationGracePeriodSeconds: 3,
+        containers: [
+          {
+            name: 'main',
+            image: 'adci/echo:v1',
+            command: ['/bin/sh', '-c', "trap '' TERM; while true; do sleep 1; done"],
+          },
+        ],
+      },
+    };
+    await kubectlOk(['apply', '-n', ns, '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [polite, stubborn] }),
+    });
+    await kubectlOk([
+      'wait',
+      '-n',
+      ns,
+      '--for=jsonpath={.status.phase}=Running',
+      'pod/polite',
+      'pod/stubborn',
+      '--timeout=60s',
+    ]);
+
+    // The echo server exits on SIGTERM, so deletion ends long before its 60 s grace period.
+    let started = Date.now();
+    await kubectlOk(['delete', 'pod', 'polite', '-n', ns, '--wait=true', '--timeout=30s']);
+    assert.ok(Date.now() - started < 20_000, `polite pod deleted in ${Date.now() - started} ms`);
+
+    // A process that ignores SIGTERM is killed when its 3 s grace period ends.
+    started = Date.now();
+    await kubectlOk(['delete', 'pod', 'stubborn', '-n', ns, '--wait=true', '--timeout=30s']);
+    const took = Date.now() - started;
+    assert.ok(took >= 2_500 && took < 20_000, `stubborn pod deleted after its grace period (${took} ms)`);
+    assert.equal((await kubectlOk(['get', 'pods', '-n', ns, '-o', 'name'])).trim(), '');
+  },
+);
+
+test(
   "changing a Deployment's selector is rejected by the API server with 422",
   { skip, timeout: testTimeout },
   async (t) => {
