@@ -89,13 +89,13 @@ function prEvent(fork = false) {
 
 function gate(
   inputs: Record<string, string>,
-  options: { pr?: boolean; fork?: boolean; env?: Record<string, string> } = {},
+  options: { pr?: boolean; fork?: boolean; env?: Record<string, string>; event?: object; eventName?: string } = {},
 ): Promise<ActionResult> {
   return runActionBundle('quality-gate', {
     with: inputs,
     cwd: workspace,
-    event: options.pr ? prEvent(options.fork) : { head_commit: { message: 'push' } },
-    eventName: options.pr ? 'pull_request' : 'push',
+    event: options.event ?? (options.pr ? prEvent(options.fork) : { head_commit: { message: 'push' } }),
+    eventName: options.eventName ?? (options.pr ? 'pull_request' : 'push'),
     githubToken: github.token,
     env: { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: `${OWNER}/${REPO}`, ...options.env },
     timeoutMs: 30_000,
@@ -311,6 +311,27 @@ test('fork pull requests: the comment is skipped with a notice, the summary is k
   assert.ok(
     readOnly.annotations.some((a) => a.level === 'notice' && /cannot write pull-request comments/.test(a.message)),
   );
+  assert.deepEqual(github.violations, []);
+});
+
+test('workflow_run: a fork pull request is gated and commented from the base repository', async () => {
+  const result = await gate(
+    {
+      reports: 'reports/real/coverage.xml\nreports/real/pytest-junit.xml',
+      thresholds: 'coverage.diff: ">= 40"\ntests.failed: 2',
+      'pull-request-number': String(PR),
+      'diff-base': base,
+      'min-changed-lines': '1',
+    },
+    {
+      event: { action: 'completed', workflow_run: { head_sha: head, event: 'pull_request', pull_requests: [] } },
+      eventName: 'workflow_run',
+    },
+  );
+  assert.equal(result.exitCode, 0, result.stdout);
+  assert.equal(result.outputs['coverage-diff'], '50.00');
+  assert.equal(github.comments(PR).length, 1);
+  assert.match(github.comments(PR)[0]?.body ?? '', /Quality gate: passed/);
   assert.deepEqual(github.violations, []);
 });
 

@@ -75,7 +75,14 @@ function readBaselineFile(root: string): GateReport | undefined {
   return readBaseline(value, 'baseline');
 }
 
+/**
+ * The pull request being gated: from a pull_request(_target) event, or — for the workflow_run
+ * pattern that fork pull requests need to get a writable token — from `pull-request-number`
+ * (GitHub leaves workflow_run.pull_requests empty for forks) or workflow_run.pull_requests.
+ */
 function readPullRequest(context: RunContext): PullRequestInfo | undefined {
+  const explicit = readInteger('pull-request-number', 0, 0);
+  const diffBase = readString('diff-base');
   const pr = context.event.pull_request as
     | {
         number?: number;
@@ -83,17 +90,28 @@ function readPullRequest(context: RunContext): PullRequestInfo | undefined {
         head?: { sha?: string; repo?: { full_name?: string } | null };
       }
     | undefined;
-  if (!pr || typeof pr.number !== 'number') return undefined;
-  const base = readString('diff-base') || pr.base?.sha || '';
-  const head = pr.head?.sha || context.sha || 'HEAD';
-  const headRepo = pr.head?.repo?.full_name;
-  const baseRepo = pr.base?.repo?.full_name ?? context.repository;
+  if (pr && typeof pr.number === 'number') {
+    const headRepo = pr.head?.repo?.full_name;
+    const baseRepo = pr.base?.repo?.full_name ?? context.repository;
+    return {
+      number: explicit || pr.number,
+      base: diffBase || pr.base?.sha || '',
+      head: pr.head?.sha || context.sha || 'HEAD',
+      // pull_request_target runs with the base repository's token, which can comment.
+      fromFork: context.eventName !== 'pull_request_target' && (headRepo === undefined || headRepo !== baseRepo),
+    };
+  }
+  const run = context.event.workflow_run as
+    { head_sha?: string; pull_requests?: { number?: number; base?: { sha?: string } }[] } | undefined;
+  const listed = run?.pull_requests?.[0];
+  const number = explicit || (typeof listed?.number === 'number' ? listed.number : 0);
+  if (!number) return undefined;
   return {
-    number: pr.number,
-    base,
-    head,
-    // pull_request_target runs with the base repository's token, which can comment.
-    fromFork: context.eventName !== 'pull_request_target' && (headRepo === undefined || headRepo !== baseRepo),
+    number,
+    base: diffBase || listed?.base?.sha || '',
+    head: run?.head_sha || context.sha || 'HEAD',
+    // A workflow_run (or any non-pull_request event) runs with the base repository's token.
+    fromFork: false,
   };
 }
 
