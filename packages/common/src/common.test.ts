@@ -44,6 +44,10 @@ test('parseStructured reports line and column; lineOf finds nodes', () => {
   assert.throws(() => parseStructured('a: [1, 2\nb: 3', 'checks-file'), /Input 'checks-file': line \d+, column \d+/);
   const doc = parseStructured('checks:\n  - name: a\n  - name: b\n    path: /x\n', 'f');
   assert.equal(doc.lineOf(['checks', 1, 'path']), 4);
+  // A key whose value starts on the next line is found on the key's own line.
+  assert.equal(parseStructured('load:\n  rate:\n    200/s\n', 'f').lineOf(['load', 'rate']), 2);
+  assert.equal(doc.lineOf(['checks', 1]), 3);
+  assert.equal(doc.lineOf(['nope']), undefined);
   assert.throws(() => parseStructured('a: 1\na: 2', 'f'), /Map keys must be unique/);
 });
 

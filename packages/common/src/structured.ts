@@ -1,11 +1,11 @@
 // The one YAML/JSON reader: YAML 1.2 is a superset of JSON, so one parser reads both, and its
 // errors carry line and column so a bad file can be pointed at.
-import { LineCounter, parseDocument, isMap, isSeq, type Node as YamlNode } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Node as YamlNode } from 'yaml';
 import { InputError } from './errors.ts';
 
 export interface ParsedDocument {
   value: unknown;
-  /** 1-based line of the node at a path of keys/indexes, when known. */
+  /** 1-based line of the key (or sequence item) a path of keys/indexes ends at, when known. */
   lineOf(path: readonly (string | number)[]): number | undefined;
 }
 
@@ -21,13 +21,30 @@ export function parseStructured(text: string, source: string): ParsedDocument {
   return {
     value: doc.toJS({ maxAliasCount: 100 }) as unknown,
     lineOf(path) {
+      // The line of the last key (a map entry's key, not its value, which may sit on a later
+      // line) or of the sequence item the path ends at.
       let node: unknown = doc.contents;
+      let line: number | undefined;
       for (const key of path) {
-        if (isMap(node) || isSeq(node)) node = node.get(key, true);
-        else return undefined;
+        if (isMap(node)) {
+          const pair = node.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key);
+          if (!pair) return undefined;
+          const keyRange = (pair.key as YamlNode | undefined)?.range;
+          line = keyRange ? lineCounter.linePos(keyRange[0]).line : undefined;
+          node = pair.value;
+        } else if (isSeq(node)) {
+          node = node.get(key, true);
+          const range = (node as YamlNode | undefined)?.range;
+          line = range ? lineCounter.linePos(range[0]).line : undefined;
+        } else {
+          return undefined;
+        }
       }
-      const range = (node as YamlNode | undefined)?.range;
-      return range ? lineCounter.linePos(range[0]).line : undefined;
+      if (path.length === 0) {
+        const range = (node as YamlNode | undefined)?.range;
+        return range ? lineCounter.linePos(range[0]).line : undefined;
+      }
+      return line;
     },
   };
 }

@@ -83,7 +83,7 @@ test('errors name the line and the field', () => {
     ['checks:\n  - path: /a\n    method: FETCH\n', /line 3: checks\[0\]\.method: 'FETCH' is not one of/],
     ['checks:\n  - path: /a\n    capture: { id: id }\n', /line 3: checks\[0\]\.capture\.id: 'id' must be a JSONPath/],
     ['checks:\n  - path: /a\n  - path: /a\n', /line 3: checks\[1\]\.name: duplicate check name 'GET \/a'/],
-    ['load:\n  duration: 5s\n  path: /\n', /line 2: load: needs 'rate'/],
+    ['load:\n  duration: 5s\n  path: /\n', /line 1: load: needs 'rate'/],
     ['load:\n  rate: fast\n  duration: 5s\n', /line 2: load\.rate: 'fast' is not a rate/],
     ['load:\n  rate: 5/s\n  connections: 3\n  duration: 5s\n', /line 3: load\.connections: give 'rate'/],
     ['load:\n  rate: 5/s\n  duration: soon\n', /line 3: load\.duration: 'soon' is not a duration/],
@@ -92,7 +92,7 @@ test('errors name the line and the field', () => {
       /unknown metric 'http_req_duration'/,
     ],
     ['load:\n  rate: 5/s\n  duration: 1s\n  path: /\n  thresholds: [ "p95<2s" ]\n', /did you mean p\(95\)\?/],
-    ['lode:\n  rate: 5/s\n', /line 2: lode: unknown field 'lode'/],
+    ['lode:\n  rate: 5/s\n', /line 1: lode: unknown field 'lode'/],
   ];
   for (const [text, pattern] of cases) {
     assert.throws(() => parseChecksDocument(text, 'checks-file f.yml'), pattern, text);
