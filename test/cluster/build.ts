@@ -48,7 +48,7 @@ export async function controlPlaneDir(): Promise<string> {
 }
 
 async function agentDir(): Promise<string> {
-  const sources = (await readdir(agentModuleDir)).filter((f) => f.endsWith('.go')).sort();
+  const sources = (await readdir(agentModuleDir)).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go')).sort();
   const key = await hashFiles(agentModuleDir, ['go.mod', 'go.sum', ...sources]);
   return join(cacheDir, `adci-node-${key}`);
 }
