@@ -35,7 +35,7 @@ export class Collector {
   failuresDropped = 0;
   readonly failedIds = new Set<string>();
   /** Failed tests of the report being read, by id, to recognise reruns (bounded). */
-  private readonly failedInReport = new Map<string, TestCaseRef>();
+  private readonly failedInReport = new Map<string, TestCaseRef[]>();
   readonly skippedIds = new Set<string>();
   testIdsTruncated = false;
   /** The slowest tests, longest first. */
@@ -129,7 +129,11 @@ export class Collector {
     }
     if (test.outcome === 'failed' || test.outcome === 'errored') {
       this.rememberId(this.failedIds, test.id);
-      if (this.failedInReport.size < this.limits.maxTestIds) this.failedInReport.set(test.id, test);
+      if (this.failedInReport.size < this.limits.maxTestIds) {
+        const same = this.failedInReport.get(test.name);
+        if (same) same.push(test);
+        else this.failedInReport.set(test.name, [test]);
+      }
     }
     if (test.outcome === 'skipped') this.rememberId(this.skippedIds, test.id);
     if (test.outcome && test.outcome !== 'skipped') {
@@ -145,7 +149,9 @@ export class Collector {
    * passing on the rerun makes it flaky, failing again keeps it failed.
    */
   private rerun(test: TestCaseRef): boolean {
-    const first = this.failedInReport.get(test.id);
+    if (this.failedInReport.size === 0) return false;
+    // Keyed by name (a flat attribute string, cheap to hash), then matched on the class.
+    const first = this.failedInReport.get(test.name)?.find((t) => t.classname === test.classname);
     if (!first || first.outcome === 'flaky') return false;
     const counts = this.tests;
     counts.durationMs += test.durationMs;

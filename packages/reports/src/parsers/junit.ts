@@ -8,7 +8,7 @@ import { truncate, type TestOutcome } from '../model.ts';
 /** Seconds as written by JUnit producers ("1.5", "1,234.5" from Surefire, "" or absent) to ms. */
 export function parseSeconds(value: string | undefined): number {
   if (!value) return 0;
-  const seconds = Number(value.replace(/,/g, ''));
+  const seconds = Number(value.indexOf(',') === -1 ? value : value.replace(/,/g, ''));
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 

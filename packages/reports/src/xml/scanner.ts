@@ -46,6 +46,9 @@ const enum_CDATA = 1;
 const enum_COMMENT = 2;
 type Mode = typeof enum_TEXT | typeof enum_CDATA | typeof enum_COMMENT;
 
+const CDATA_END = Buffer.from(']]>', 'latin1');
+const COMMENT_END = Buffer.from('-->', 'latin1');
+
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_:][\w.:-]*)?(;?)/g;
 
@@ -116,8 +119,7 @@ export class XmlScanner {
     const len = buf.length;
     while (pos < len) {
       if (this.mode === enum_CDATA || this.mode === enum_COMMENT) {
-        const terminator = this.mode === enum_CDATA ? ']]>' : '-->';
-        const end = buf.indexOf(terminator, pos, 'latin1');
+        const end = buf.indexOf(this.mode === enum_CDATA ? CDATA_END : COMMENT_END, pos);
         if (end === -1) {
           // Keep the last two bytes: the terminator may straddle chunks.
           let keep = Math.max(pos, len - 2);
@@ -240,12 +242,12 @@ export class XmlScanner {
       }
       // Not enough bytes yet to tell CDATA from a DOCTYPE.
       if (len - lt < 9) return -1;
-      const head = buf.toString('latin1', lt, lt + 9);
-      if (head === '<![CDATA[') {
+      if (buf[lt + 2] === 0x5b && sameAscii('CDATA[', buf, lt + 3, lt + 9)) {
         if (this.stack.length === 0) throw new XmlScanError('CDATA outside the root element', this.base + lt);
         this.mode = enum_CDATA;
         return lt + 9;
       }
+      const head = buf.toString('latin1', lt, lt + 9);
       if (head === '<!DOCTYPE') return this.doctype(buf, lt);
       throw new XmlScanError(`unexpected markup '${head}'`, this.base + lt);
     }
@@ -386,13 +388,18 @@ export class XmlScanner {
     if (gt === -1) return -1;
     let end = gt;
     while (end > lt + 2 && isSpace(buf[end - 1] as number)) end--;
-    const name = buf.toString('latin1', lt + 2, end);
     const open = this.stack[this.stack.length - 1];
-    if (open === undefined) throw new XmlScanError(`closing tag </${name}> without an open element`, this.base + lt);
-    if (open !== name) {
-      throw new XmlScanError(`closing tag </${name}> does not match <${open}>`, this.base + lt);
+    // Compared byte by byte: no string is made for the millions of closing tags that match.
+    if (open === undefined || !(sameAscii(open, buf, lt + 2, end) || open === buf.toString('utf8', lt + 2, end))) {
+      const name = buf.toString('utf8', lt + 2, end);
+      throw new XmlScanError(
+        open === undefined
+          ? `closing tag </${name}> without an open element`
+          : `closing tag </${name}> does not match <${open}>`,
+        this.base + lt,
+      );
     }
-    this.finish(name);
+    this.finish(open);
     return gt + 1;
   }
 }
