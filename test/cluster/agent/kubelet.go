@@ -165,7 +165,9 @@ func (kl *kubelet) podChanged(pod *v1.Pod) {
 	kl.mu.Lock()
 	w, ok := kl.workers[pod.UID]
 	if !ok {
-		if pod.Status.Phase == v1.PodSucceeded || pod.Status.Phase == v1.PodFailed {
+		// Nothing runs for a pod that is already being deleted (its worker finished, or this
+		// kubelet never started it) or already finished: only the final delete is left to do.
+		if pod.DeletionTimestamp != nil || pod.Status.Phase == v1.PodSucceeded || pod.Status.Phase == v1.PodFailed {
 			kl.mu.Unlock()
 			if pod.DeletionTimestamp != nil {
 				kl.finishDelete(pod)

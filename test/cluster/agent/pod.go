@@ -305,7 +305,10 @@ func (w *podWorker) runContainer(ctx context.Context, c v1.Container, cs *contai
 			continue
 		}
 		pullAttempt = 0
-		if cs.restartCount == 0 && cs.state.Running == nil && cs.state.Terminated == nil {
+		w.mu.Lock()
+		firstStart := cs.restartCount == 0 && cs.state.Running == nil && cs.state.Terminated == nil
+		w.mu.Unlock()
+		if firstStart {
 			w.event(v1.EventTypeNormal, "Pulled", "Container image %q already present on machine", c.Image)
 		}
 
