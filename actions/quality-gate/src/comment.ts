@@ -1,14 +1,14 @@
 // One pull-request comment per gate, found again by its hidden marker and updated in place, so a
 // re-run never adds a second one. Fork pull requests get a read-only token: skipped with a notice.
 import * as core from '@actions/core';
-import * as github from '@actions/github';
+import type * as GitHub from '@actions/github';
 import { errorMessage } from '@adci/common';
 import { renderComment, type GateReport } from '@adci/reports';
 import type { QualityGateInputs } from './inputs.ts';
 
 export type CommentOutcome = 'created' | 'updated' | 'skipped';
 
-type Octokit = ReturnType<typeof github.getOctokit>;
+type Octokit = ReturnType<typeof GitHub.getOctokit>;
 
 /** Our own comment: its first line is the marker (a quote of it by a person starts with '>'). */
 async function findComment(octokit: Octokit, inputs: QualityGateInputs, marker: string, issue: number) {
@@ -49,6 +49,8 @@ export async function upsertComment(report: GateReport, inputs: QualityGateInput
     core.notice('No github-token: the result is in the job summary only.', { title: 'Quality gate comment skipped' });
     return 'skipped';
   }
+  // Loaded only when commenting: Octokit is most of the bundle, and most runs never need it.
+  const github = await import('@actions/github');
   const octokit = github.getOctokit(inputs.token);
   const body = renderComment(report, { id: inputs.commentId, title: inputs.title, runUrl: inputs.runUrl });
   const marker = body.slice(0, body.indexOf('\n'));
