@@ -1,8 +1,8 @@
 package main
 
-// A small kube-proxy: every NodePort of every Service listens on the bind address and each
-// new TCP connection goes to the next ready endpoint of the Service's EndpointSlices, round
-// robin. Changes take effect one sync delay after they are seen, like kube-proxy's
+// A small kube-proxy: every NodePort of every Service with endpoints listens on the bind
+// address and each new TCP connection goes to the next ready endpoint of the Service's
+// EndpointSlices, round robin. Changes take effect one sync delay after they are seen, like kube-proxy's
 // minSyncPeriod; connections already open are left alone, as conntrack leaves them.
 
 import (
@@ -155,6 +155,13 @@ func (p *proxier) sync() {
 				service:   fmt.Sprintf("%s/%s:%s", svc.Namespace, svc.Name, sp.Name),
 				endpoints: readyEndpoints(slices, sp.Name),
 			}
+		}
+	}
+	// With no endpoint to send to, the port is closed, so a client gets "connection refused"
+	// as kube-proxy's REJECT rule gives; established connections are not affected.
+	for port, b := range desired {
+		if len(b.endpoints) == 0 {
+			delete(desired, port)
 		}
 	}
 	p.mu.Lock()
