@@ -99,8 +99,7 @@ export function detectFormat(path: string, override?: Format): Detected | undefi
     ) {
       return { format: 'mypy', kind: 'jsonl' };
     }
-    if (override)
-      return FORMATS.includes(override) && isJsonFormat(override) ? { format: override, kind: 'json' } : undefined;
+    if (override) return isJsonFormat(override) ? { format: override, kind: 'json' } : undefined;
     return sniffJson(trimmed, path);
   }
   if (override === 'lcov') return { format: 'lcov', kind: 'text' };
