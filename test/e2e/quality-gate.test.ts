@@ -113,7 +113,7 @@ test('counts every real-tool format, fails on the thresholds, explains in output
   assert.equal(result.exitCode, 1, result.stdout);
   assert.equal(result.outputs.passed, 'false');
   assert.equal(result.outputs['tests-failed'], '7');
-  assert.equal(result.outputs['findings-error'], '35');
+  assert.equal(result.outputs['findings-error'], '37');
   assert.equal(result.outputs['security-high'], '5');
   assert.match(result.outputs['coverage-line'] ?? '', /^\d+\.\d\d$/);
   assert.equal(result.outputs['coverage-diff'], '');
@@ -177,6 +177,7 @@ test('counts every real-tool format, fails on the thresholds, explains in output
     'real/pylint-json2.json': 'pylint',
     'real/pylint.json': 'pylint',
     'real/pytest-junit.xml': 'junit',
+    'real/tsc.txt': 'tsc',
     'real/vitest-junit.xml': 'junit',
   });
   assert.equal(github.requests.length, 0, 'no comment outside pull requests');

@@ -14,6 +14,7 @@ export const FORMATS = [
   'pylint',
   'flake8',
   'mypy',
+  'tsc',
   'bandit',
   'pip-audit',
   'safety',
@@ -25,7 +26,7 @@ export type Format = (typeof FORMATS)[number];
 export type Detected =
   | { format: 'junit' | 'cobertura' | 'jacoco' | 'checkstyle'; kind: 'xml' }
   | { format: 'flake8' | 'mypy'; kind: 'xml' | 'text' | 'jsonl' }
-  | { format: 'lcov'; kind: 'text' }
+  | { format: 'lcov' | 'tsc'; kind: 'text' }
   | { format: 'sarif' | 'eslint' | 'pylint' | 'bandit' | 'pip-audit' | 'safety' | 'npm-audit'; kind: 'json' }
   | { format: 'empty'; kind: 'text' };
 
@@ -63,7 +64,7 @@ export function detectFormat(path: string, override?: Format): Detected | undefi
   const head = readHead(path);
   const trimmed = head.trimStart();
   if (trimmed === '') {
-    if (override === 'flake8' || override === 'mypy') return { format: override, kind: 'text' };
+    if (override === 'flake8' || override === 'mypy' || override === 'tsc') return { format: override, kind: 'text' };
     return { format: 'empty', kind: 'text' };
   }
   const first = trimmed[0];
@@ -102,10 +103,11 @@ export function detectFormat(path: string, override?: Format): Detected | undefi
     if (override) return isJsonFormat(override) ? { format: override, kind: 'json' } : undefined;
     return sniffJson(trimmed, path);
   }
-  if (override === 'lcov') return { format: 'lcov', kind: 'text' };
+  if (override === 'lcov' || override === 'tsc') return { format: override, kind: 'text' };
   if (override === 'flake8' || override === 'mypy') return { format: override, kind: 'text' };
   if (override) return undefined;
   if (/^(TN|SF):/m.test(head)) return { format: 'lcov', kind: 'text' };
+  if (/^(.+?\(\d+,\d+\): )?(error|warning) TS\d+: /m.test(head)) return { format: 'tsc', kind: 'text' };
   if (
     /^.+?:\d+(:\d+)?(:\d+:\d+)?: (error|warning|note): /m.test(head) ||
     /^(Success: no issues found|Found \d+ errors?)/m.test(head)

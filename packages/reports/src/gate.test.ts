@@ -115,6 +115,11 @@ test('findings from every lint and security format, normalised', () => {
   assert.deepEqual([eslint?.error, eslint?.warning], [2, 2]);
   assert.deepEqual(pick(counts('real/eslint.sarif').eslint), pick(eslint));
   assert.deepEqual(pick(counts('real/eslint-checkstyle.xml').eslint), pick(eslint));
+  const tsc = gate(['real/tsc.txt']).findings.list;
+  assert.deepEqual(
+    tsc.map((f) => `${f.tool} ${f.rule} ${f.severity} ${f.file}:${f.line}`),
+    ['tsc TS2322 error types/price.mts:11', 'tsc TS2551 error types/price.mts:14'],
+  );
   assert.equal(counts('real/pip-audit-offline.json')['pip-audit']?.total, 0);
   assert.equal(counts('handmade/pip-audit.json')['pip-audit']?.error, 4);
   assert.equal(counts('handmade/safety-1.json').safety?.total, 3);

@@ -8,7 +8,7 @@ import { scanXmlFile } from './xml/read.ts';
 import { junitHandler } from './parsers/junit.ts';
 import { coberturaHandler, jacocoHandler } from './parsers/coverage-xml.ts';
 import { checkstyleHandler, flake8JunitHandler, mypyJunitHandler } from './parsers/findings-xml.ts';
-import { parseFlake8Text, parseLcov, parseMypyJsonLines, parseMypyText } from './parsers/text.ts';
+import { parseFlake8Text, parseLcov, parseMypyJsonLines, parseMypyText, parseTsc } from './parsers/text.ts';
 import {
   parseBandit,
   parseEslint,
@@ -69,6 +69,9 @@ export function parseReport(path: string, collector: Collector, override?: Forma
         break;
       case 'lcov':
         parseLcov(path, collector);
+        break;
+      case 'tsc':
+        parseTsc(path, collector);
         break;
       case 'flake8':
         if (kind === 'xml') scanXmlFile(path, flake8JunitHandler(collector));

@@ -2,7 +2,7 @@
 // fixed-size chunks and split into lines, so a large LCOV file never sits in memory whole.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Collector } from '../collector.ts';
-import type { FileCoverage, Severity } from '../model.ts';
+import type { FileCoverage, Finding, Severity } from '../model.ts';
 import { ReportError } from '../errors.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -139,4 +139,36 @@ export function parseMypyJsonLines(path: string, collector: Collector): void {
       message: `${String(entry.message ?? '')}${hint}`,
     });
   });
+}
+
+const TSC_LINE = /^(.+?)\((\d+),(\d+)\): (error|warning|message) (TS\d+): (.*)$/;
+const TSC_GLOBAL = /^(error|warning|message) (TS\d+): (.*)$/;
+
+/** tsc --pretty false: "file(line,col): error TS2322: message", continuation lines indented. */
+export function parseTsc(path: string, collector: Collector): void {
+  collector.sawTool('tsc');
+  let pending: Finding | undefined;
+  const flush = (): void => {
+    if (pending) collector.addFinding(pending);
+    pending = undefined;
+  };
+  forEachLine(path, (line) => {
+    const m = TSC_LINE.exec(line);
+    const g = m ? undefined : TSC_GLOBAL.exec(line);
+    if (m || g) {
+      flush();
+      const level = (m ? m[4] : g?.[1]) as string;
+      pending = {
+        tool: 'tsc',
+        rule: (m ? m[5] : g?.[2]) as string,
+        severity: level === 'error' ? 'error' : level === 'warning' ? 'warning' : 'note',
+        file: m?.[1],
+        line: m ? Number(m[2]) : undefined,
+        message: (m ? m[6] : g?.[3]) as string,
+      };
+    } else if (pending && /^\s+\S/.test(line)) {
+      pending.message += `\n${line.trim()}`;
+    }
+  });
+  flush();
 }
