@@ -102,7 +102,7 @@ function gate(
   });
 }
 
-const ALL = 'reports/real/*\nreports/handmade/*.xml\nreports/handmade/*.json';
+const ALL = 'reports/real/*\nreports/handmade/*.json';
 
 test('counts every real-tool format, fails on the thresholds, explains in outputs, summary and annotations', async () => {
   const result = await gate({
@@ -112,19 +112,19 @@ test('counts every real-tool format, fails on the thresholds, explains in output
   });
   assert.equal(result.exitCode, 1, result.stdout);
   assert.equal(result.outputs.passed, 'false');
-  assert.equal(result.outputs['tests-failed'], '7');
+  assert.equal(result.outputs['tests-failed'], '8');
   assert.equal(result.outputs['findings-error'], '37');
   assert.equal(result.outputs['security-high'], '5');
   assert.match(result.outputs['coverage-line'] ?? '', /^\d+\.\d\d$/);
   assert.equal(result.outputs['coverage-diff'], '');
   const failure = result.annotations.find(
-    (a) => a.level === 'error' && /Quality gate failed: tests.failed is 7/.test(a.message),
+    (a) => a.level === 'error' && /Quality gate failed: tests.failed is 8/.test(a.message),
   );
   assert.ok(failure, 'the step fails with the reasons');
   // Summary: verdict table, tests, coverage, findings per tool and severity.
   assert.match(result.summary, /## ❌ Quality gate: failed \(5 of 6 checks\)/);
   assert.match(result.summary, /\| ❌ \| `bandit.high` \| &lt;= 0 \| 4 \|/);
-  assert.match(result.summary, /\| 27 \| 15 \| 6 \| 1 \| 5 \| 2 \|/);
+  assert.match(result.summary, /\| 31 \| 18 \| 6 \| 2 \| 5 \| 1 \|/);
   assert.match(result.summary, /\| bandit \| 4 \| 0 \| 6 \| 0 \| 4 \| 0 \| 6 \|/);
   assert.match(result.summary, /\| npm-audit \| 2 \| 0 \| 0 \| 2 \| 0 \| 0 \| 0 \|/);
   assert.match(result.summary, /Slowest tests/);
@@ -150,9 +150,6 @@ test('counts every real-tool format, fails on the thresholds, explains in output
   // Every file was recognised from its content alone.
   const formats = Object.fromEntries(report.reports.map((r) => [r.path.replace(/^reports\//, ''), r.format]));
   assert.deepEqual(formats, {
-    'handmade/go-junit-report.xml': 'junit',
-    'handmade/jacoco.xml': 'jacoco',
-    'handmade/surefire.xml': 'junit',
     'handmade/npm-audit.json': 'npm-audit',
     'handmade/pip-audit.json': 'pip-audit',
     'handmade/safety-1.json': 'safety',
@@ -168,6 +165,8 @@ test('counts every real-tool format, fails on the thresholds, explains in output
     'real/eslint.sarif': 'sarif',
     'real/flake8-junit.xml': 'flake8 (junit-xml)',
     'real/flake8.txt': 'flake8',
+    'real/go-junit-report.xml': 'junit',
+    'real/jacoco.xml': 'jacoco',
     'real/jest-junit.xml': 'junit',
     'real/mocha-junit.xml': 'junit',
     'real/mypy-junit.xml': 'mypy (junit-xml)',
@@ -177,6 +176,8 @@ test('counts every real-tool format, fails on the thresholds, explains in output
     'real/pylint-json2.json': 'pylint',
     'real/pylint.json': 'pylint',
     'real/pytest-junit.xml': 'junit',
+    'real/surefire-TEST-com.example.shop.InventoryTest.xml': 'junit',
+    'real/surefire-TEST-com.example.shop.PricingTest.xml': 'junit',
     'real/tsc.txt': 'tsc',
     'real/vitest-junit.xml': 'junit',
   });
@@ -412,7 +413,7 @@ test('an entity-expansion attack and a truncated file are rejected cleanly, or s
 test("baseline: a previous run's report gives coverage, findings and test deltas", async () => {
   const reportFile = join(workspace, 'previous.json');
   const first = await gate({
-    reports: 'reports/real/coverage.lcov\nreports/real/flake8.txt\nreports/handmade/go-junit-report.xml',
+    reports: 'reports/real/coverage.lcov\nreports/real/flake8.txt\nreports/real/go-junit-report.xml',
     'report-file': reportFile,
     thresholds: '',
     comment: 'false',
@@ -428,7 +429,8 @@ test("baseline: a previous run's report gives coverage, findings and test deltas
   });
   assert.equal(second.exitCode, 0, second.stdout);
   assert.match(second.summary, /### Compared with the baseline/);
-  assert.match(second.summary, /\| 0 pts \| 0 pts \| \+3 \| 3 \| 0 \| 2 \| 1 \|/);
+  // Tests: 5 in go-junit-report.xml before, 7 in pytest-junit.xml now.
+  assert.match(second.summary, /\| 0 pts \| 0 pts \| \+2 \| 3 \| 0 \| 2 \| 1 \|/);
   assert.match(
     second.summary,
     /\*\*Newly failing\*\*: `tests.test_pricing::test_total_is_wrong`, `tests.test_pricing::test_with_broken_fixture`/,

@@ -7,6 +7,7 @@ import { runGate, readBaseline, type GateReport, type GateSettings } from './gat
 import { parseThresholds } from './thresholds.ts';
 import { parseUnifiedDiff } from './diff.ts';
 import { parseReportPatterns } from './patterns.ts';
+import { parseSeconds } from './parsers/junit.ts';
 import { renderMarkdown, renderComment, COMMENT_LIMIT_CHARS } from './render/markdown.ts';
 import { selectAnnotations } from './render/annotations.ts';
 import { renderTerminal } from './render/terminal.ts';
@@ -61,16 +62,47 @@ test('jest-junit, vitest and mocha JUnit', () => {
   assert.deepEqual([mocha.tests, mocha.passed, mocha.failed, mocha.skipped], [3, 2, 1, 0]);
 });
 
-test('Surefire flaky and rerun failures, thousands separators in times', () => {
-  const t = gate(['handmade/surefire.xml']).tests;
-  assert.deepEqual([t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky], [5, 3, 1, 0, 1, 2]);
-  assert.ok(t.durationMs > 1_201_000);
-  assert.equal(t.failures.find((f) => f.outcome === 'failed')?.name, 'totalsCart');
+test('Surefire 3.5.2 with rerunFailingTestsCount=2: flaky, rerun failures and errors, one file per class', () => {
+  const pricing = gate(['real/surefire-TEST-com.example.shop.PricingTest.xml']).tests;
+  // Counted from the <testcase> elements: with reruns, Surefire's <testsuite> attributes are wrong.
+  assert.match(
+    readFileSync(join(root, 'real/surefire-TEST-com.example.shop.PricingTest.xml'), 'utf8'),
+    /<testsuite [^>]*name="com\.example\.shop\.PricingTest" [^>]*tests="1" errors="0" skipped="0" failures="1">/,
+  );
+  assert.deepEqual(
+    [pricing.tests, pricing.passed, pricing.failed, pricing.errored, pricing.skipped, pricing.flaky],
+    [5, 3, 1, 0, 1, 1],
+  );
+  const inventory = gate(['real/surefire-TEST-com.example.shop.InventoryTest.xml']).tests;
+  assert.deepEqual(
+    [inventory.tests, inventory.passed, inventory.failed, inventory.errored, inventory.skipped, inventory.flaky],
+    [3, 2, 0, 1, 0, 0],
+  );
+  const t = gate(['real/surefire-TEST-*.xml']).tests;
+  assert.deepEqual([t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky], [8, 5, 1, 1, 1, 1]);
+  assert.equal(t.durationMs, 84, 'the sum of the <testcase> times');
+  const byOutcome = Object.fromEntries(t.failures.map((f) => [f.outcome, f]));
+  assert.equal(byOutcome.failed?.id, 'com.example.shop.PricingTest::totalsCart');
+  assert.equal(byOutcome.failed?.message, 'expected: <4.0> but was: <3.0>');
+  assert.match(
+    byOutcome.failed?.details ?? '',
+    /at com\.example\.shop\.PricingTest\.totalsCart\(PricingTest\.java:26\)/,
+  );
+  assert.equal(byOutcome.errored?.id, 'com.example.shop.InventoryTest::connectsToInventory');
+  assert.equal(byOutcome.errored?.message, 'Connection refused: inventory.internal');
+  assert.equal(byOutcome.flaky?.id, 'com.example.shop.PricingTest::warmCache');
+  assert.match(byOutcome.flaky?.message ?? '', /^cache cold on first run/);
+  // Older Surefire versions wrote times with the JVM locale's thousands separators.
+  assert.equal(Math.round(parseSeconds('1,204.311')), 1_204_311);
 });
 
-test('go-junit-report', () => {
-  const t = gate(['handmade/go-junit-report.xml']).tests;
-  assert.deepEqual([t.tests, t.passed, t.failed, t.skipped], [4, 2, 1, 1]);
+test('go-junit-report v2.1.0: a parent test and each of its subtests are test cases', () => {
+  const t = gate(['real/go-junit-report.xml']).tests;
+  assert.deepEqual([t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky], [5, 3, 1, 0, 1, 0]);
+  const failure = t.failures.find((f) => f.outcome === 'failed');
+  assert.equal(failure?.id, 'example.com/shop/pricing::TestTotal');
+  assert.equal(failure?.message, 'Failed', "go-junit-report's fixed message; the reason is in the text");
+  assert.match(failure?.details ?? '', /pricing_test\.go:21: Total\(\[1 2\]\) = 3, want 4/);
 });
 
 test('coverage: Cobertura resolved against <sources>, LCOV, JaCoCo, merged per file', () => {
@@ -83,10 +115,23 @@ test('coverage: Cobertura resolved against <sources>, LCOV, JaCoCo, merged per f
   assert.deepEqual([lcov.branches.covered, lcov.branches.total], [4, 6]);
   const both = gate(['real/coverage.xml', 'real/coverage.lcov']).coverage;
   assert.deepEqual([both.lines.covered, both.lines.total], [16, 29], 'the same lines are not counted twice');
-  const jacoco = gate(['handmade/jacoco.xml']).coverage;
+  // jacoco-maven-plugin 0.8.12 writes a DOCTYPE naming report.dtd: accepted, never fetched.
+  assert.match(
+    readFileSync(join(root, 'real/jacoco.xml'), 'utf8'),
+    /^<\?xml[^>]*\?><!DOCTYPE report PUBLIC "-\/\/JACOCO\/\/DTD Report 1\.1\/\/EN" "report\.dtd">/,
+  );
+  const jacoco = gate(['real/jacoco.xml']).coverage;
   assert.deepEqual(
     [jacoco.lines.covered, jacoco.lines.total, jacoco.branches.covered, jacoco.branches.total],
-    [5, 8, 3, 4],
+    [17, 20, 6, 8],
+    'the totals of its <report> LINE and BRANCH counters',
+  );
+  assert.deepEqual(
+    jacoco.files.map((f) => [f.file, f.lines.covered, f.lines.total, f.branches.covered, f.branches.total]).sort(),
+    [
+      ['com/example/shop/Inventory.java', 9, 10, 1, 2],
+      ['com/example/shop/Pricing.java', 8, 10, 5, 6],
+    ],
   );
   // c8 writes Cobertura against <source>, LCOV relative to its working directory (web/).
   const c8 = gate(['real/c8-cobertura.xml', 'real/c8-lcov.info']).coverage;
@@ -200,7 +245,7 @@ test('changed lines: diff coverage, findings on changed lines, min-changed-lines
 
 test('baseline deltas: coverage, new and fixed findings, newly failing tests', () => {
   const before = JSON.parse(
-    JSON.stringify(gate(['real/coverage.lcov', 'real/flake8.txt', 'handmade/go-junit-report.xml'])),
+    JSON.stringify(gate(['real/coverage.lcov', 'real/flake8.txt', 'real/go-junit-report.xml'])),
   );
   const after = gate(['real/c8-lcov.info', 'real/flake8-junit.xml', 'real/mypy.txt', 'real/pytest-junit.xml'], '', {
     baseline: readBaseline(before, 'baseline'),
@@ -240,10 +285,10 @@ test('malformed and truncated files name the file, line and column, or are skipp
 });
 
 test('the summary is trimmed least important first to fit a budget, the verdict always kept', () => {
-  const r = gate(['real/*', 'handmade/*.xml', 'handmade/*.json'], 'tests.failed: 0\nfindings.error: 0');
+  const r = gate(['real/*', 'handmade/*.json'], 'tests.failed: 0\nfindings.error: 0');
   const full = renderMarkdown(r);
   assert.match(full, /Slowest tests/);
-  assert.match(full, /\| ❌ \| `tests.failed` \| &lt;= 0 \| 7 \|/);
+  assert.match(full, /\| ❌ \| `tests.failed` \| &lt;= 0 \| 8 \|/);
   const small = renderMarkdown(r, { limit: 3000, fullReportHint: 'report.json' });
   assert.ok(Buffer.byteLength(small) <= 3000, `${Buffer.byteLength(small)} bytes`);
   assert.match(small, /`tests.failed`/);
