@@ -25,7 +25,7 @@ type Autocannon = (options: {
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const CONNECTIONS = 10;
-const ROUNDS = 14;
+const ROUNDS = 20;
 const ROUND_SECONDS = 1;
 const OPEN_SECONDS = 5;
 const OPEN_RATE = 2000;
@@ -53,10 +53,17 @@ async function engine(url: string, block: string, seconds: number): Promise<Load
   }
 }
 
-function median(values: number[]): number {
+/** The value at quantile `q` in [0, 1], interpolated between the nearest ranks. */
+function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const at = (sorted.length - 1) * q;
+  const low = sorted[Math.floor(at)] as number;
+  const high = sorted[Math.ceil(at)] as number;
+  return low + (high - low) * (at - Math.floor(at));
+}
+
+function median(values: number[]): number {
+  return quantile(values, 0.5);
 }
 
 /** One measured run: throughput, and this process's CPU time per request (user + system). */
@@ -107,7 +114,8 @@ export async function run(): Promise<BenchFigure[]> {
         theirs.push(await autocannonRun(url, ROUND_SECONDS));
       }
     }
-    const throughput = median(ours.map((r, i) => r.rps / (theirs[i] as Run).rps));
+    const ratios = ours.map((r, i) => r.rps / (theirs[i] as Run).rps);
+    const throughput = median(ratios);
     const cpu = (runs: Run[]): string => median(runs.map((r) => r.cpuUsPerRequest)).toFixed(1);
 
     const open = await engine(url, `  rate: ${OPEN_RATE}/s\n`, OPEN_SECONDS);
@@ -120,9 +128,11 @@ export async function run(): Promise<BenchFigure[]> {
         target: '>= 1.0x',
         ok: throughput >= 1.0,
         detail:
-          `median of ${ROUNDS} paired ${ROUND_SECONDS}s runs: engine ${fmt(median(ours.map((r) => r.rps)))} req/s ` +
-          `(${cpu(ours)} µs CPU/request), autocannon ${fmt(median(theirs.map((r) => r.rps)))} req/s ` +
-          `(${cpu(theirs)} µs CPU/request)`,
+          `same server, ${CONNECTIONS} connections each, 1 request in flight per connection, bodies read; ` +
+          `median of ${ROUNDS} paired ${ROUND_SECONDS}s runs (ratios p25–p75 ` +
+          `${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}): ` +
+          `engine ${fmt(median(ours.map((r) => r.rps)))} req/s (${cpu(ours)} µs CPU/request), ` +
+          `autocannon ${fmt(median(theirs.map((r) => r.rps)))} req/s (${cpu(theirs)} µs CPU/request)`,
       },
       {
         name: `smoke open-model accuracy at ${OPEN_RATE}/s`,

@@ -95,13 +95,17 @@ function headerRecord(headers: Record<string, string | string[] | undefined>): R
   return out;
 }
 
-/** Counts a load response without keeping its body; methods on the prototype keep it cheap per request. */
+/**
+ * Counts a load response without keeping its body. A sender recycles its handlers (and builds a
+ * request's dispatch options once), so the hot path allocates nothing of its own per request.
+ */
 class LoadHandler implements Dispatcher.DispatchHandler {
-  private status = 0;
-  private done: LoadCallback | undefined;
+  status = 0;
+  done: LoadCallback | undefined = undefined;
+  private readonly spare: LoadHandler[];
 
-  constructor(done: LoadCallback) {
-    this.done = done;
+  constructor(spare: LoadHandler[]) {
+    this.spare = spare;
   }
 
   onRequestStart(): void {}
@@ -114,18 +118,60 @@ class LoadHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     const done = this.done;
+    if (!done) return;
     this.done = undefined;
-    done?.(this.status, undefined);
+    done(this.status, undefined);
+    // Only once `done` has returned: should it throw, undici reports that to this handler's
+    // onResponseError, which must not reach a request that reused it.
+    this.spare.push(this);
   }
 
   onResponseError(_controller: unknown, error: Error): void {
     const done = this.done;
+    if (!done) return;
     this.done = undefined;
     // Deferred: undici is still failing its queue here, and a closed-model worker that dispatched
     // its next request from inside this call would trip undici's own assertions.
     const kind = classifyError(error);
-    if (done) setImmediate(() => done(0, kind));
+    setImmediate(() => done(0, kind));
+    this.spare.push(this);
   }
+}
+
+/** Fires load requests through one dispatcher, with dispatch options built once per request and timeout. */
+class LoadDispatch {
+  private readonly spare: LoadHandler[] = [];
+  private readonly options = new WeakMap<LoadRequest, { timeoutMs: number; options: Dispatcher.DispatchOptions }>();
+
+  fire(dispatcher: Dispatcher, request: LoadRequest, timeoutMs: number, done: LoadCallback): void {
+    let cached = this.options.get(request);
+    if (cached?.timeoutMs !== timeoutMs) {
+      cached = { timeoutMs, options: dispatchOptions(request, timeoutMs) };
+      this.options.set(request, cached);
+    }
+    const handler = this.spare.pop() ?? new LoadHandler(this.spare);
+    handler.status = 0;
+    handler.done = done;
+    try {
+      dispatcher.dispatch(cached.options, handler);
+    } catch (error) {
+      handler.onResponseError(undefined, error as Error);
+    }
+  }
+}
+
+function dispatchOptions(request: LoadRequest, timeoutMs: number): Dispatcher.DispatchOptions {
+  const timeout = Math.ceil(timeoutMs);
+  return {
+    origin: request.origin,
+    path: request.path,
+    method: request.method as Dispatcher.HttpMethod,
+    headers: request.headers,
+    // Encoded once here rather than by undici on every request.
+    body: request.body === undefined ? null : Buffer.from(request.body),
+    headersTimeout: timeout,
+    bodyTimeout: timeout,
+  };
 }
 
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
@@ -174,45 +220,31 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   }
 
-  function fireOn(dispatcher: Dispatcher, request: LoadRequest, timeoutMs: number, done: LoadCallback): void {
-    const handler = new LoadHandler(done);
-    try {
-      dispatcher.dispatch(
-        {
-          origin: request.origin,
-          path: request.path,
-          method: request.method as Dispatcher.HttpMethod,
-          headers: request.headers,
-          body: request.body ?? null,
-          headersTimeout: Math.ceil(timeoutMs),
-          bodyTimeout: Math.ceil(timeoutMs),
-        },
-        handler,
-      );
-    } catch (error) {
-      handler.onResponseError(undefined, error as Error);
-    }
-  }
-
+  const shared = new LoadDispatch();
   const dedicatedClients: Client[] = [];
   function dedicated(): LoadSender {
+    const dispatch = new LoadDispatch();
     const clients = new Map<string, Client>();
+    let lastOrigin = '';
+    let lastClient: Client | undefined;
     return {
       fire(request, timeoutMs, done) {
-        let client = clients.get(request.origin);
+        let client = request.origin === lastOrigin ? lastClient : clients.get(request.origin);
         if (!client) {
           client = new Client(request.origin, { connect: { rejectUnauthorized: !options.insecureTls } });
           clients.set(request.origin, client);
           dedicatedClients.push(client);
         }
-        fireOn(client, request, timeoutMs, done);
+        lastOrigin = request.origin;
+        lastClient = client;
+        dispatch.fire(client, request, timeoutMs, done);
       },
     };
   }
 
   return {
     send,
-    fire: (request, timeoutMs, done) => fireOn(agent, request, timeoutMs, done),
+    fire: (request, timeoutMs, done) => shared.fire(agent, request, timeoutMs, done),
     dedicated,
     close: async () => {
       await Promise.all([agent.destroy(), ...dedicatedClients.map((c) => c.destroy())]);

@@ -4,7 +4,7 @@
 // reached are dropped and counted, never queued. The closed model keeps N connections busy.
 import { silentLogger, type Clock, type Logger, type TemplateLookup } from '@adci/common';
 import { LatencyHistogram } from './histogram.ts';
-import type { HttpClient, LoadRequest, LoadSender, TransportErrorKind } from './http.ts';
+import type { HttpClient, LoadCallback, LoadRequest, LoadSender, TransportErrorKind } from './http.ts';
 import { buildRequest } from './request.ts';
 import { statusMatches } from './expect.ts';
 import { canJudgeEarly, evaluateThresholds, type MetricSource } from './thresholds.ts';
@@ -88,12 +88,19 @@ class LoadStats {
     this.bucketMs = bucketMs;
   }
 
+  /** The bucket most recently looked up: nearly every request of a second lands in the same one. */
+  private lastIndex = -1;
+  private lastBucket: Bucket | undefined;
+
   private bucket(index: number): Bucket {
+    if (index === this.lastIndex && this.lastBucket) return this.lastBucket;
     let bucket = this.buckets.get(index);
     if (!bucket) {
       bucket = { histogram: this.spare.pop() ?? new LatencyHistogram(), requests: 0, errors: 0, pending: 0 };
       this.buckets.set(index, bucket);
     }
+    this.lastIndex = index;
+    this.lastBucket = bucket;
     return bucket;
   }
 
@@ -157,6 +164,7 @@ class LoadStats {
       bucket.histogram.reset();
       this.spare.push(bucket.histogram);
       this.buckets.delete(index);
+      if (this.lastBucket === bucket) this.lastBucket = undefined;
     }
     return point;
   }
@@ -251,7 +259,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   };
 
   // Sends one request; latency runs from `scheduledAt`, the moment it *should* have been sent.
-  const send = (scheduledAt: number, sender: LoadSender, then?: () => void): void => {
+  const send = (scheduledAt: number, sender: LoadSender): void => {
     const { request, success } = pick();
     inFlight++;
     const bucket = stats.sending(scheduledAt - start);
@@ -260,7 +268,6 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
       if (finished) return;
       inFlight--;
       stats.record(bucket, clock.now() - scheduledAt, status, kind, kind === undefined && success(status));
-      then?.();
     });
   };
 
@@ -303,11 +310,28 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     }
   } else {
     const { connections } = spec.model;
+    // One request in flight per worker, so its state lives in the worker and one callback serves
+    // all its requests: nothing is allocated per request here.
     const worker = (sender: LoadSender): void => {
-      const loop = (): void => {
-        if (!stopped) send(clock.now(), sender, loop);
+      let sentAt = 0;
+      let bucket = 0;
+      let success = defaultSuccess;
+      const next = (): void => {
+        const prepared = pick();
+        success = prepared.success;
+        inFlight++;
+        sentAt = clock.now();
+        bucket = stats.sending(sentAt - start);
+        sender.fire(prepared.request, target.timeoutMs, done);
       };
-      loop();
+      const done: LoadCallback = (status, kind) => {
+        // A request abandoned at the end of the drain may still call back when the client closes.
+        if (finished) return;
+        inFlight--;
+        stats.record(bucket, clock.now() - sentAt, status, kind, kind === undefined && success(status));
+        if (!stopped) next();
+      };
+      if (!stopped) next();
     };
     for (let i = 0; i < connections; i++) worker(client.dedicated());
     while (!stopped) {
