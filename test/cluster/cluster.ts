@@ -1,6 +1,6 @@
 // up / down / status of the local test cluster: etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler built from source, plus the adci-node process kubelet and kube-proxy.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -25,7 +25,7 @@ import {
 } from './config.ts';
 import { KubeApi, apiserverUrl, adminTls, httpsRequest } from './kube-api.ts';
 import { generatePki, identities, writeKubeconfig } from './pki.ts';
-import { isRunning, readPidRecords, startProcess, stopProcess, tailLog, type PidRecord } from './processes.ts';
+import { isRunning, readPidRecords, startProcess, stopProcess, tailLog } from './processes.ts';
 import { commandExists, log, run, sleep } from './run.ts';
 
 export interface ClusterInfo {
@@ -444,7 +444,7 @@ export async function up(): Promise<void> {
     await writeFile(paths.clusterInfo, `${JSON.stringify(clusterInfo, null, 2)}\n`);
   } catch (err) {
     log('start failed; stopping what was started');
-    await down({ quiet: true, keepLogs: true });
+    await down({ quiet: true });
     throw err;
   }
   log(
@@ -467,7 +467,7 @@ async function linkExists(name: string): Promise<boolean> {
   return existsSync(`/sys/class/net/${name}`);
 }
 
-export async function down(options: { quiet?: boolean; keepLogs?: boolean } = {}): Promise<void> {
+export async function down(options: { quiet?: boolean } = {}): Promise<void> {
   const say = options.quiet ? () => {} : log;
   const records = (await readPidRecords()).reverse();
   for (const record of records) {
@@ -506,7 +506,7 @@ export async function down(options: { quiet?: boolean; keepLogs?: boolean } = {}
   for (const entry of ['pki', 'kubeconfigs', 'etcd', 'pids', 'kubeconfig', 'restricted.kubeconfig', 'cluster.json']) {
     await rm(join(paths.state, entry), { recursive: true, force: true });
   }
-  if (!options.keepLogs && !options.quiet) say(`logs kept in ${paths.logs}`);
+  say(`logs kept in ${paths.logs}`);
   const bound: number[] = [];
   for (const port of Object.values(ports)) if (await portInUse(port)) bound.push(port);
   if (bound.length) throw new Error(`ports still bound after down: ${bound.join(', ')}`);
@@ -590,13 +590,3 @@ export async function status(): Promise<boolean> {
   for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(24)} ${r.detail}`);
   return results.every((r) => r.ok);
 }
-
-export function readInfoSync(): ClusterInfo | undefined {
-  try {
-    return JSON.parse(readFileSync(paths.clusterInfo, 'utf8')) as ClusterInfo;
-  } catch {
-    return undefined;
-  }
-}
-
-export type { PidRecord };
