@@ -1,5 +1,7 @@
 // Typed readers for action inputs. Only an action's own inputs.ts calls these: every message
 // names the input, and a bad value fails before the engine changes anything.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import * as core from '@actions/core';
 import { InputError, parseDuration, parseStringMap } from '@adci/common';
 
@@ -65,4 +67,18 @@ export function readLines(name: string): string[] {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/**
+ * Reads the file an input names, relative paths taken from `baseDir` (the workspace);
+ * undefined when the input is empty. An unreadable file is an input error naming both.
+ */
+export function readInputFile(name: string, baseDir: string): { file: string; text: string } | undefined {
+  const file = readString(name);
+  if (!file) return undefined;
+  try {
+    return { file, text: readFileSync(isAbsolute(file) ? file : join(baseDir, file), 'utf8') };
+  } catch (error) {
+    throw new InputError(name, `cannot read '${file}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }

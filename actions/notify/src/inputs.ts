@@ -1,10 +1,10 @@
 // Every notify input is read and validated here, once, into one settings object.
-import { readFileSync } from 'node:fs';
 import { InputError } from '@adci/common';
 import {
   readBoolean,
   readDuration,
   readEnum,
+  readInputFile,
   readSecret,
   readString,
   readStringMap,
@@ -31,14 +31,8 @@ function readPayload(): NotifySettings['payload'] {
   const file = readString('payload-file');
   if (inline.trim() && file) throw new InputError('payload', 'give either payload or payload-file, not both');
   if (inline.trim()) return parsePayload(inline, 'payload');
-  if (!file) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InputError('payload-file', `cannot read '${file}': ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-  return parsePayload(text, `payload-file ${file}`);
+  const loaded = readInputFile('payload-file', process.env.GITHUB_WORKSPACE ?? process.cwd());
+  return loaded && parsePayload(loaded.text, `payload-file ${loaded.file}`);
 }
 
 export function readInputs(context: RunContext): NotifyInputs {

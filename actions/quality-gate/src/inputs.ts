@@ -1,9 +1,9 @@
 // Every quality-gate input is read and validated here, once, into one settings object. The
 // token is masked the moment it is read.
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '@adci/common';
 import {
+  readInputFile,
   readBoolean,
   readEnum,
   readInteger,
@@ -57,15 +57,9 @@ export interface QualityGateInputs {
 }
 
 function readBaselineFile(root: string): GateReport | undefined {
-  const file = readString('baseline');
-  if (!file) return undefined;
-  const path = isAbsolute(file) ? file : join(root, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError('baseline', `cannot read '${file}': ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
+  const loaded = readInputFile('baseline', root);
+  if (!loaded) return undefined;
+  const { file, text } = loaded;
   let value: unknown;
   try {
     value = JSON.parse(text);

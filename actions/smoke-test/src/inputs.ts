@@ -1,10 +1,10 @@
 // Every smoke-test input is read and validated here, once, into one settings object. Header
 // values (and the environment values their placeholders name) are masked as they are read.
 import * as core from '@actions/core';
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError, templateNames } from '@adci/common';
 import {
+  readInputFile,
   readBoolean,
   readDuration,
   readInteger,
@@ -53,15 +53,9 @@ function readChecks(workspace: string): ChecksDocument {
   const file = readString('checks-file');
   if (inline.trim() && file) throw new InputError('checks', 'give either checks or checks-file, not both');
   if (inline.trim()) return parseChecksDocument(inline, 'checks');
-  if (!file) return { checks: [] };
-  const path = isAbsolute(file) ? file : join(workspace, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError('checks-file', `cannot read '${file}': ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-  return parseChecksDocument(text, `checks-file ${file}`);
+  const loaded = readInputFile('checks-file', workspace);
+  if (!loaded) return { checks: [] };
+  return parseChecksDocument(loaded.text, `checks-file ${loaded.file}`);
 }
 
 function optional(name: string): string | undefined {
