@@ -3,7 +3,7 @@
 // missing attributes. Streams the file and keeps only counts and bounded lists.
 import type { XmlHandler, XmlAttributes } from '../xml/scanner.ts';
 import { worseOutcome, type Collector } from '../collector.ts';
-import { truncate, type TestOutcome } from '../model.ts';
+import { truncate, type TestCaseRef } from '../model.ts';
 
 /** Seconds as written by JUnit producers ("1.5", "1,234.5" from Surefire, "" or absent) to ms. */
 export function parseSeconds(value: string | undefined): number {
@@ -12,17 +12,10 @@ export function parseSeconds(value: string | undefined): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
-interface OpenCase {
-  name: string;
-  classname: string;
-  file?: string;
-  line?: number;
-  durationMs: number;
-  outcome?: TestOutcome;
+/** A test case being read: its reference fields, before it gets an id and its report. */
+interface OpenCase extends Omit<TestCaseRef, 'id' | 'report'> {
   /** A Surefire flaky element was seen: failed, then passed on a rerun. */
   flaky: boolean;
-  message?: string;
-  details?: string;
   suite: string;
 }
 
