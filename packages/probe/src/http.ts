@@ -58,6 +58,12 @@ export interface HttpClient extends LoadSender {
    * straight to an undici Client skips the pool's scheduling (measurably faster than a Pool).
    */
   dedicated(): LoadSender;
+  /**
+   * True for the network client made by `createHttpClient`: the closed model may then open its own
+   * raw keep-alive connections to an `http:` target (raw-http.ts). Test doubles leave it unset and
+   * see every request through `fire`.
+   */
+  readonly allowsRawHttp?: boolean;
   close(): Promise<void>;
 }
 
@@ -246,6 +252,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     send,
     fire: (request, timeoutMs, done) => shared.fire(agent, request, timeoutMs, done),
     dedicated,
+    allowsRawHttp: true,
     close: async () => {
       await Promise.all([agent.destroy(), ...dedicatedClients.map((c) => c.destroy())]);
     },

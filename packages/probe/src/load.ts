@@ -5,6 +5,7 @@
 import { silentLogger, type Clock, type Logger, type TemplateLookup } from '@adci/common';
 import { LatencyHistogram } from './histogram.ts';
 import type { HttpClient, LoadCallback, LoadRequest, LoadSender, TransportErrorKind } from './http.ts';
+import { RawHttpConnection, encodeRawRequest, type RawRequest } from './raw-http.ts';
 import { buildRequest } from './request.ts';
 import { statusMatches } from './expect.ts';
 import { canJudgeEarly, evaluateThresholds, type MetricSource } from './thresholds.ts';
@@ -31,12 +32,27 @@ export interface LoadPorts {
 interface PreparedRequest {
   request: LoadRequest;
   success: (status: number) => boolean;
+  /** Its bytes for raw-http.ts, when the closed model sends it that way. */
+  raw?: RawRequest;
 }
 
 /** Most timeline points kept: the bucket widens for long runs so memory stays bounded. */
 const MAX_TIMELINE_POINTS = 600;
 
 const defaultSuccess = (status: number): boolean => status >= 200 && status < 400;
+
+/**
+ * Encodes the requests for raw-http.ts when all of them can go that way to one `http:` origin;
+ * returns false (undici is used) otherwise. Requests are filled once in `prepare`, so their bytes
+ * never change during the phase.
+ */
+function encodeAllRaw(requests: PreparedRequest[]): boolean {
+  const raws = requests.map((r) => encodeRawRequest(r.request));
+  const first = raws[0];
+  if (!first || raws.some((raw) => !raw || raw.host !== first.host || raw.port !== first.port)) return false;
+  requests.forEach((r, i) => (r.raw = raws[i]));
+  return true;
+}
 
 function prepare(spec: LoadSpec, target: LoadTarget): PreparedRequest[] {
   return spec.requests.map((r) => {
@@ -248,7 +264,16 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
       logger.warning(`load phase stopped early: ${reason}`);
     }
   };
-  const onCancel = (): void => stop('cancelled');
+  // Raw connections of the closed model (see below); the load phase owns and closes them.
+  const rawConnections: RawHttpConnection[] = [];
+  const closeRaw = (): void => {
+    for (const connection of rawConnections) connection.close();
+  };
+  const onCancel = (): void => {
+    stop('cancelled');
+    // Requests in flight are abandoned at once (counted unfinished, as with undici).
+    closeRaw();
+  };
   ports.signal?.addEventListener('abort', onCancel, { once: true });
   if (ports.signal?.aborted) stop('cancelled');
 
@@ -312,7 +337,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     const { connections } = spec.model;
     // One request in flight per worker, so its state lives in the worker and one callback serves
     // all its requests: nothing is allocated per request here.
-    const worker = (sender: LoadSender): void => {
+    const worker = (fire: (prepared: PreparedRequest, done: LoadCallback) => void): void => {
       let sentAt = 0;
       let bucket = 0;
       let success = defaultSuccess;
@@ -322,7 +347,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
         inFlight++;
         sentAt = clock.now();
         bucket = stats.sending(sentAt - start);
-        sender.fire(prepared.request, target.timeoutMs, done);
+        fire(prepared, done);
       };
       const done: LoadCallback = (status, kind) => {
         // A request abandoned at the end of the drain may still call back when the client closes.
@@ -333,7 +358,23 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
       };
       if (!stopped) next();
     };
-    for (let i = 0; i < connections; i++) worker(client.dedicated());
+    // To a plain `http:` service the hot loop uses raw-http.ts, a minimal keep-alive client, as
+    // autocannon does: undici's per-request overhead would otherwise make the client, not the
+    // service, the bottleneck. A deliberate exception to "one HTTP client", limited to this loop;
+    // TLS, unusual requests and test doubles stay on the client port.
+    const raw = client.allowsRawHttp === true && encodeAllRaw(requests);
+    const timeoutMs = target.timeoutMs;
+    for (let i = 0; i < connections; i++) {
+      if (raw) {
+        const first = requests[0]?.raw as RawRequest;
+        const connection = new RawHttpConnection(first.host, first.port);
+        rawConnections.push(connection);
+        worker((prepared, done) => connection.send(prepared.raw as RawRequest, timeoutMs, done));
+      } else {
+        const sender = client.dedicated();
+        worker((prepared, done) => sender.fire(prepared.request, timeoutMs, done));
+      }
+    }
     while (!stopped) {
       const elapsed = clock.now() - start;
       if (elapsed >= spec.durationMs) break;
@@ -353,6 +394,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   }
   const unfinished = inFlight;
   finished = true;
+  closeRaw();
   if (unfinished > 0) {
     stats.errorKinds.unfinished = unfinished;
     stats.recordUnfinished(clock.now() - start);
