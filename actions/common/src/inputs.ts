@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import * as core from '@actions/core';
-import { InputError, parseDuration, parseStringMap } from '@adci/common';
+import { InputError, parseDuration } from '@adci/common/basics';
 
 /** Raw input, trimmed; '' when absent. */
 export function readString(name: string): string {
@@ -57,8 +57,12 @@ export function readInteger(name: string, fallback: number, min = 0): number {
 }
 
 /** A YAML/JSON mapping of names to strings. */
-export function readStringMap(name: string): Record<string, string> {
-  return parseStringMap(readText(name), name);
+export async function readStringMap(name: string): Promise<Record<string, string>> {
+  const text = readText(name);
+  if (text.trim() === '') return {};
+  // Loaded on demand: the YAML parser is most of a step's start-up cost.
+  const { parseStringMap } = await import('@adci/common');
+  return parseStringMap(text, name);
 }
 
 /** Non-empty lines of a multi-line input (globs, lists). */

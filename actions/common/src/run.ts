@@ -1,6 +1,6 @@
 // The one entry wrapper: every failure becomes `core.setFailed(message)` with a readable message.
 import * as core from '@actions/core';
-import { errorMessage, type Logger } from '@adci/common';
+import { errorMessage, type Logger } from '@adci/common/basics';
 
 export async function runAction(main: () => Promise<void>): Promise<void> {
   try {

@@ -1,5 +1,5 @@
 // Every notify input is read and validated here, once, into one settings object.
-import { InputError } from '@adci/common';
+import { InputError } from '@adci/common/basics';
 import {
   readBoolean,
   readDuration,
@@ -26,22 +26,22 @@ export interface NotifyInputs {
   failOnError: boolean;
 }
 
-function readPayload(): NotifySettings['payload'] {
+async function readPayload(): Promise<NotifySettings['payload']> {
   const inline = readText('payload');
   const file = readString('payload-file');
   if (inline.trim() && file) throw new InputError('payload', 'give either payload or payload-file, not both');
   if (inline.trim()) return parsePayload(inline, 'payload');
   const loaded = readInputFile('payload-file', process.env.GITHUB_WORKSPACE ?? process.cwd());
-  return loaded && parsePayload(loaded.text, `payload-file ${loaded.file}`);
+  return loaded ? parsePayload(loaded.text, `payload-file ${loaded.file}`) : undefined;
 }
 
-export function readInputs(context: RunContext): NotifyInputs {
+export async function readInputs(context: RunContext): Promise<NotifyInputs> {
   const webhookUrl = checkWebhookUrl(readSecret('webhook-url', 'SLACK_WEBHOOK_URL'), 'webhook-url');
   const message = {
     status: readEnum('status', NOTIFY_STATUSES, 'success'),
     title: readString('title'),
     text: readString('text'),
-    fields: readStringMap('fields'),
+    fields: await readStringMap('fields'),
     environment: readString('environment'),
     environmentUrl: readString('environment-url'),
     image: readString('image'),
@@ -68,7 +68,14 @@ export function readInputs(context: RunContext): NotifyInputs {
   const lookup = (name: string): string | undefined =>
     name.startsWith('env.') ? process.env[name.slice(4)] : Object.hasOwn(values, name) ? values[name] : undefined;
   return {
-    settings: { webhookUrl, message, payload: readPayload(), run, lookup, timeoutMs: readDuration('timeout', '30s') },
+    settings: {
+      webhookUrl,
+      message,
+      payload: await readPayload(),
+      run,
+      lookup,
+      timeoutMs: readDuration('timeout', '30s'),
+    },
     failOnError: readBoolean('fail-on-error', false),
   };
 }

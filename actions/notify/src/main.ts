@@ -18,7 +18,7 @@ async function writeSummary(result: NotifyResult): Promise<void> {
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    const { settings, failOnError } = readInputs(readRunContext());
+    const { settings, failOnError } = await readInputs(readRunContext());
     const result = await notify(settings, { logger: coreLogger, signal: cancellationSignal() });
     const { delivery } = result;
     core.setOutput('ok', String(delivery.ok));

@@ -85,10 +85,10 @@ function readLoadOverrides(): LoadOverrides {
   return overrides;
 }
 
-export function readInputs(): SmokeInputs {
+export async function readInputs(): Promise<SmokeInputs> {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const env = (name: string): string | undefined => process.env[name];
-  const headers = readStringMap('headers');
+  const headers = await readStringMap('headers');
   const secrets: string[] = [];
   const mask = (value: string | undefined): void => {
     if (value) {

@@ -15,7 +15,7 @@ function writeFile(path: string, text: string): void {
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    const inputs = readInputs();
+    const inputs = await readInputs();
     const redactor = new Redactor();
     inputs.secrets.forEach((s) => redactor.add(s));
     const result = await runSmoke(inputs.engine, {

@@ -1,7 +1,7 @@
 // Delivers a message to an incoming webhook within one overall timeout: waits out 429s as
 // Retry-After says, backs off with jitter on 5xx and network errors, and never retries other 4xx.
 import type { IncomingWebhookHTTPError as HTTPErrorType } from '@slack/webhook';
-import { silentLogger, systemClock, type Clock, type Logger } from '@adci/common';
+import { silentLogger, systemClock, type Clock, type Logger } from '@adci/common/basics';
 import type { SlackMessage } from './limits.ts';
 
 export interface DeliveryOptions {

@@ -1,5 +1,5 @@
 // Builds the default Block Kit message for a pipeline event and fills custom payload templates.
-import { InputError, fillTemplateDeep } from '@adci/common';
+import { InputError, fillTemplateDeep } from '@adci/common/basics';
 import { findLimitProblems, truncate, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './limits.ts';
 
 export const NOTIFY_STATUSES = ['success', 'failure', 'cancelled', 'skipped', 'started', 'warning'] as const;

@@ -1,5 +1,5 @@
 // The notify engine's entry: compose the message (refusing a bad one before anything is sent), then deliver it.
-import type { Clock, Logger } from '@adci/common';
+import type { Clock, Logger } from '@adci/common/basics';
 import { buildCustomMessage, buildDefaultMessage, type MessageSettings, type RunInfo } from './message.ts';
 import { deliverMessage, type DeliveryResult } from './deliver.ts';
 import type { SlackMessage } from './limits.ts';

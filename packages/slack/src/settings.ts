@@ -1,6 +1,6 @@
 // Validation of notify settings shared by every front end (the action, the CLI), so that each
 // reports the same error for the same bad value, naming the input it came from.
-import { InputError, parseStructured } from '@adci/common';
+import { InputError } from '@adci/common/basics';
 
 const MENTION_ID = /^([UWS][A-Z0-9]{2,}|here|channel|everyone)$/;
 
@@ -34,6 +34,8 @@ export function checkWebhookUrl(url: string, input: string): string {
 }
 
 /** A custom payload from an inline value or a file's text (JSON or YAML). */
-export function parsePayload(text: string, source: string): { value: unknown; source: string } {
+export async function parsePayload(text: string, source: string): Promise<{ value: unknown; source: string }> {
+  // The YAML parser loads only when a payload is given: it is most of a step's start-up cost.
+  const { parseStructured } = await import('@adci/common');
   return { value: parseStructured(text, source).value, source };
 }

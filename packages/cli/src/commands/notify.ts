@@ -66,9 +66,9 @@ export function registerNotify(program: Command): void {
         throw new InputError('--payload', 'give either --payload or --payload-file, not both');
       }
       const payload = options.payload
-        ? parsePayload(options.payload, '--payload')
+        ? await parsePayload(options.payload, '--payload')
         : options.payloadFile
-          ? parsePayload(readFileSync(options.payloadFile, 'utf8'), `--payload-file ${options.payloadFile}`)
+          ? await parsePayload(readFileSync(options.payloadFile, 'utf8'), `--payload-file ${options.payloadFile}`)
           : undefined;
       const values: Record<string, string> = templateValues(ci, message, { run_id: ci.runId });
       const result = await notify(

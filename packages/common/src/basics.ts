@@ -1,0 +1,7 @@
+// The light building blocks: errors, ports, durations, templates, redaction. Everything but the
+// YAML/JSON reader, so that an action's start-up path need not load a YAML parser.
+export { InputError, errorMessage } from './errors.ts';
+export { parseDuration, formatDuration } from './duration.ts';
+export { type Logger, type Clock, systemClock, silentLogger, consoleLogger } from './ports.ts';
+export { Redactor } from './redact.ts';
+export { fillTemplate, fillTemplateDeep, templateNames, type TemplateLookup } from './template.ts';
