@@ -49,14 +49,23 @@ func resolvePort(port intstr.IntOrString, c v1.Container) (int, error) {
 	return 0, fmt.Errorf("port %q is not a named container port of %s", port.StrVal, c.Name)
 }
 
-func runHTTPGet(ctx context.Context, action *v1.HTTPGetAction, t probeTarget) error {
-	port, err := resolvePort(action.Port, t.container)
+// probeAddress is where an httpGet or tcpSocket probe connects: the action's host (the pod's
+// IP when empty) and its port, resolved against the container's named ports.
+func probeAddress(port intstr.IntOrString, host string, t probeTarget) (string, error) {
+	n, err := resolvePort(port, t.container)
 	if err != nil {
-		return err
+		return "", err
 	}
-	host := action.Host
 	if host == "" {
 		host = t.podIP
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n)), nil
+}
+
+func runHTTPGet(ctx context.Context, action *v1.HTTPGetAction, t probeTarget) error {
+	address, err := probeAddress(action.Port, action.Host, t)
+	if err != nil {
+		return err
 	}
 	scheme := strings.ToLower(string(action.Scheme))
 	if scheme == "" {
@@ -66,7 +75,7 @@ func runHTTPGet(ctx context.Context, action *v1.HTTPGetAction, t probeTarget) er
 	if !strings.HasPrefix(path, "/") {
 		path = "/" + path
 	}
-	url := fmt.Sprintf("%s://%s%s", scheme, net.JoinHostPort(host, strconv.Itoa(port)), path)
+	url := fmt.Sprintf("%s://%s%s", scheme, address, path)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -92,16 +101,12 @@ func runHTTPGet(ctx context.Context, action *v1.HTTPGetAction, t probeTarget) er
 }
 
 func runTCP(ctx context.Context, action *v1.TCPSocketAction, t probeTarget) error {
-	port, err := resolvePort(action.Port, t.container)
+	address, err := probeAddress(action.Port, action.Host, t)
 	if err != nil {
 		return err
 	}
-	host := action.Host
-	if host == "" {
-		host = t.podIP
-	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	conn, err := d.DialContext(ctx, "tcp", address)
 	if err != nil {
 		return err
 	}
