@@ -1,7 +1,9 @@
-// The light building blocks: errors, ports, durations, templates, redaction. Everything but the
+// The light building blocks: errors, ports, durations, templates, redaction, retry and wait. Everything but the
 // YAML/JSON reader, so that an action's start-up path need not load a YAML parser.
 export { InputError, errorMessage } from './errors.ts';
 export { parseDuration, formatDuration } from './duration.ts';
 export { type Logger, type Clock, systemClock, silentLogger, consoleLogger } from './ports.ts';
 export { Redactor } from './redact.ts';
 export { fillTemplate, fillTemplateDeep, templateNames, type TemplateLookup } from './template.ts';
+export { retry, backoffDelay, DEFAULT_BACKOFF, type BackoffOptions, type RetryOptions } from './retry.ts';
+export { waitUntil, WaitTimeoutError, type WaitOptions } from './wait.ts';
