@@ -1,6 +1,7 @@
 // The `adci` command: the engines behind the GitHub Actions, for GitLab CI, Jenkins and terminals.
 import { Command } from 'commander';
 import { errorMessage } from '@adci/common';
+import { registerDeploy } from './commands/deploy.ts';
 import { registerGate } from './commands/gate.ts';
 import { registerNotify } from './commands/notify.ts';
 import { registerSmoke } from './commands/smoke.ts';
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(text) });
   registerGate(program);
   registerSmoke(program);
+  registerDeploy(program);
   registerNotify(program);
   return program;
 }

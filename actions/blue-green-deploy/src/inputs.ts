@@ -1,0 +1,55 @@
+// Every blue-green-deploy input is read here, once. The kubeconfig is masked the moment it is
+// read; validation of the rest is the engine's buildDeploySettings, shared with `adci deploy`.
+import * as core from '@actions/core';
+import { readBoolean, readLines, readString } from '@adci/action-common';
+import { InputError } from '@adci/common';
+import type { RawDeployInputs } from '@adci/kube';
+
+export interface DeployInputs {
+  raw: RawDeployInputs;
+  kubeconfig?: string;
+  context?: string;
+  workspace: string;
+}
+
+/** Masks the kubeconfig, and each secret-looking line of it, so no part of it reaches the log. */
+export function maskKubeconfig(text: string): void {
+  core.setSecret(text);
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*(?:client-certificate-data|client-key-data|token|password|certificate-authority-data)\s*:\s*(\S+)/.exec(line);
+    if (match?.[1]) core.setSecret(match[1].replace(/^["']|["']$/g, ''));
+  }
+}
+
+export function readInputs(): DeployInputs {
+  const kubeconfig = core.getInput('kubeconfig');
+  if (kubeconfig.trim()) {
+    maskKubeconfig(kubeconfig);
+    if (!/\b(clusters|apiVersion)\s*:/.test(kubeconfig)) {
+      throw new InputError('kubeconfig', 'must be the contents of a kubeconfig file (YAML with clusters, users and contexts), not a path');
+    }
+  }
+  return {
+    kubeconfig: kubeconfig.trim() ? kubeconfig : undefined,
+    context: readString('context') || undefined,
+    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+    raw: {
+      manifests: readLines('manifests'),
+      image: readString('image'),
+      container: readString('container'),
+      namespace: readString('namespace'),
+      action: readString('action'),
+      activeService: readString('active-service'),
+      previewService: readString('preview-service'),
+      previewUrl: readString('preview-url'),
+      preChecks: readString('pre-promotion-checks'),
+      postChecks: readString('post-promotion-checks'),
+      autoPromote: readBoolean('auto-promote', true),
+      postPromotionWindow: readString('post-promotion-window'),
+      scaleDownDelay: readString('scale-down-delay'),
+      timeout: readString('timeout'),
+      lockTimeout: readString('lock-timeout'),
+      dryRun: readBoolean('dry-run', false),
+    },
+  };
+}

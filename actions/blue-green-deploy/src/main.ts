@@ -1,0 +1,67 @@
+// The blue-green-deploy step: inputs -> settings -> the kube engine -> outputs, summary,
+// annotations. Phases are logged as they happen; the lock is saved for the post: step.
+import * as core from '@actions/core';
+import { Redactor, errorMessage } from '@adci/common';
+import { cancellationSignal, coreLogger, readRunContext, runAction } from '@adci/action-common';
+import { readInputs } from './inputs.ts';
+
+export async function run(): Promise<void> {
+  await runAction(async () => {
+    const inputs = readInputs();
+    const context = readRunContext();
+    const signal = cancellationSignal();
+    // Loaded here, not at start-up: the Kubernetes client is most of this bundle.
+    const { KubeClient, buildDeploySettings, createCheckRunner, renderMarkdown, runBlueGreen } = await import('@adci/kube');
+    // The client is not given the cancel signal: after a cancel it still has to scale down,
+    // revert or unlock. The engine stops at its next safe point instead.
+    let kube: InstanceType<typeof KubeClient>;
+    try {
+      kube = new KubeClient({ kubeconfig: inputs.kubeconfig, context: inputs.context, logger: coreLogger });
+    } catch (error) {
+      throw new Error(`kubeconfig: ${errorMessage(error)}`);
+    }
+    const settings = buildDeploySettings(inputs.raw, inputs.workspace, kube.contextNamespace ?? 'default', {
+      commit: context.sha || undefined,
+      runUrl: context.runUrl || undefined,
+      holder: context.runUrl ? `${context.runUrl} (${context.workflow}/${context.job})` : undefined,
+    });
+    const redactor = new Redactor();
+    const result = await runBlueGreen(settings, {
+      kube,
+      logger: coreLogger,
+      signal,
+      runChecks: createCheckRunner(kube, { logger: coreLogger, redactor }),
+      onPhase: (phase) => {
+        if (phase.endedAt === undefined) {
+          core.info(`▶ ${phase.name}`);
+          return;
+        }
+        const took = ((phase.endedAt - phase.startedAt) / 1000).toFixed(2);
+        const line = `${phase.outcome === 'ok' ? '✔' : '✖'} ${phase.name} (${took} s)${phase.detail ? `: ${phase.detail}` : ''}`;
+        if (phase.outcome === 'ok') core.info(line);
+        else core.info(redactor.redact(line));
+      },
+      onLock: (lock) => {
+        core.saveState('lock-name', lock.name);
+        core.saveState('lock-namespace', lock.namespace);
+        core.saveState('lock-holder', lock.holder);
+      },
+    });
+    if (result.phases.some((p) => p.name === 'unlock' && p.outcome === 'ok')) core.saveState('lock-released', 'true');
+
+    core.setOutput('result', result.result);
+    core.setOutput('active-color', result.activeColor ?? '');
+    core.setOutput('previous-color', result.previousColor ?? '');
+    core.setOutput('revision', result.revision === undefined ? '' : String(result.revision));
+    core.setOutput('image', result.image ?? '');
+    core.setOutput('preview-url', result.previewUrl ?? '');
+    core.setOutput('ready-seconds', result.readySeconds === undefined ? '' : result.readySeconds.toFixed(2));
+    core.setOutput('switch-seconds', result.switchSeconds === undefined ? '' : result.switchSeconds.toFixed(2));
+    await core.summary.addRaw(redactor.redact(renderMarkdown(result)), true).write();
+    if (result.failed) {
+      const title = result.result === 'rolled-back' ? 'blue-green-deploy rolled back' : 'blue-green-deploy failed';
+      throw new Error(redactor.redact(`${title}: ${result.error ?? 'unknown error'}`));
+    }
+    core.info(`result: ${result.result}; active colour ${result.activeColor ?? '-'}`);
+  });
+}

@@ -1,0 +1,396 @@
+// The one way the engine talks to the API server: @kubernetes/client-node loads the kubeconfig
+// (files, in-cluster, exec and token plugins) and authenticates; requests are plain REST calls
+// so that every verb can carry fieldManager, fieldValidation and dryRun, and every answer is
+// classified the same way (retry on 429/5xx/network, fresh read on 409, the rest is final).
+import { HttpMethod, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+import { retry, type Logger } from '@adci/common';
+
+export const FIELD_MANAGER = 'adci';
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+    generation?: number;
+    uid?: string;
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+/** An answer from the API server that is not a success, with its Status reason and message. */
+export class KubeApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly details: unknown;
+  constructor(status: number, reason: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.reason = reason;
+    this.details = details;
+  }
+}
+
+export function isStatus(error: unknown, status: number): boolean {
+  return error instanceof KubeApiError && error.status === status;
+}
+
+/** 429, 5xx and transport errors are worth another try; the rest is the caller's answer. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof KubeApiError) return error.status === 429 || error.status >= 500;
+  if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) return false;
+  return error instanceof TypeError || (error as { code?: string })?.code !== undefined;
+}
+
+export interface KubeClientOptions {
+  /** Kubeconfig contents (YAML); when absent, KUBECONFIG / ~/.kube/config / in-cluster. */
+  kubeconfig?: string;
+  context?: string;
+  logger?: Logger;
+  signal?: AbortSignal;
+  /** Per-request deadline. */
+  requestTimeoutMs?: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+export interface RequestOptions {
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  /** Retry 429/5xx/network errors with back-off (default true; writes that are not idempotent pass false). */
+  retry?: boolean;
+}
+
+/** Plural resource paths for the kinds the engine handles (namespaced unless noted). */
+const RESOURCES: Record<string, { group: string; plural: string; namespaced?: false }> = {
+  Deployment: { group: 'apps/v1', plural: 'deployments' },
+  ReplicaSet: { group: 'apps/v1', plural: 'replicasets' },
+  Service: { group: 'v1', plural: 'services' },
+  Pod: { group: 'v1', plural: 'pods' },
+  ConfigMap: { group: 'v1', plural: 'configmaps' },
+  Secret: { group: 'v1', plural: 'secrets' },
+  ServiceAccount: { group: 'v1', plural: 'serviceaccounts' },
+  Event: { group: 'v1', plural: 'events' },
+  Namespace: { group: 'v1', plural: 'namespaces', namespaced: false },
+  HorizontalPodAutoscaler: { group: 'autoscaling/v2', plural: 'horizontalpodautoscalers' },
+  PodDisruptionBudget: { group: 'policy/v1', plural: 'poddisruptionbudgets' },
+  EndpointSlice: { group: 'discovery.k8s.io/v1', plural: 'endpointslices' },
+  Lease: { group: 'coordination.k8s.io/v1', plural: 'leases' },
+  Ingress: { group: 'networking.k8s.io/v1', plural: 'ingresses' },
+  NetworkPolicy: { group: 'networking.k8s.io/v1', plural: 'networkpolicies' },
+  Role: { group: 'rbac.authorization.k8s.io/v1', plural: 'roles' },
+  RoleBinding: { group: 'rbac.authorization.k8s.io/v1', plural: 'rolebindings' },
+};
+
+export function resourceOf(kind: string): { group: string; plural: string; apiGroup: string } {
+  const known = RESOURCES[kind];
+  if (!known) throw new Error(`kind ${kind} is not supported (supported: ${Object.keys(RESOURCES).join(', ')})`);
+  const apiGroup = known.group.includes('/') ? (known.group.split('/')[0] ?? '') : '';
+  return { group: known.group, plural: known.plural, apiGroup };
+}
+
+export function supportedKind(kind: string): boolean {
+  return kind in RESOURCES;
+}
+
+export function collectionPath(kind: string, namespace: string | undefined): string {
+  const { group, plural } = resourceOf(kind);
+  const known = RESOURCES[kind];
+  const prefix = group.includes('/') ? `/apis/${group}` : `/api/${group}`;
+  if (known?.namespaced === false || namespace === undefined) return `${prefix}/${plural}`;
+  return `${prefix}/namespaces/${encodeURIComponent(namespace)}/${plural}`;
+}
+
+export function objectPath(kind: string, namespace: string, name: string): string {
+  return `${collectionPath(kind, namespace)}/${encodeURIComponent(name)}`;
+}
+
+export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T };
+
+export class KubeClient {
+  readonly config: KubeConfig;
+  readonly server: string;
+  /** The kubeconfig context's namespace, if it names one. */
+  readonly contextNamespace: string | undefined;
+  private readonly logger: Logger | undefined;
+  private readonly signal: AbortSignal | undefined;
+  private readonly requestTimeoutMs: number;
+
+  constructor(options: KubeClientOptions = {}) {
+    const config = new KubeConfig();
+    if (options.kubeconfig !== undefined) config.loadFromString(options.kubeconfig);
+    else config.loadFromDefault();
+    if (options.context) {
+      if (!config.getContextObject(options.context)) {
+        throw new Error(
+          `context '${options.context}' is not in the kubeconfig (it has: ${config
+            .getContexts()
+            .map((c) => c.name)
+            .join(', ')})`,
+        );
+      }
+      config.setCurrentContext(options.context);
+    }
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.config = config;
+    this.server = cluster.server.replace(/\/+$/, '');
+    this.contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
+    this.logger = options.logger;
+    this.signal = options.signal;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  /** One REST call; JSON in, JSON out. */
+  async request<T>(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const attempt = async (): Promise<T> => {
+      const url = new URL(this.server + path);
+      for (const [key, value] of Object.entries(options.query ?? {})) {
+        if (value !== undefined) url.searchParams.set(key, String(value));
+      }
+      const context = new RequestContext(url.toString(), method as HttpMethod);
+      await this.config.applySecurityAuthentication(context);
+      const headers = context.getHeaders() as unknown as Record<string, string>;
+      headers.accept = 'application/json';
+      if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+      const signals = [AbortSignal.timeout(this.requestTimeoutMs)];
+      if (this.signal) signals.push(this.signal);
+      const response = await fetch(url, {
+        method,
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        dispatcher: context.getDispatcher() as never,
+        signal: AbortSignal.any(signals),
+      });
+      const text = await response.text();
+      if (response.status >= 200 && response.status < 300) return (text ? JSON.parse(text) : {}) as T;
+      let status: { reason?: string; message?: string; details?: unknown } = {};
+      try {
+        status = JSON.parse(text) as typeof status;
+      } catch {
+        // A proxy or load balancer in front of the API server answered with HTML or plain text.
+      }
+      const message = status.message ?? `${method} ${url.pathname} answered ${response.status}`;
+      throw new KubeApiError(response.status, status.reason ?? String(response.status), message, status.details);
+    };
+    if (options.retry === false) return attempt();
+    return retry(attempt, {
+      attempts: 6,
+      initialMs: 250,
+      maxMs: 4000,
+      signal: this.signal,
+      retryable: (error) => isTransient(error),
+      onRetry: ({ error, delayMs }) =>
+        this.logger?.debug(`${method} ${path}: ${(error as Error).message}; retrying in ${Math.round(delayMs)} ms`),
+    });
+  }
+
+  async get<T extends KubeObject>(kind: string, namespace: string, name: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>('GET', objectPath(kind, namespace, name));
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  async list<T extends KubeObject>(
+    kind: string,
+    namespace: string,
+    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+  ): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
+        'GET',
+        collectionPath(kind, namespace),
+        { query: { ...selectors, limit: 500, continue: continueToken } },
+      );
+      for (const item of page.items) items.push({ ...item, kind, apiVersion: resourceOf(kind).group });
+      resourceVersion = page.metadata.resourceVersion;
+      continueToken = page.metadata.continue || undefined;
+    } while (continueToken);
+    return { items, resourceVersion };
+  }
+
+  /** Server-side apply with the adci field manager; `dryRun` validates without persisting. */
+  async apply<T extends KubeObject>(
+    object: KubeObject,
+    namespace: string,
+    options: { dryRun?: boolean } = {},
+  ): Promise<T> {
+    const kind = object.kind ?? '';
+    return this.request<T>('PATCH', objectPath(kind, namespace, object.metadata.name), {
+      query: {
+        fieldManager: FIELD_MANAGER,
+        force: true,
+        fieldValidation: 'Strict',
+        dryRun: options.dryRun ? 'All' : undefined,
+      },
+      body: { ...object, metadata: { ...object.metadata, namespace } },
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+
+  /** JSON merge patch: only the keys given change (a selector key, an annotation, replicas). */
+  async mergePatch<T extends KubeObject>(
+    kind: string,
+    namespace: string,
+    name: string,
+    patch: unknown,
+    options: { dryRun?: boolean; subresource?: string } = {},
+  ): Promise<T> {
+    const path = objectPath(kind, namespace, name) + (options.subresource ? `/${options.subresource}` : '');
+    return this.request<T>('PATCH', path, {
+      query: { fieldManager: FIELD_MANAGER, dryRun: options.dryRun ? 'All' : undefined },
+      body: patch,
+      contentType: 'application/merge-patch+json',
+    });
+  }
+
+  async create<T extends KubeObject>(object: KubeObject, namespace: string): Promise<T> {
+    return this.request<T>('POST', collectionPath(object.kind ?? '', namespace), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { ...object, metadata: { ...object.metadata, namespace } },
+      retry: false,
+    });
+  }
+
+  async replace<T extends KubeObject>(object: KubeObject, namespace: string): Promise<T> {
+    return this.request<T>('PUT', objectPath(object.kind ?? '', namespace, object.metadata.name), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { ...object, metadata: { ...object.metadata, namespace } },
+      retry: false,
+    });
+  }
+
+  async delete(kind: string, namespace: string, name: string, body?: unknown): Promise<boolean> {
+    try {
+      await this.request('DELETE', objectPath(kind, namespace, name), { body });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
+  }
+
+  /** Can the current user do `verb` on `resource` in `namespace`? (SelfSubjectAccessReview) */
+  async canI(verb: string, group: string, resource: string, namespace: string, subresource?: string): Promise<boolean> {
+    const review = await this.request<{ status?: { allowed?: boolean } }>(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      {
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { verb, group, resource, namespace, subresource } },
+        },
+      },
+    );
+    return review.status?.allowed === true;
+  }
+
+  /**
+   * List, then watch from the list's resourceVersion, calling `onChange` with the current set of
+   * objects after every event until it returns something other than undefined. A dropped watch
+   * resumes from the last resourceVersion; 410 Gone relists. Ends with the signal's reason.
+   */
+  async watchUntil<T extends KubeObject, R>(
+    kind: string,
+    namespace: string,
+    selectors: { labelSelector?: string; fieldSelector?: string },
+    onChange: (objects: Map<string, T>, event?: WatchEvent<T>) => R | undefined,
+    signal: AbortSignal,
+  ): Promise<R> {
+    const objects = new Map<string, T>();
+    const relist = async (): Promise<string> => {
+      const listed = await this.list<T>(kind, namespace, selectors);
+      objects.clear();
+      for (const item of listed.items) objects.set(item.metadata.name, item);
+      return listed.resourceVersion;
+    };
+    let resourceVersion = await relist();
+    const first = onChange(objects);
+    if (first !== undefined) return first;
+    const watch = new Watch(this.config);
+    let failures = 0;
+    for (;;) {
+      signal.throwIfAborted();
+      const outcome = await new Promise<{ result?: R; gone?: boolean; error?: unknown }>((resolve) => {
+        let controller: AbortController | undefined;
+        let settled = false;
+        const finish = (value: { result?: R; gone?: boolean; error?: unknown }): void => {
+          if (settled) return;
+          settled = true;
+          signal.removeEventListener('abort', onAbort);
+          controller?.abort();
+          resolve(value);
+        };
+        const onAbort = (): void => finish({ error: signal.reason });
+        signal.addEventListener('abort', onAbort, { once: true });
+        watch
+          .watch(
+            collectionPath(kind, namespace),
+            { ...selectors, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 },
+            (type, object: T & { code?: number }) => {
+              if (settled) return;
+              if (type === 'ERROR') {
+                finish(object.code === 410 ? { gone: true } : { error: new Error(JSON.stringify(object)) });
+                return;
+              }
+              failures = 0;
+              if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
+              if (type === 'BOOKMARK') return;
+              const typed = { ...object, kind, apiVersion: resourceOf(kind).group } as T;
+              if (type === 'DELETED') objects.delete(object.metadata.name);
+              else objects.set(object.metadata.name, typed);
+              const result = onChange(objects, { type: type as WatchEvent<T>['type'], object: typed });
+              if (result !== undefined) finish({ result });
+            },
+            (error: unknown) => finish({ error: error ?? undefined }),
+          )
+          .then((c) => {
+            controller = c;
+            if (settled) c.abort();
+          })
+          .catch((error: unknown) => finish({ error }));
+      });
+      if (outcome.result !== undefined) return outcome.result;
+      signal.throwIfAborted();
+      if (outcome.gone) {
+        resourceVersion = await relist();
+        const again = onChange(objects);
+        if (again !== undefined) return again;
+        continue;
+      }
+      if (outcome.error) {
+        failures++;
+        this.logger?.debug(`watch ${kind} dropped: ${(outcome.error as Error)?.message ?? String(outcome.error)}`);
+        if (failures > 8) throw outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+        await new Promise((r) => setTimeout(r, Math.min(4000, 200 * 2 ** failures)));
+      }
+    }
+  }
+}

@@ -1,0 +1,178 @@
+// One deploy per app at a time: a coordination.k8s.io/v1 Lease named after the app. A holder
+// renews it while it works; an expired lease (a runner that died) is taken over; a waiter gives
+// up after lock-timeout with a message naming the holder.
+import type { Clock, Logger } from '@adci/common';
+import { isStatus, type KubeClient, type KubeObject } from './client.ts';
+
+export interface LeaseObject extends KubeObject {
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+export class LockTimeoutError extends Error {
+  readonly holder: string;
+  constructor(lease: string, holder: string, waitedMs: number) {
+    super(`lock ${lease} is held by ${holder}; gave up after ${Math.round(waitedMs / 1000)}s (lock-timeout)`);
+    this.name = 'LockTimeoutError';
+    this.holder = holder;
+  }
+}
+
+export function leaseName(app: string): string {
+  return `adci-lock-${app}`.slice(0, 253);
+}
+
+const microTime = (ms: number): string =>
+  new Date(ms)
+    .toISOString()
+    .replace('Z', '000Z')
+    .replace(/(\.\d{6})\d*Z$/, '$1Z');
+
+function expired(lease: LeaseObject, nowMs: number): boolean {
+  const spec = lease.spec ?? {};
+  if (!spec.holderIdentity) return true;
+  const renewed = Date.parse(spec.renewTime ?? spec.acquireTime ?? '');
+  if (Number.isNaN(renewed)) return true;
+  return renewed + (spec.leaseDurationSeconds ?? 0) * 1000 < nowMs;
+}
+
+export interface LockOptions {
+  namespace: string;
+  app: string;
+  holder: string;
+  timeoutMs: number;
+  /** How long the lease lives without a renewal. */
+  durationSeconds?: number;
+  logger: Logger;
+  clock: Clock;
+  signal?: AbortSignal;
+}
+
+export interface HeldLock {
+  name: string;
+  holder: string;
+  release(): Promise<void>;
+}
+
+export async function acquireLock(kube: KubeClient, options: LockOptions): Promise<HeldLock> {
+  const name = leaseName(options.app);
+  const duration = options.durationSeconds ?? 30;
+  const started = options.clock.now();
+  let announced = '';
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const now = Date.now();
+    const existing = await kube.get<LeaseObject>('Lease', options.namespace, name);
+    const spec = {
+      holderIdentity: options.holder,
+      leaseDurationSeconds: duration,
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
+    };
+    try {
+      if (!existing) {
+        await kube.create(
+          {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'adci' } },
+            spec,
+          },
+          options.namespace,
+        );
+        break;
+      }
+      if (existing.spec?.holderIdentity === options.holder || expired(existing, now)) {
+        if (existing.spec?.holderIdentity && existing.spec.holderIdentity !== options.holder) {
+          options.logger.warning(`lock ${name}: the lease of ${existing.spec.holderIdentity} expired; taking it over`);
+        }
+        await kube.replace(
+          {
+            ...existing,
+            kind: 'Lease',
+            apiVersion: 'coordination.k8s.io/v1',
+            spec: { ...spec, leaseTransitions: (existing.spec?.leaseTransitions ?? 0) + 1 },
+          },
+          options.namespace,
+        );
+        break;
+      }
+    } catch (error) {
+      // Someone else created or renewed it between our read and write: read again.
+      if (isStatus(error, 409)) continue;
+      throw error;
+    }
+    const holder = existing.spec?.holderIdentity ?? 'unknown';
+    const waited = options.clock.now() - started;
+    if (waited >= options.timeoutMs) throw new LockTimeoutError(name, holder, waited);
+    if (announced !== holder) {
+      options.logger.info(
+        `lock ${name} is held by ${holder}; waiting (lock-timeout ${Math.round(options.timeoutMs / 1000)}s)`,
+      );
+      announced = holder;
+    }
+    await options.clock.sleep(Math.min(1000, Math.max(50, options.timeoutMs - waited)), options.signal);
+  }
+  options.logger.info(`lock ${name} acquired by ${options.holder}`);
+
+  // Renew at a third of the duration; a lost lease stops renewing and is reported at release.
+  let lost: string | undefined;
+  const renew = async (): Promise<void> => {
+    try {
+      const lease = await kube.get<LeaseObject>('Lease', options.namespace, name);
+      if (!lease || lease.spec?.holderIdentity !== options.holder) {
+        lost = lease?.spec?.holderIdentity ?? 'nobody';
+        return;
+      }
+      await kube.replace(
+        {
+          ...lease,
+          kind: 'Lease',
+          apiVersion: 'coordination.k8s.io/v1',
+          spec: { ...lease.spec, renewTime: microTime(Date.now()) },
+        },
+        options.namespace,
+      );
+    } catch (error) {
+      options.logger.debug(`lock ${name}: renewal failed: ${(error as Error).message}`);
+    }
+  };
+  const timer = setInterval(() => void renew(), (duration * 1000) / 3);
+  timer.unref();
+  return {
+    name,
+    holder: options.holder,
+    async release() {
+      clearInterval(timer);
+      if (lost) options.logger.warning(`lock ${name} was taken over by ${lost} while this run held it`);
+      await releaseLock(kube, options.namespace, name, options.holder);
+    },
+  };
+}
+
+/** Deletes the lease if `holder` still holds it (the post: step calls this after a cancel). */
+export async function releaseLock(kube: KubeClient, namespace: string, name: string, holder: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const lease = await kube.get<LeaseObject>('Lease', namespace, name);
+    if (!lease || lease.spec?.holderIdentity !== holder) return false;
+    try {
+      await kube.request(
+        'DELETE',
+        `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`,
+        {
+          body: { preconditions: { resourceVersion: lease.metadata.resourceVersion } },
+        },
+      );
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      if (!isStatus(error, 409)) throw error;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,123 @@
+// Platform-neutral presentation of a blue-green result: Markdown for the job summary (phases as
+// a Mermaid gantt, pods, the switch and its endpoint verification, checks) and plain text for the CLI.
+import type { BlueGreenResult, PhaseRecord } from './deploy.ts';
+
+const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+
+function headline(result: BlueGreenResult): string {
+  const icon = result.failed ? '❌' : result.result === 'unchanged' || result.result === 'status' ? 'ℹ️' : '✅';
+  const where = `${result.app} in ${result.namespace}`;
+  switch (result.result) {
+    case 'promoted':
+      return `${icon} ${where}: ${result.activeColor} is live (revision ${result.revision}, ${result.image})`;
+    case 'rolled-back':
+      return `${icon} ${where}: rolled back to ${result.activeColor}`;
+    case 'preview-ready':
+      return `${icon} ${where}: ${result.previewColor} is ready as a preview; promote to switch traffic`;
+    case 'unchanged':
+      return `${icon} ${where}: ${result.image} is already live on ${result.activeColor}; nothing changed`;
+    case 'aborted':
+      return `${icon} ${where}: preview aborted; ${result.activeColor ?? 'nothing'} stays live`;
+    case 'planned':
+      return `${icon} ${where}: dry run, nothing changed`;
+    case 'status':
+      return `${icon} ${where}: ${result.activeColor ?? 'not deployed'} is live${result.previewColor ? `, ${result.previewColor} waits as a preview` : ''}`;
+    default:
+      return `${icon} ${where}: deploy failed; traffic stays on ${result.activeColor ?? 'nothing (first deploy)'}`;
+  }
+}
+
+function gantt(phases: PhaseRecord[]): string[] {
+  const finished = phases.filter((p) => p.endedAt !== undefined);
+  if (finished.length === 0) return [];
+  const origin = finished[0]?.startedAt ?? 0;
+  const lines = ['```mermaid', 'gantt', '  title Phases', '  dateFormat x', '  axisFormat %M:%S'];
+  for (const p of finished) {
+    const tag = p.outcome === 'failed' || p.outcome === 'cancelled' ? 'crit, ' : '';
+    const start = Math.round(p.startedAt - origin);
+    const end = Math.max(start + 1, Math.round((p.endedAt ?? p.startedAt) - origin));
+    lines.push(`  ${p.name} : ${tag}${start}, ${end}`);
+  }
+  lines.push('```');
+  return lines;
+}
+
+export function renderMarkdown(result: BlueGreenResult): string {
+  const out: string[] = [`## blue-green-deploy: ${result.action}`, '', headline(result), ''];
+  if (result.error)
+    out.push(
+      `> **${result.result === 'rolled-back' ? 'Why it rolled back' : 'Why it failed'}:** ${escapeCell(result.error)}`,
+      '',
+    );
+  const facts: [string, string | undefined][] = [
+    ['Result', result.result],
+    ['Active colour', result.activeColor],
+    ['Previous colour', result.previousColor],
+    ['Revision', result.revision === undefined ? undefined : String(result.revision)],
+    ['Image', result.image],
+    ['Services', result.services.join(', ')],
+    ['Ready after', result.readySeconds === undefined ? undefined : `${result.readySeconds.toFixed(1)} s`],
+    ['Switch verified after', result.switchSeconds === undefined ? undefined : `${result.switchSeconds.toFixed(2)} s`],
+    [
+      'Last pod ready → switch',
+      result.switchLatencyMs === undefined ? undefined : `${Math.round(result.switchLatencyMs)} ms`,
+    ],
+  ];
+  out.push('| | |', '|---|---|');
+  for (const [k, v] of facts) if (v) out.push(`| ${k} | ${escapeCell(v)} |`);
+  out.push('');
+  if (result.phases.length) {
+    out.push('### Phases', '', '| Phase | Outcome | Duration | Detail |', '|---|---|---|---|');
+    for (const p of result.phases) {
+      const duration = p.endedAt === undefined ? '' : seconds(p.endedAt - p.startedAt);
+      out.push(`| ${p.name} | ${p.outcome ?? 'running'} | ${duration} | ${escapeCell(p.detail ?? '')} |`);
+    }
+    out.push('', ...gantt(result.phases), '');
+  }
+  if (result.pods.length) {
+    out.push('### Pods', '', '| Pod | Ready | Restarts | Phase |', '|---|---|---|---|');
+    for (const pod of result.pods)
+      out.push(
+        `| ${pod.name} | ${pod.ready ? 'yes' : `no${pod.reason ? ` (${pod.reason})` : ''}`} | ${pod.restarts} | ${pod.phase} |`,
+      );
+    out.push('');
+  }
+  if (result.endpoints.length) {
+    out.push(
+      '### Endpoint verification',
+      '',
+      '| Service | Ready endpoints | Of the new colour | Others |',
+      '|---|---|---|---|',
+    );
+    for (const e of result.endpoints)
+      out.push(`| ${e.service} | ${e.ready} | ${e.readyNew} | ${e.readyOther.join(', ') || 'none'} |`);
+    out.push('');
+  }
+  if (result.checks.length) {
+    out.push('### Checks', '', '| Phase | Passed | Failed | Detail |', '|---|---|---|---|');
+    for (const { phase, result: r } of result.checks) {
+      const failed = r.checks.filter((c) => c.outcome === 'failed').map((c) => c.name);
+      const thresholds = (r.load?.thresholds ?? []).filter((t) => !t.passed).map((t) => t.threshold);
+      out.push(
+        `| ${phase} | ${r.counts.passed} | ${r.counts.failed} | ${escapeCell([...failed, ...thresholds].join(', '))} |`,
+      );
+    }
+    out.push('');
+  }
+  if (result.plan?.length) out.push('### Plan', '', ...result.plan.map((l) => `- ${l}`), '');
+  return out.join('\n');
+}
+
+export function renderText(result: BlueGreenResult): string {
+  const lines = [headline(result).replace(/^\S+ /, '')];
+  if (result.error) lines.push(`reason: ${result.error}`);
+  for (const p of result.phases) {
+    if (p.endedAt === undefined) continue;
+    lines.push(
+      `  ${p.name.padEnd(17)} ${(p.outcome ?? '').padEnd(9)} ${seconds(p.endedAt - p.startedAt).padStart(9)}  ${p.detail ?? ''}`,
+    );
+  }
+  if (result.plan?.length) lines.push(...result.plan.map((l) => `  plan: ${l}`));
+  return lines.join('\n');
+}

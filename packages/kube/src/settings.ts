@@ -1,0 +1,122 @@
+// Raw deploy inputs (as the action's inputs or the CLI's flags give them, by their input names)
+// into one validated settings object. The action and `adci deploy` both call this, so both
+// refuse the same bad values with the same messages, before anything changes.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { InputError, parseDuration } from '@adci/common';
+import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
+import type { BlueGreenSettings, DeployAction, RunFacts } from './deploy.ts';
+import { findApp, readManifests, resolveManifestFiles } from './manifests.ts';
+
+export const DEPLOY_ACTIONS: readonly DeployAction[] = ['deploy', 'promote', 'rollback', 'abort', 'status'];
+
+export const DEPLOY_DEFAULTS = {
+  action: 'deploy',
+  autoPromote: true,
+  postPromotionWindow: '60s',
+  scaleDownDelay: '30s',
+  timeout: '10m',
+  lockTimeout: '5m',
+} as const;
+
+export interface RawDeployInputs {
+  manifests: string[];
+  image?: string;
+  container?: string;
+  namespace?: string;
+  action?: string;
+  activeService?: string;
+  previewService?: string;
+  previewUrl?: string;
+  preChecks?: string;
+  postChecks?: string;
+  autoPromote?: boolean;
+  postPromotionWindow?: string;
+  scaleDownDelay?: string;
+  timeout?: string;
+  lockTimeout?: string;
+  dryRun?: boolean;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function checkName(input: string, value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length > 63 || !DNS_LABEL.test(value)) {
+    throw new InputError(input, `'${value}' is not a valid Kubernetes name (lower-case letters, digits and '-', at most 63)`);
+  }
+  return value;
+}
+
+function readChecks(input: string, file: string | undefined, baseDir: string): ChecksDocument | undefined {
+  if (!file) return undefined;
+  const path = isAbsolute(file) ? file : join(baseDir, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(input, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const document = parseChecksDocument(text, `${input} ${file}`);
+  if (document.checks.length === 0 && !document.load) throw new InputError(input, `${file} holds no checks and no load phase`);
+  return document;
+}
+
+function checkUrl(input: string, value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(input, `'${value}' is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(input, `must be http or https, not ${url.protocol}`);
+  return url.href;
+}
+
+/**
+ * `defaultNamespace` is the kubeconfig context's namespace (or `default`); `baseDir` resolves
+ * relative paths (the workspace).
+ */
+export function buildDeploySettings(raw: RawDeployInputs, baseDir: string, defaultNamespace: string, run: RunFacts): BlueGreenSettings {
+  const actionText = (raw.action || DEPLOY_DEFAULTS.action).toLowerCase();
+  if (!DEPLOY_ACTIONS.includes(actionText as DeployAction)) {
+    throw new InputError('action', `'${actionText}' is not one of ${DEPLOY_ACTIONS.join(', ')}`);
+  }
+  const action = actionText as DeployAction;
+  if (raw.manifests.length === 0) throw new InputError('manifests', 'is required: the files (or globs) of the Deployment and its Services');
+  const namespace = checkName('namespace', raw.namespace) ?? defaultNamespace;
+  const image = raw.image?.trim() || undefined;
+  if (image && /\s/.test(image)) throw new InputError('image', `'${image}' is not an image reference`);
+  const durations = {
+    postPromotionWindowMs: parseDuration(raw.postPromotionWindow || DEPLOY_DEFAULTS.postPromotionWindow, 'post-promotion-window'),
+    scaleDownDelayMs: parseDuration(raw.scaleDownDelay || DEPLOY_DEFAULTS.scaleDownDelay, 'scale-down-delay'),
+    timeoutMs: parseDuration(raw.timeout || DEPLOY_DEFAULTS.timeout, 'timeout'),
+    lockTimeoutMs: parseDuration(raw.lockTimeout || DEPLOY_DEFAULTS.lockTimeout, 'lock-timeout'),
+  };
+  if (durations.timeoutMs < 1000) throw new InputError('timeout', 'must be at least 1s');
+  const previewService = checkName('preview-service', raw.previewService);
+  const activeService = checkName('active-service', raw.activeService);
+  const files = resolveManifestFiles(raw.manifests, baseDir);
+  const app = findApp(readManifests(files, baseDir));
+  if (activeService && previewService === activeService) throw new InputError('preview-service', 'must differ from active-service');
+  if (previewService && app.services.some((s) => s.object.metadata.name === previewService)) {
+    throw new InputError('preview-service', `'${previewService}' is one of the app's Services in the manifests; name a separate one`);
+  }
+  return {
+    action,
+    app,
+    namespace,
+    image,
+    container: raw.container?.trim() || undefined,
+    activeService,
+    previewService,
+    previewUrl: checkUrl('preview-url', raw.previewUrl),
+    preChecks: readChecks('pre-promotion-checks', raw.preChecks, baseDir),
+    postChecks: readChecks('post-promotion-checks', raw.postChecks, baseDir),
+    autoPromote: raw.autoPromote ?? DEPLOY_DEFAULTS.autoPromote,
+    dryRun: raw.dryRun ?? false,
+    ...durations,
+    run,
+  };
+}
