@@ -1,7 +1,8 @@
 // Bundles every action adapter (actions/<name>/src/index.ts, plus post.ts where present) into
 // dist/<name>/ with @vercel/ncc. The bundles are committed; CI rebuilds and fails on a difference.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { transformSync } from 'esbuild';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -14,6 +15,20 @@ function bundle(entry: string, outDir: string): void {
     cwd: root,
     stdio: 'inherit',
   });
+  // ncc minifies only the entry file; the chunks of lazily imported modules (the Kubernetes
+  // client is 20 MB unminified) are minified here, whitespace and syntax only, so names in
+  // stack traces survive and the output is deterministic.
+  for (const file of readdirSync(outDir).filter((f) => /^\d+\.index\.js$/.test(f))) {
+    const path = join(outDir, file);
+    const { code } = transformSync(readFileSync(path, 'utf8'), {
+      minifyWhitespace: true,
+      minifySyntax: true,
+      format: 'esm',
+      target: 'es2022',
+      legalComments: 'none',
+    });
+    writeFileSync(path, code);
+  }
   // ncc writes {"type":"module"} for an ESM bundle; keep it explicit so a CommonJS slip fails loudly.
   writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
 }

@@ -16,8 +16,10 @@ export interface DeployInputs {
 export function maskKubeconfig(text: string): void {
   core.setSecret(text);
   for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*(?:client-certificate-data|client-key-data|token|password|certificate-authority-data)\s*:\s*(\S+)/.exec(line);
-    if (match?.[1]) core.setSecret(match[1].replace(/^["']|["']$/g, ''));
+    const match = /["']?(?:client-certificate-data|client-key-data|token|password)["']?\s*:\s*["']?([^"'\s,]+)/.exec(
+      line,
+    );
+    if (match?.[1]) core.setSecret(match[1]);
   }
 }
 
@@ -25,8 +27,11 @@ export function readInputs(): DeployInputs {
   const kubeconfig = core.getInput('kubeconfig');
   if (kubeconfig.trim()) {
     maskKubeconfig(kubeconfig);
-    if (!/\b(clusters|apiVersion)\s*:/.test(kubeconfig)) {
-      throw new InputError('kubeconfig', 'must be the contents of a kubeconfig file (YAML with clusters, users and contexts), not a path');
+    if (!/["']?\b(clusters|apiVersion)["']?\s*:/.test(kubeconfig)) {
+      throw new InputError(
+        'kubeconfig',
+        'must be the contents of a kubeconfig file (YAML with clusters, users and contexts), not a path',
+      );
     }
   }
   return {

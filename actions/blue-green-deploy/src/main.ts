@@ -11,14 +11,15 @@ export async function run(): Promise<void> {
     const context = readRunContext();
     const signal = cancellationSignal();
     // Loaded here, not at start-up: the Kubernetes client is most of this bundle.
-    const { KubeClient, buildDeploySettings, createCheckRunner, renderMarkdown, runBlueGreen } = await import('@adci/kube');
+    const { KubeClient, buildDeploySettings, createCheckRunner, renderMarkdown, runBlueGreen } =
+      await import('@adci/kube');
     // The client is not given the cancel signal: after a cancel it still has to scale down,
     // revert or unlock. The engine stops at its next safe point instead.
     let kube: InstanceType<typeof KubeClient>;
     try {
       kube = new KubeClient({ kubeconfig: inputs.kubeconfig, context: inputs.context, logger: coreLogger });
     } catch (error) {
-      throw new Error(`kubeconfig: ${errorMessage(error)}`);
+      throw new Error('kubeconfig: cannot be loaded', { cause: error });
     }
     const settings = buildDeploySettings(inputs.raw, inputs.workspace, kube.contextNamespace ?? 'default', {
       commit: context.sha || undefined,
@@ -64,4 +65,26 @@ export async function run(): Promise<void> {
     }
     core.info(`result: ${result.result}; active colour ${result.activeColor ?? '-'}`);
   });
+}
+
+/**
+ * The post: step. After a cancel or a crash the main step may not have released the app's lock:
+ * release it if this run still holds it.
+ */
+export async function post(): Promise<void> {
+  const name = core.getState('lock-name');
+  const namespace = core.getState('lock-namespace');
+  const holder = core.getState('lock-holder');
+  if (!name || core.getState('lock-released') === 'true') return;
+  try {
+    const inputs = readInputs();
+    const { KubeClient, releaseLock } = await import('@adci/kube');
+    const kube = new KubeClient({ kubeconfig: inputs.kubeconfig, context: inputs.context });
+    const released = await releaseLock(kube, namespace, name, holder);
+    core.info(
+      released ? `post: released lock ${name} left by the main step` : `post: lock ${name} was already released`,
+    );
+  } catch (error) {
+    core.warning(`post: could not release lock ${name} in ${namespace}: ${errorMessage(error)}`);
+  }
 }

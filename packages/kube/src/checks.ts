@@ -9,7 +9,8 @@ import type { CheckRunner } from './deploy.ts';
 async function proxyTransport(kube: KubeClient): Promise<HttpClientOptions & { headers?: Record<string, string> }> {
   const options: { ca?: unknown; cert?: unknown; key?: unknown; headers?: Record<string, unknown> } = {};
   await kube.config.applyToHTTPSOptions(options as never);
-  const text = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+  const text = (v: unknown): string | undefined =>
+    v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.headers ?? {})) if (typeof v === 'string') headers[k] = v;
   return { tls: { ca: text(options.ca), cert: text(options.cert), key: text(options.key) }, headers } as never;

@@ -2,7 +2,7 @@
 // (files, in-cluster, exec and token plugins) and authenticates; requests are plain REST calls
 // so that every verb can carry fieldManager, fieldValidation and dryRun, and every answer is
 // classified the same way (retry on 429/5xx/network, fresh read on 409, the rest is final).
-import { HttpMethod, KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
+import { KubeConfig, RequestContext, Watch, type HttpMethod } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { retry, type Logger } from '@adci/common';
 
@@ -52,7 +52,12 @@ export function isStatus(error: unknown, status: number): boolean {
 
 /** 429, 5xx and transport errors are worth another try; the rest is the caller's answer. */
 export function isTransient(error: unknown): boolean {
-  if (error instanceof KubeApiError) return error.status === 429 || error.status >= 500;
+  // Server-side apply answers 500 for a field the schema does not know: that is final.
+  if (error instanceof KubeApiError) {
+    return (
+      error.status === 429 || (error.status >= 500 && !error.message.startsWith('failed to create typed patch object'))
+    );
+  }
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) return false;
   return error instanceof TypeError || (error as { code?: string })?.code !== undefined;
 }
@@ -221,7 +226,7 @@ export class KubeClient {
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const page = await this.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
         'GET',

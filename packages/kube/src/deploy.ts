@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import { errorMessage, silentLogger, systemClock, type Clock, type Logger } from '@adci/common';
 import { describeFailure, type ChecksDocument, type SmokeResult } from '@adci/probe';
-import { isStatus, KubeApiError, resourceOf, type KubeClient, type KubeObject } from './client.ts';
+import { isStatus, isTransient, KubeApiError, resourceOf, type KubeClient, type KubeObject } from './client.ts';
 import { colorDeployment, colorHpa, imageOf, previewServiceFor, serviceFor, specHash, withImage } from './colors.ts';
 import { acquireLock, type HeldLock } from './lock.ts';
 import { selectorMatches, type AppManifests } from './manifests.ts';
@@ -18,16 +18,7 @@ import {
   type PodObject,
   type PodSummary,
 } from './readiness.ts';
-import {
-  ANNOTATIONS,
-  COLOR_LABEL,
-  REVISION_LABEL,
-  colorName,
-  isColor,
-  otherColor,
-  type Color,
-  type Phase,
-} from './state.ts';
+import { ANNOTATIONS, COLOR_LABEL, REVISION_LABEL, colorName, isColor, type Color, type Phase } from './state.ts';
 import {
   annotate,
   serviceProxyUrl,
@@ -490,13 +481,11 @@ class BlueGreenRun {
     ];
     this.result.plan = plan;
     await this.phase('validate', async () => {
-      for (const object of [...others, deployment, ...(previewSvc ? [previewSvc] : [])]) {
-        await this.validate(object);
-      }
-      for (const svc of this.s.app.services) {
-        if (!live.active || svc.object.metadata.name !== this.activeName)
-          await this.validate(serviceFor(svc.object, newColor, {}));
-      }
+      for (const object of others) await this.validate(object, this.sourceOf(object));
+      await this.validate(deployment, this.s.app.deployment);
+      if (previewSvc) await this.validate(previewSvc, undefined);
+      for (const svc of this.s.app.services) await this.validate(serviceFor(svc.object, newColor, {}), svc);
+      if (this.s.app.hpa) await this.validate(colorHpa(this.s.app.hpa.object, this.appName, newColor), this.s.app.hpa);
       return `${plan.length} steps, validated by a server-side dry run`;
     });
     if (this.s.dryRun) {
@@ -525,7 +514,7 @@ class BlueGreenRun {
           podSelector: `${COLOR_LABEL}=${newColor},${REVISION_LABEL}=${revision}`,
           replicas,
           timeoutMs: this.remaining(),
-          pullGraceMs: this.s.pullGraceMs ?? 5000,
+          pullGraceMs: this.s.pullGraceMs ?? 20_000,
           unschedulableGraceMs: 10_000,
           clock: this.clock,
           signal: this.signal,
@@ -589,17 +578,32 @@ class BlueGreenRun {
     return liveReplicas && liveReplicas > 0 ? liveReplicas : declared;
   }
 
-  private async validate(object: KubeObject): Promise<void> {
+  /** Server-side dry run; a rejection names the manifest's file and line. */
+  private async validate(
+    object: KubeObject,
+    source: { object: KubeObject; file: string; line: number } | undefined,
+  ): Promise<void> {
     try {
       await this.kube.apply(object, this.s.namespace, { dryRun: true });
     } catch (error) {
-      if (error instanceof KubeApiError && (error.status === 400 || error.status === 422 || error.status === 409)) {
-        throw new Error(`${object.kind}/${object.metadata.name} is rejected by the API server: ${error.message}`, {
-          cause: undefined,
-        });
+      if (error instanceof KubeApiError && error.status !== 403 && !isTransient(error)) {
+        const where = source
+          ? `${source.file}:${source.line}: ${source.object.kind}/${source.object.metadata.name}`
+          : `${object.kind}/${object.metadata.name}`;
+        // eslint-disable-next-line preserve-caught-error -- the message carries the server's reason already
+        throw new Error(
+          `${where} is rejected by the API server: ${error.message.replace(/^failed to create typed patch object \([^)]*\): /, '')}`,
+        );
       }
       throw error;
     }
+  }
+
+  private sourceOf(object: KubeObject): AppManifests['deployment'] | undefined {
+    const app = this.s.app;
+    return [app.deployment, ...app.services, ...app.others, ...(app.hpa ? [app.hpa] : [])].find(
+      (o) => o.object === object,
+    );
   }
 
   private async check(phase: 'pre' | 'post', document: ChecksDocument, url: string): Promise<SmokeResult> {
@@ -875,7 +879,7 @@ class BlueGreenRun {
         podSelector: `${COLOR_LABEL}=${color},${REVISION_LABEL}=${revision}`,
         replicas,
         timeoutMs: this.remaining(),
-        pullGraceMs: this.s.pullGraceMs ?? 5000,
+        pullGraceMs: this.s.pullGraceMs ?? 20_000,
         unschedulableGraceMs: 10_000,
         clock: this.clock,
         signal: this.signal,
@@ -909,7 +913,7 @@ class BlueGreenRun {
           podSelector: `${COLOR_LABEL}=${target}`,
           replicas,
           timeoutMs: this.remaining(),
-          pullGraceMs: this.s.pullGraceMs ?? 5000,
+          pullGraceMs: this.s.pullGraceMs ?? 20_000,
           unschedulableGraceMs: 10_000,
           clock: this.clock,
           signal: this.signal,

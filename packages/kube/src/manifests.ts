@@ -34,13 +34,9 @@ export function resolveManifestFiles(patterns: string[], baseDir: string): strin
     if (matches.length === 0) throw new InputError(INPUT, `'${pattern}' matches no file`);
     for (const match of matches) {
       const file = isAbsolute(match) ? match : join(baseDir, match);
-      let isFile = false;
-      try {
-        isFile = statSync(file).isFile();
-      } catch {
-        throw new InputError(INPUT, `'${match}' does not exist`);
-      }
-      if (!isFile) throw new InputError(INPUT, `'${match}' is not a file`);
+      const stat = statSync(file, { throwIfNoEntry: false });
+      if (!stat) throw new InputError(INPUT, `'${match}' does not exist`);
+      if (!stat.isFile()) throw new InputError(INPUT, `'${match}' is not a file`);
       if (!files.includes(file)) files.push(file);
     }
   }

@@ -124,7 +124,13 @@ export function podFailure(
         const key = `${name}/${status.name}/pull`;
         const since = firstSeen.get(key) ?? nowMs;
         firstSeen.set(key, since);
-        if (waiting.reason === 'ImagePullBackOff' || nowMs - since >= options.pullGraceMs) {
+        // A registry that says the image does not exist (or may not be read) has answered for
+        // good; anything else (timeouts, 5xx) gets the grace.
+        const definite =
+          /not found|manifest unknown|does not exist|pull access denied|unauthorized|not in the image map/i.test(
+            waiting.message ?? '',
+          );
+        if (definite || nowMs - since >= options.pullGraceMs) {
           return new PodStartError(name, status.name, waiting.reason, waiting.message);
         }
       }

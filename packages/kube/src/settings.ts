@@ -43,7 +43,10 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 function checkName(input: string, value: string | undefined): string | undefined {
   if (!value) return undefined;
   if (value.length > 63 || !DNS_LABEL.test(value)) {
-    throw new InputError(input, `'${value}' is not a valid Kubernetes name (lower-case letters, digits and '-', at most 63)`);
+    throw new InputError(
+      input,
+      `'${value}' is not a valid Kubernetes name (lower-case letters, digits and '-', at most 63)`,
+    );
   }
   return value;
 }
@@ -58,7 +61,8 @@ function readChecks(input: string, file: string | undefined, baseDir: string): C
     throw new InputError(input, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const document = parseChecksDocument(text, `${input} ${file}`);
-  if (document.checks.length === 0 && !document.load) throw new InputError(input, `${file} holds no checks and no load phase`);
+  if (document.checks.length === 0 && !document.load)
+    throw new InputError(input, `${file} holds no checks and no load phase`);
   return document;
 }
 
@@ -70,7 +74,8 @@ function checkUrl(input: string, value: string | undefined): string | undefined 
   } catch {
     throw new InputError(input, `'${value}' is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(input, `must be http or https, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InputError(input, `must be http or https, not ${url.protocol}`);
   return url.href;
 }
 
@@ -78,18 +83,27 @@ function checkUrl(input: string, value: string | undefined): string | undefined 
  * `defaultNamespace` is the kubeconfig context's namespace (or `default`); `baseDir` resolves
  * relative paths (the workspace).
  */
-export function buildDeploySettings(raw: RawDeployInputs, baseDir: string, defaultNamespace: string, run: RunFacts): BlueGreenSettings {
+export function buildDeploySettings(
+  raw: RawDeployInputs,
+  baseDir: string,
+  defaultNamespace: string,
+  run: RunFacts,
+): BlueGreenSettings {
   const actionText = (raw.action || DEPLOY_DEFAULTS.action).toLowerCase();
   if (!DEPLOY_ACTIONS.includes(actionText as DeployAction)) {
     throw new InputError('action', `'${actionText}' is not one of ${DEPLOY_ACTIONS.join(', ')}`);
   }
   const action = actionText as DeployAction;
-  if (raw.manifests.length === 0) throw new InputError('manifests', 'is required: the files (or globs) of the Deployment and its Services');
+  if (raw.manifests.length === 0)
+    throw new InputError('manifests', 'is required: the files (or globs) of the Deployment and its Services');
   const namespace = checkName('namespace', raw.namespace) ?? defaultNamespace;
   const image = raw.image?.trim() || undefined;
   if (image && /\s/.test(image)) throw new InputError('image', `'${image}' is not an image reference`);
   const durations = {
-    postPromotionWindowMs: parseDuration(raw.postPromotionWindow || DEPLOY_DEFAULTS.postPromotionWindow, 'post-promotion-window'),
+    postPromotionWindowMs: parseDuration(
+      raw.postPromotionWindow || DEPLOY_DEFAULTS.postPromotionWindow,
+      'post-promotion-window',
+    ),
     scaleDownDelayMs: parseDuration(raw.scaleDownDelay || DEPLOY_DEFAULTS.scaleDownDelay, 'scale-down-delay'),
     timeoutMs: parseDuration(raw.timeout || DEPLOY_DEFAULTS.timeout, 'timeout'),
     lockTimeoutMs: parseDuration(raw.lockTimeout || DEPLOY_DEFAULTS.lockTimeout, 'lock-timeout'),
@@ -99,9 +113,13 @@ export function buildDeploySettings(raw: RawDeployInputs, baseDir: string, defau
   const activeService = checkName('active-service', raw.activeService);
   const files = resolveManifestFiles(raw.manifests, baseDir);
   const app = findApp(readManifests(files, baseDir));
-  if (activeService && previewService === activeService) throw new InputError('preview-service', 'must differ from active-service');
+  if (activeService && previewService === activeService)
+    throw new InputError('preview-service', 'must differ from active-service');
   if (previewService && app.services.some((s) => s.object.metadata.name === previewService)) {
-    throw new InputError('preview-service', `'${previewService}' is one of the app's Services in the manifests; name a separate one`);
+    throw new InputError(
+      'preview-service',
+      `'${previewService}' is one of the app's Services in the manifests; name a separate one`,
+    );
   }
   return {
     action,
