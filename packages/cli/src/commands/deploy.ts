@@ -58,7 +58,8 @@ export function registerDeploy(program: Command): void {
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'debug output', false)
     .action(async (options: DeployOptions) => {
-      const { KubeClient, buildDeploySettings, createCheckRunner, renderText, runBlueGreen } = await import('@adci/kube');
+      const { KubeClient, buildDeploySettings, createCheckRunner, renderText, runBlueGreen } =
+        await import('@adci/kube');
       const logger = consoleLogger(options.verbose);
       const kube = new KubeClient({ context: options.context, logger });
       const run = readCiRun();
@@ -83,7 +84,11 @@ export function registerDeploy(program: Command): void {
         },
         process.cwd(),
         kube.contextNamespace ?? 'default',
-        { commit: run.sha || undefined, runUrl: run.runUrl || undefined, holder: run.runUrl ? `${run.system} ${run.runUrl}` : undefined },
+        {
+          commit: run.sha || undefined,
+          runUrl: run.runUrl || undefined,
+          holder: run.runUrl ? `${run.system} ${run.runUrl}` : undefined,
+        },
       );
       const controller = new AbortController();
       const cancel = (): void => controller.abort(new Error('cancelled'));
