@@ -331,12 +331,13 @@ describe('blue-green-deploy on the local cluster', { skip, concurrency: false, t
         /unknown-field\.yaml:1: Deployment\/web is rejected by the API server: .*replicaz: field not declared in schema/,
       ],
     ];
+    const before = await selectorColor(ns);
     for (const [name, text, pattern] of cases) {
       const result = await deploy(ns, { manifests: writeManifest(name, text), image: 'adci/echo:v7' });
       assert.equal(result.exitCode, 1, name);
       assert.match(failure(result), pattern, name);
     }
-    assert.equal(await selectorColor(ns), 'green');
+    assert.equal(await selectorColor(ns), before);
   });
 });
 
@@ -363,6 +364,32 @@ describe('blue-green-deploy adoption and permissions', { skip, concurrency: fals
       assert.equal(await replicas(ns, 'shop'), 0);
       assert.equal(stats.errors, 0, JSON.stringify(stats));
       assert.ok(stats.completed >= 3000);
+    } finally {
+      await ns.remove();
+    }
+  });
+
+  test('an HPA follows the active colour, and the idle colour is sized from the live replica count', async () => {
+    const ns = await createNamespace('bg-hpa');
+    try {
+      const file = writeManifest('api.yaml', manifest({ name: 'api', hpa: true }));
+      const first = await deploy(ns, { manifests: file, image: 'adci/echo:v1' });
+      assert.equal(first.exitCode, 0, failure(first));
+      const hpa = await kubectlJson<{ spec: { scaleTargetRef: { name: string } } }>([
+        '-n',
+        ns.name,
+        'get',
+        'hpa',
+        'api-blue',
+      ]);
+      assert.equal(hpa.spec.scaleTargetRef.name, 'api-blue');
+      // As the autoscaler would under load: the live colour runs 3, not the manifest's 2.
+      await kubectlOk(['-n', ns.name, 'scale', 'deployment/api-blue', '--replicas=3']);
+      const second = await deploy(ns, { manifests: file, image: 'adci/echo:v2' });
+      assert.equal(second.exitCode, 0, failure(second));
+      assert.equal(await replicas(ns, 'api-green'), 3);
+      const names = await kubectlOk(['-n', ns.name, 'get', 'hpa', '-o', 'name']);
+      assert.deepEqual(names.trim().split('\n'), ['horizontalpodautoscaler.autoscaling/api-green']);
     } finally {
       await ns.remove();
     }
