@@ -1,9 +1,10 @@
 // Runs an action's built bundle exactly as GitHub's runner does: INPUT_* variables from `with:`
 // plus action.yml defaults, the GITHUB_* file commands and context variables, the event payload,
-// workflow commands parsed from stdout, `post:` with saved state, and cancellation as SIGINT
-// then SIGTERM 7.5 s later. End-to-end tests of every action go through here.
+// workflow commands parsed from stdout, `post:` with saved state (also after a cancel), cancellation
+// as SIGINT then SIGTERM 7.5 s later, and a fresh HOME per run so no test reads a real ~/.kube/config.
+// End-to-end tests of every action go through here.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -34,6 +35,12 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Cancels the step as the runner does after this many ms. */
   cancelAfterMs?: number;
+  /**
+   * Cancels the step as the runner does (SIGINT, SIGTERM 7.5 s later) as soon as a line of its
+   * stdout or stderr matches: a RegExp, or a string the line contains. `post:` still runs. The run
+   * is refused with an error if no line ever matches, so a test cannot pass without its cancel.
+   */
+  cancelOn?: RegExp | string;
   /** Value of `${{ job.status }}` in defaults. */
   jobStatus?: string;
   /** Value of `${{ github.token }}` in defaults. */
@@ -46,6 +53,10 @@ export interface StepResult {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
+  /** The step was sent SIGINT by `cancelAfterMs` or `cancelOn`. */
+  cancelled: boolean;
+  /** The output line that matched `cancelOn`. */
+  cancelledOn?: string;
   /** stdout without the `::add-mask::` commands the runner swallows; NOT masked, so leaks show. */
   stdout: string;
   stderr: string;
@@ -177,18 +188,38 @@ async function runStep(
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const timers: NodeJS.Timeout[] = [];
   let timedOut = false;
-  if (options.cancelAfterMs !== undefined) {
-    timers.push(
-      setTimeout(() => {
-        child.kill('SIGINT');
-        timers.push(setTimeout(() => child.kill('SIGTERM'), 7500));
-      }, options.cancelAfterMs),
-    );
-  }
+  let cancelled = false;
+  let cancelledOn: string | undefined;
+  const cancel = (): void => {
+    if (cancelled || child.exitCode !== null || child.signalCode !== null) return;
+    cancelled = true;
+    child.kill('SIGINT');
+    timers.push(setTimeout(() => child.kill('SIGTERM'), 7500));
+  };
+  const { cancelOn } = options;
+  const matches = (line: string): boolean =>
+    typeof cancelOn === 'string' ? line.includes(cancelOn) : (cancelOn as RegExp).test(line);
+  // Lines are matched as they complete; a chunk may end mid-line, so each stream keeps its tail.
+  const watch = (stream: NodeJS.ReadableStream, append: (chunk: string) => void): void => {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      append(chunk);
+      if (cancelOn === undefined || cancelledOn !== undefined) return;
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() as string;
+      const hit = lines.map((line) => line.replace(/\r$/, '')).find(matches);
+      if (hit !== undefined) {
+        cancelledOn = hit;
+        cancel();
+      }
+    });
+  };
+  watch(child.stdout, (chunk) => (stdout += chunk));
+  watch(child.stderr, (chunk) => (stderr += chunk));
+  if (options.cancelAfterMs !== undefined) timers.push(setTimeout(cancel, options.cancelAfterMs));
   timers.push(
     setTimeout(() => {
       timedOut = true;
@@ -199,11 +230,20 @@ async function runStep(
     child.on('close', (code, sig) => done([code, sig])),
   );
   for (const timer of timers) clearTimeout(timer);
+  if (cancelOn !== undefined && cancelledOn === undefined) {
+    const tail = `${stdout}\n${stderr}`.trim().split('\n').slice(-20).join('\n');
+    throw new Error(
+      `runner harness: cancelOn ${String(cancelOn)} matched no line of ${basename(script)}'s output ` +
+        `(exit ${exitCode ?? signal}); its last lines:\n${tail}`,
+    );
+  }
   const commands = parseWorkflowCommands(stdout);
   return {
     exitCode,
     signal,
     timedOut,
+    cancelled,
+    ...(cancelledOn !== undefined ? { cancelledOn } : {}),
     stdout: commands.visible,
     stderr,
     log: mask(commands.visible, commands.masks),
@@ -285,9 +325,12 @@ export async function runActionBundle(action: string, options: RunOptions = {}):
       env: join(temp, 'env'),
       summary: join(temp, 'summary.md'),
     };
+    // A fresh HOME: nothing of the developer's (~/.kube/config, ~/.npmrc, ~/.gitconfig) leaks in.
+    const home = join(temp, 'home');
+    mkdirSync(home);
     const baseEnv: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? temp,
+      HOME: home,
       ...github,
       GITHUB_OUTPUT: files.output,
       GITHUB_STATE: files.state,
@@ -303,7 +346,8 @@ export async function runActionBundle(action: string, options: RunOptions = {}):
     if (metadata.runs.post && options.runPost !== false) {
       const postEnv = { ...baseEnv };
       for (const [name, value] of Object.entries(main.state)) postEnv[`STATE_${name}`] = value;
-      const { cancelAfterMs: _ignored, ...postOptions } = options;
+      // As on GitHub, post: runs after a cancelled main step (its default post-if is always()).
+      const { cancelAfterMs: _after, cancelOn: _on, ...postOptions } = options;
       result.post = await runStep(join(actionDir, metadata.runs.post), postEnv, files, postOptions);
     }
     return result;
