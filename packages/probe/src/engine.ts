@@ -73,6 +73,8 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
   const secretVariables = collectSecrets(settings, redactor, ports.env);
   const baseUrl = new URL(settings.baseUrl);
   const client = ports.client ?? createHttpClient({ insecureTls: settings.insecureTls });
+  // The transport's own headers (API server credentials) are secrets like the settings' headers.
+  for (const secret of client.secrets ?? []) redactor.add(secret);
   const startedAt = new Date().toISOString();
   const start = clock.now();
   const probePorts = {

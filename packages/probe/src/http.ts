@@ -1,5 +1,8 @@
 // The one HTTP client of the engine, on undici: full requests for checks (body kept, bounded)
-// and a lean fire-and-count path for the load phase that skips body buffering.
+// and a lean fire-and-count path for the load phase that skips body buffering. Both can carry a
+// transport's own TLS identity and headers, e.g. to reach a Service through the Kubernetes API
+// server's service proxy with the kubeconfig's CA, client certificate or token.
+import type { ConnectionOptions } from 'node:tls';
 import { Agent, Client, type Dispatcher } from 'undici';
 
 export interface HttpRequest {
@@ -64,11 +67,31 @@ export interface HttpClient extends LoadSender {
    * see every request through `fire`.
    */
   readonly allowsRawHttp?: boolean;
+  /** Values that must never be shown (the transport's header values); runSmoke masks them. */
+  readonly secrets?: readonly string[];
   close(): Promise<void>;
+}
+
+/** The TLS identity of every connection, PEM text as in a kubeconfig's *-data fields decoded. */
+export interface HttpTlsOptions {
+  /** Certificate authorities to trust instead of the system's. */
+  ca?: string;
+  /** Client certificate (chain) and its private key, for servers that require one. */
+  cert?: string;
+  key?: string;
+  /** Name the server's certificate must carry (and SNI), when it differs from the URL's host. */
+  servername?: string;
 }
 
 export interface HttpClientOptions {
   insecureTls?: boolean;
+  tls?: HttpTlsOptions;
+  /**
+   * Sent with every request, checks and load alike; they win over a request's header of the same
+   * name (credentials of the transport, e.g. `authorization: Bearer <token>` for the API server).
+   * Values are secrets: they are listed in `HttpClient.secrets`.
+   */
+  headers?: Record<string, string>;
   /** Connections per origin; undefined for no cap. */
   connections?: number;
   /** Largest body kept for assertions. */
@@ -148,11 +171,16 @@ class LoadHandler implements Dispatcher.DispatchHandler {
 class LoadDispatch {
   private readonly spare: LoadHandler[] = [];
   private readonly options = new WeakMap<LoadRequest, { timeoutMs: number; options: Dispatcher.DispatchOptions }>();
+  private readonly transportHeaders: Record<string, string> | undefined;
+
+  constructor(transportHeaders: Record<string, string> | undefined) {
+    this.transportHeaders = transportHeaders;
+  }
 
   fire(dispatcher: Dispatcher, request: LoadRequest, timeoutMs: number, done: LoadCallback): void {
     let cached = this.options.get(request);
     if (cached?.timeoutMs !== timeoutMs) {
-      cached = { timeoutMs, options: dispatchOptions(request, timeoutMs) };
+      cached = { timeoutMs, options: dispatchOptions(request, timeoutMs, this.transportHeaders) };
       this.options.set(request, cached);
     }
     const handler = this.spare.pop() ?? new LoadHandler(this.spare);
@@ -166,13 +194,17 @@ class LoadDispatch {
   }
 }
 
-function dispatchOptions(request: LoadRequest, timeoutMs: number): Dispatcher.DispatchOptions {
+function dispatchOptions(
+  request: LoadRequest,
+  timeoutMs: number,
+  transportHeaders: Record<string, string> | undefined,
+): Dispatcher.DispatchOptions {
   const timeout = Math.ceil(timeoutMs);
   return {
     origin: request.origin,
     path: request.path,
     method: request.method as Dispatcher.HttpMethod,
-    headers: request.headers,
+    headers: withTransportHeaders(request.headers, transportHeaders),
     // Encoded once here rather than by undici on every request.
     body: request.body === undefined ? null : Buffer.from(request.body),
     headersTimeout: timeout,
@@ -180,9 +212,55 @@ function dispatchOptions(request: LoadRequest, timeoutMs: number): Dispatcher.Di
   };
 }
 
+/** A request's headers with the transport's on top; names compared without case. */
+function withTransportHeaders(
+  headers: Record<string, string>,
+  transport: Record<string, string> | undefined,
+): Record<string, string> {
+  if (!transport) return headers;
+  const taken = new Set(Object.keys(transport).map((name) => name.toLowerCase()));
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (!taken.has(name.toLowerCase())) out[name] = value;
+  return Object.assign(out, transport);
+}
+
+/** Connect options of every socket: verification on unless insecureTls, plus the TLS identity. */
+function connectOptions(options: HttpClientOptions): ConnectionOptions {
+  const connect: ConnectionOptions = { rejectUnauthorized: !options.insecureTls };
+  const { ca, cert, key, servername } = options.tls ?? {};
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new TypeError('HTTP client: tls.cert and tls.key go together; one of them is missing');
+  }
+  if (ca !== undefined) connect.ca = ca;
+  if (cert !== undefined) connect.cert = cert;
+  if (key !== undefined) connect.key = key;
+  if (servername !== undefined) connect.servername = servername;
+  return connect;
+}
+
+/** The header values, and the credential inside `Bearer xyz`, to mask wherever results are shown. */
+function transportSecrets(headers: Record<string, string> | undefined): string[] {
+  const secrets: string[] = [];
+  for (const value of Object.values(headers ?? {})) {
+    secrets.push(value);
+    const credential = /^(?:Bearer|Basic|Token)\s+(\S+)$/i.exec(value);
+    if (credential) secrets.push(credential[1] as string);
+  }
+  return secrets;
+}
+
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const agentOptions: Agent.Options = { connect: { rejectUnauthorized: !options.insecureTls } };
+  const transportHeaders =
+    options.headers && Object.keys(options.headers).length > 0 ? { ...options.headers } : undefined;
+  for (const [name, value] of Object.entries(transportHeaders ?? {})) {
+    // Checked here so that a bad header names itself, and never shows its (secret) value.
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
+      throw new TypeError(`HTTP client: header '${name.replace(/[^\x20-\x7e]/g, '?')}' is not a valid header`);
+    }
+  }
+  const connect = connectOptions(options);
+  const agentOptions: Agent.Options = { connect };
   if (options.connections !== undefined) agentOptions.connections = options.connections;
   const agent = new Agent(agentOptions);
 
@@ -195,7 +273,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         origin: request.url.origin,
         path: `${request.url.pathname}${request.url.search}`,
         method: request.method as Dispatcher.HttpMethod,
-        headers: request.headers,
+        headers: withTransportHeaders(request.headers, transportHeaders),
         body: request.body ?? null,
         signal,
         headersTimeout: Math.ceil(request.timeoutMs),
@@ -226,10 +304,10 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   }
 
-  const shared = new LoadDispatch();
+  const shared = new LoadDispatch(transportHeaders);
   const dedicatedClients: Client[] = [];
   function dedicated(): LoadSender {
-    const dispatch = new LoadDispatch();
+    const dispatch = new LoadDispatch(transportHeaders);
     const clients = new Map<string, Client>();
     let lastOrigin = '';
     let lastClient: Client | undefined;
@@ -237,7 +315,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       fire(request, timeoutMs, done) {
         let client = request.origin === lastOrigin ? lastClient : clients.get(request.origin);
         if (!client) {
-          client = new Client(request.origin, { connect: { rejectUnauthorized: !options.insecureTls } });
+          client = new Client(request.origin, { connect });
           clients.set(request.origin, client);
           dedicatedClients.push(client);
         }
@@ -252,7 +330,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     send,
     fire: (request, timeoutMs, done) => shared.fire(agent, request, timeoutMs, done),
     dedicated,
-    allowsRawHttp: true,
+    // raw-http.ts speaks plain http: only and knows nothing of the transport's headers.
+    allowsRawHttp: transportHeaders === undefined,
+    secrets: transportSecrets(transportHeaders),
     close: async () => {
       await Promise.all([agent.destroy(), ...dedicatedClients.map((c) => c.destroy())]);
     },

@@ -17,6 +17,8 @@ export {
   TransportError,
   type HttpClient,
   type HttpClientOptions,
+  type HttpTlsOptions,
+  type TransportErrorKind,
   type HttpRequest,
   type HttpResponse,
 } from './http.ts';
