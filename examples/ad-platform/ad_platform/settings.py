@@ -17,6 +17,8 @@ class SettingsError(ValueError):
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+# A container listens on all its interfaces.
+ALL_INTERFACES = "0.0.0.0"  # nosec B104
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -70,8 +72,7 @@ class Settings:
     db_path: str = "ad-platform.db"
     app_version: str = "dev"
     tokens: Mapping[str, str] = field(default_factory=dict)
-    # A container listens on all its interfaces.
-    host: str = "0.0.0.0"  # nosec B104
+    host: str = ALL_INTERFACES
     port: int = 8080
     graceful_timeout: float = 20.0
     startup_delay: float = 0.0
@@ -89,7 +90,7 @@ class Settings:
             db_path=env.get("DB_PATH", "ad-platform.db"),
             app_version=env.get("APP_VERSION", "dev") or "dev",
             tokens=parse_tokens("API_TOKENS", env.get("API_TOKENS", "")),
-            host=env.get("HOST", "0.0.0.0"),  # nosec B104
+            host=env.get("HOST", ALL_INTERFACES),
             port=int(port_text),
             graceful_timeout=parse_duration("GRACEFUL_TIMEOUT", env.get("GRACEFUL_TIMEOUT", "20s")),
             startup_delay=parse_duration("STARTUP_DELAY", env.get("STARTUP_DELAY", "0")),
