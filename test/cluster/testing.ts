@@ -1,8 +1,13 @@
 // Helpers every cluster test shares: skip-or-fail without a cluster, namespaces that clean up
-// after themselves, kubectl with argument arrays, and a Service's NodePort.
+// after themselves, kubectl with argument arrays, YAML applied through stdin, waiting for a
+// condition, and a Service's NodePort.
+import type { TestContext } from 'node:test';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { errorMessage, waitUntil, WaitTimeoutError } from '../../packages/common/src/basics.ts';
 import { kubectlBinary, missingClusterReason, testKubeconfig } from './kubeconfig.ts';
+
+export { kubectlBinary, missingClusterReason, nodeAddress, testKubeconfig } from './kubeconfig.ts';
 
 /** Outside CI a missing cluster skips a test (the reason); in CI it fails it (false). */
 export function clusterTestSkip(): string | false {
@@ -17,14 +22,18 @@ export interface KubectlResult {
 }
 
 export interface KubectlOptions {
+  /** Default: testKubeconfig(). */
   kubeconfig?: string;
+  /** Written to kubectl's stdin (for `-f -`). */
   input?: string;
+  /** kubectl is killed after this long; default 150 s. */
   timeoutMs?: number;
 }
 
+/** Runs the test cluster's kubectl with an argument array; never throws for a non-zero exit. */
 export function kubectl(args: string[], options: KubectlOptions = {}): Promise<KubectlResult> {
   const kubeconfig = options.kubeconfig ?? testKubeconfig();
-  if (!kubeconfig) throw new Error(missingClusterReason() ?? 'no cluster');
+  if (!kubeconfig) return Promise.reject(new Error(missingClusterReason() ?? 'no cluster'));
   return new Promise((resolve) => {
     const child = execFile(
       kubectlBinary(),
@@ -39,6 +48,7 @@ export function kubectl(args: string[], options: KubectlOptions = {}): Promise<K
   });
 }
 
+/** kubectl that must succeed: its stdout, or an error with the command, exit code and output. */
 export async function kubectlOk(args: string[], options: KubectlOptions = {}): Promise<string> {
   const result = await kubectl(args, options);
   if (result.code !== 0) {
@@ -47,31 +57,123 @@ export async function kubectlOk(args: string[], options: KubectlOptions = {}): P
   return result.stdout;
 }
 
+/** kubectl ... -o json, parsed. */
 export async function kubectlJson<T>(args: string[], options: KubectlOptions = {}): Promise<T> {
   return JSON.parse(await kubectlOk([...args, '-o', 'json'], options)) as T;
 }
 
+/** Applies manifests in a namespace through stdin: YAML/JSON text, an object, or a list of objects. */
+export async function applyManifest(
+  namespace: TestNamespace | string,
+  manifest: string | object | object[],
+  options: KubectlOptions = {},
+): Promise<string> {
+  const input =
+    typeof manifest === 'string'
+      ? manifest
+      : JSON.stringify(Array.isArray(manifest) ? { apiVersion: 'v1', kind: 'List', items: manifest } : manifest);
+  return kubectlOk(['apply', '-n', nameOf(namespace), '-f', '-'], { ...options, input });
+}
+
+export interface WaitForOptions {
+  /** Default 60 s. */
+  timeoutMs?: number;
+  /** Default 500 ms. */
+  intervalMs?: number;
+}
+
+/**
+ * Polls `probe` (through waitUntil) until it returns something other than undefined/false. A probe
+ * that throws counts as "not yet" (kubectl says NotFound until the object exists); the last such
+ * error is added to the timeout's message.
+ */
+export async function waitFor<T>(
+  description: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  options: WaitForOptions = {},
+): Promise<T> {
+  let lastError: unknown;
+  try {
+    return await waitUntil(
+      async () => {
+        try {
+          return await probe();
+        } catch (error) {
+          lastError = error;
+          return undefined;
+        }
+      },
+      { description, timeoutMs: options.timeoutMs ?? 60_000, intervalMs: options.intervalMs ?? 500 },
+    );
+  } catch (error) {
+    if (error instanceof WaitTimeoutError && lastError !== undefined) {
+      throw new Error(`${error.message} (last error: ${errorMessage(lastError)})`, { cause: error });
+    }
+    throw error;
+  }
+}
+
 export interface TestNamespace {
   name: string;
+  /** Deletes the namespace and waits until it is gone; safe to call twice. */
   remove(): Promise<void>;
 }
 
-/** A fresh namespace `<prefix>-<random>`; `remove` deletes it and waits until it is gone. */
+const nameOf = (namespace: TestNamespace | string): string =>
+  typeof namespace === 'string' ? namespace : namespace.name;
+
+/**
+ * A fresh namespace `<prefix>-<random>`, ready for pods (its default ServiceAccount exists: pods
+ * are refused until it does). `remove` deletes it and waits until it is gone.
+ */
 export async function createNamespace(prefix: string): Promise<TestNamespace> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await kubectlOk(['create', 'namespace', name]);
-  return {
+  let removal: Promise<void> | undefined;
+  const namespace: TestNamespace = {
     name,
-    remove: async () => {
-      await kubectl(['delete', 'namespace', name, '--wait=true', '--timeout=120s']);
-    },
+    remove: () =>
+      (removal ??= (async () => {
+        const result = await kubectl(['delete', 'namespace', name, '--wait=true', '--timeout=120s']);
+        if (result.code !== 0 && !/NotFound/.test(result.stderr)) {
+          throw new Error(`namespace ${name} was not deleted: ${result.stderr.trim()}`);
+        }
+      })()),
   };
+  try {
+    await waitFor(`ServiceAccount default in ${name}`, async () =>
+      (await kubectl(['get', 'serviceaccount', 'default', '-n', name])).code === 0 ? true : undefined,
+    );
+  } catch (error) {
+    await namespace.remove().catch(() => undefined);
+    throw error;
+  }
+  return namespace;
 }
 
-export async function nodePortOf(namespace: TestNamespace | string, service: string): Promise<number> {
-  const ns = typeof namespace === 'string' ? namespace : namespace.name;
-  const svc = await kubectlJson<{ spec: { ports: { nodePort?: number }[] } }>(['-n', ns, 'get', 'service', service]);
-  const port = svc.spec.ports[0]?.nodePort;
-  if (!port) throw new Error(`Service ${ns}/${service} has no NodePort`);
-  return port;
+/** createNamespace, removed when the test `t` ends (pass or fail). */
+export async function useNamespace(t: TestContext, prefix: string): Promise<TestNamespace> {
+  const namespace = await createNamespace(prefix);
+  t.after(() => namespace.remove());
+  return namespace;
+}
+
+interface ServicePorts {
+  spec: { ports: { name?: string; port: number; nodePort?: number }[] };
+}
+
+/** The NodePort of a Service's port (by name or number; default its first port). */
+export async function nodePortOf(
+  namespace: TestNamespace | string,
+  service: string,
+  port?: string | number,
+): Promise<number> {
+  const ns = nameOf(namespace);
+  const svc = await kubectlJson<ServicePorts>(['-n', ns, 'get', 'service', service]);
+  const entry = port === undefined ? svc.spec.ports[0] : svc.spec.ports.find((p) => p.name === port || p.port === port);
+  const nodePort = entry?.nodePort;
+  if (!nodePort) {
+    throw new Error(`Service ${ns}/${service} has no NodePort${port === undefined ? '' : ` for port ${port}`}`);
+  }
+  return nodePort;
 }

@@ -3,94 +3,27 @@
 // ADCI_TEST_KUBECONFIG). Each test works in its own namespace and removes it.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { request } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { nodeAddress, restrictedKubeconfig, restrictedNamespace } from '../cluster/kubeconfig.ts';
 import {
-  kubectlBinary,
+  applyManifest,
+  clusterTestSkip,
+  kubectl,
+  kubectlJson,
+  kubectlOk,
   missingClusterReason,
-  nodeAddress,
-  restrictedKubeconfig,
-  restrictedNamespace,
-  testKubeconfig,
-} from '../cluster/kubeconfig.ts';
+  nodePortOf,
+  useNamespace as createTestNamespace,
+  waitFor,
+} from '../cluster/testing.ts';
 
 const unavailable = missingClusterReason();
-// Outside CI a missing cluster skips these tests; in CI it fails them.
-const skip = unavailable && !process.env.CI ? unavailable : false;
+const skip = clusterTestSkip();
 const testTimeout = 240_000;
 
-interface KubectlResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function kubectl(
-  args: string[],
-  options: { kubeconfig?: string; input?: string; timeoutMs?: number } = {},
-): Promise<KubectlResult> {
-  const kubeconfig = options.kubeconfig ?? testKubeconfig();
-  if (!kubeconfig) throw new Error(unavailable);
-  return new Promise((resolvePromise) => {
-    const child = execFile(
-      kubectlBinary(),
-      ['--kubeconfig', kubeconfig, ...args],
-      { timeout: options.timeoutMs ?? 150_000, maxBuffer: 32 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolvePromise({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-    if (options.input !== undefined) child.stdin?.end(options.input);
-  });
-}
-
-async function kubectlOk(
-  args: string[],
-  options: { kubeconfig?: string; input?: string; timeoutMs?: number } = {},
-): Promise<string> {
-  const result = await kubectl(args, options);
-  assert.equal(
-    result.code,
-    0,
-    `kubectl ${args.join(' ')} failed (exit ${result.code}):\n${result.stderr}${result.stdout}`,
-  );
-  return result.stdout;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await sleep(500);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${last ? `: ${last}` : ''}`);
-}
-
-/** Creates a namespace for one test and deletes it (waiting for its pods to go) afterwards. */
+/** A namespace `adci-conf-<purpose>-<random>` for one test, deleted (and waited for) when it ends. */
 async function useNamespace(t: TestContext, purpose: string): Promise<string> {
-  const name = `adci-conf-${purpose}-${randomBytes(3).toString('hex')}`;
-  await kubectlOk(['create', 'namespace', name]);
-  t.after(async () => {
-    const result = await kubectl(['delete', 'namespace', name, '--wait=true', '--timeout=90s']);
-    if (result.code !== 0) t.diagnostic(`namespace ${name} cleanup: ${result.stderr.trim()}`);
-  });
-  // Pods are refused until the namespace's default ServiceAccount exists.
-  await eventually(`ServiceAccount default in ${name}`, 30_000, async () =>
-    (await kubectl(['get', 'serviceaccount', 'default', '-n', name])).code === 0 ? true : undefined,
-  );
-  return name;
+  return (await createTestNamespace(t, `adci-conf-${purpose}`)).name;
 }
 
 /** One HTTP GET on a fresh connection, so the proxy balances each request anew. */
@@ -162,12 +95,21 @@ async function waitForWaitingReason(
   reason: string,
   timeoutMs: number,
 ): Promise<ContainerStatus> {
-  return eventually(`pod ${pod} to show ${reason}`, timeoutMs, async () => {
-    const out = await kubectlOk(['get', 'pod', pod, '-n', ns, '-o', 'json']);
-    const status = (JSON.parse(out) as { status?: { containerStatuses?: ContainerStatus[] } }).status;
-    const container = status?.containerStatuses?.[0];
-    return container?.state?.waiting?.reason === reason ? container : undefined;
-  });
+  return waitFor(
+    `pod ${pod} to show ${reason}`,
+    async () => {
+      const { status } = await kubectlJson<{ status?: { containerStatuses?: ContainerStatus[] } }>([
+        'get',
+        'pod',
+        pod,
+        '-n',
+        ns,
+      ]);
+      const container = status?.containerStatuses?.[0];
+      return container?.state?.waiting?.reason === reason ? container : undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 test('cluster is available', { skip }, () => {
@@ -185,27 +127,20 @@ test(
       metadata: { name: 'echo' },
       spec: { type: 'NodePort', selector: { app: 'echo' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
     };
-    const manifest = { apiVersion: 'v1', kind: 'List', items: [echoDeployment('echo', 3), service] };
-    await kubectlOk(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(manifest) });
+    await applyManifest(ns, [echoDeployment('echo', 3), service]);
     await kubectlOk(['rollout', 'status', 'deployment/echo', '-n', ns, '--timeout=120s']);
 
-    const readyEndpoints = await eventually('3 ready endpoints in the EndpointSlices', 30_000, async () => {
-      const out = await kubectlOk([
-        'get',
-        'endpointslices',
-        '-n',
-        ns,
-        '-l',
-        'kubernetes.io/service-name=echo',
-        '-o',
-        'json',
-      ]);
-      const slices = JSON.parse(out) as {
-        items: { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }[];
-      };
-      const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
-      return ready.length === 3 ? ready : undefined;
-    });
+    const readyEndpoints = await waitFor(
+      '3 ready endpoints in the EndpointSlices',
+      async () => {
+        const slices = await kubectlJson<{
+          items: { endpoints?: { addresses: string[]; conditions?: { ready?: boolean } }[] }[];
+        }>(['get', 'endpointslices', '-n', ns, '-l', 'kubernetes.io/service-name=echo']);
+        const ready = slices.items.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true);
+        return ready.length === 3 ? ready : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(new Set(readyEndpoints.map((e) => e.addresses[0])).size, 3, 'each pod has its own IP');
 
     const podsOut = await kubectlOk([
@@ -221,18 +156,18 @@ test(
     const podNames = new Set(podsOut.trim().split(/\s+/));
     assert.equal(podNames.size, 3);
 
-    const nodePort = (
-      await kubectlOk(['get', 'service', 'echo', '-n', ns, '-o', 'jsonpath={.spec.ports[0].nodePort}'])
-    ).trim();
-    assert.match(nodePort, /^\d+$/);
-    const url = `http://${nodeAddress()}:${nodePort}/`;
+    const url = `http://${nodeAddress()}:${await nodePortOf(ns, 'echo', 'http')}/`;
 
     // The proxy acts on EndpointSlice changes after its propagation delay; wait until it routes to all three.
-    await eventually('the NodePort to reach all three pods', 30_000, async () => {
-      const seen = new Set<string>();
-      for (let i = 0; i < 9; i++) seen.add((JSON.parse((await getOnce(url)).body) as { pod: string }).pod);
-      return seen.size === 3 ? true : undefined;
-    });
+    await waitFor(
+      'the NodePort to reach all three pods',
+      async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 9; i++) seen.add((JSON.parse((await getOnce(url)).body) as { pod: string }).pod);
+        return seen.size === 3;
+      },
+      { timeoutMs: 30_000 },
+    );
 
     const reached = new Map<string, number>();
     const failures: string[] = [];
@@ -260,9 +195,7 @@ test(
 
 test('an image missing from the image map shows ImagePullBackOff', { skip, timeout: testTimeout }, async (t) => {
   const ns = await useNamespace(t, 'pull');
-  await kubectlOk(['apply', '-n', ns, '-f', '-'], {
-    input: JSON.stringify(podManifest('missing', 'adci/not-in-the-map:0.0.1')),
-  });
+  await applyManifest(ns, podManifest('missing', 'adci/not-in-the-map:0.0.1'));
   const status = await waitForWaitingReason(ns, 'missing', 'ImagePullBackOff', 90_000);
   assert.match(status.state?.waiting?.message ?? '', /not-in-the-map/);
   const phase = await kubectlOk(['get', 'pod', 'missing', '-n', ns, '-o', 'jsonpath={.status.phase}']);
@@ -271,9 +204,7 @@ test('an image missing from the image map shows ImagePullBackOff', { skip, timeo
 
 test('a process that keeps exiting shows CrashLoopBackOff', { skip, timeout: testTimeout }, async (t) => {
   const ns = await useNamespace(t, 'crash');
-  await kubectlOk(['apply', '-n', ns, '-f', '-'], {
-    input: JSON.stringify(podManifest('crasher', 'adci/echo:v1', { EXIT_AFTER_MS: '200', EXIT_CODE: '3' })),
-  });
+  await applyManifest(ns, podManifest('crasher', 'adci/echo:v1', { EXIT_AFTER_MS: '200', EXIT_CODE: '3' }));
   const status = await waitForWaitingReason(ns, 'crasher', 'CrashLoopBackOff', 120_000);
   assert.ok(status.restartCount >= 1, `restartCount ${status.restartCount} >= 1`);
   const out = await kubectlOk([
@@ -314,9 +245,7 @@ test(
         ],
       },
     };
-    await kubectlOk(['apply', '-n', ns, '-f', '-'], {
-      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [polite, stubborn] }),
-    });
+    await applyManifest(ns, [polite, stubborn]);
     await kubectlOk([
       'wait',
       '-n',
@@ -346,7 +275,7 @@ test(
   { skip, timeout: testTimeout },
   async (t) => {
     const ns = await useNamespace(t, 'selector');
-    await kubectlOk(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(echoDeployment('echo', 1)) });
+    await applyManifest(ns, echoDeployment('echo', 1));
     const result = await kubectl([
       'patch',
       'deployment',

@@ -289,3 +289,22 @@ test('runSmoke masks the transport header values in results, even when the servi
     await service.close();
   }
 });
+
+test('every certificate verification failure counts as a TLS error', async () => {
+  const { classifyError } = await import('./http.ts');
+  // Node's codes for "unable to verify the first certificate" (an API server whose CA is not
+  // trusted), expired, not yet valid, self-signed, a name mismatch, and a TLS alert from the peer.
+  for (const code of [
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+    'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+  ]) {
+    assert.equal(classifyError(Object.assign(new Error(code), { code })), 'tls', code);
+  }
+});

@@ -110,7 +110,15 @@ export function classifyError(error: unknown): TransportErrorKind {
     return 'connection-reset';
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
-  if (code.startsWith('ERR_TLS') || code.startsWith('CERT_') || code.includes('SELF_SIGNED') || code.includes('CERT')) {
+  // OpenSSL's verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, CERT_HAS_EXPIRED, ...), Node's
+  // ERR_TLS_* and the peer's alerts (ERR_SSL_*).
+  if (
+    code.startsWith('ERR_TLS') ||
+    code.startsWith('ERR_SSL') ||
+    code.startsWith('UNABLE_TO_') ||
+    code.includes('CERT') ||
+    code.includes('SELF_SIGNED')
+  ) {
     return 'tls';
   }
   return 'other';
