@@ -743,7 +743,7 @@ class BlueGreenRun {
     const windowEnd = this.clock.now() + this.s.postPromotionWindowMs;
     const firstSeen = new Map<string, number>();
     let rounds = 0;
-    const url = this.s.activeUrl ?? (this.result.services.length ? await this.activeProxyUrl() : undefined);
+    const url = this.s.postChecks ? (this.s.activeUrl ?? (await this.activeProxyUrl())) : undefined;
     do {
       if (this.signal.aborted) throw new Cancelled();
       const pods = await this.kube.list<PodObject>('Pod', this.s.namespace, {
