@@ -73,8 +73,8 @@ test('findApp rejects what cannot be deployed, naming file and line', () => {
     /noversion.yaml:1: the document has no apiVersion/,
   );
   assert.throws(
-    () => parseManifestText('apiVersion: v1\nkind: Pod\nmetadata: { name: x }\n', 'pod.yaml'),
-    /kind Pod \(x\) is not one blue-green-deploy applies|not one blue-green-deploy applies/,
+    () => parseManifestText('apiVersion: batch/v1\nkind: CronJob\nmetadata: { name: x }\n', 'cron.yaml'),
+    /cron.yaml:1: kind CronJob \(x\) is not one blue-green-deploy applies/,
   );
 });
 
