@@ -315,6 +315,78 @@ describe('blue-green-deploy on the local cluster', { skip, concurrency: false, t
     assert.equal(c.outputs.result, 'unchanged', failure(c));
   });
 
+  test('checks through the API server proxy: a failing pre-promotion check never switches; a failing post-promotion check rolls back', async () => {
+    const file = join(work, 'web.yaml');
+    // A release is good when it reports a version tag like v8; `adci/echo:bad` reports "bad".
+    const checks = writeManifest(
+      'checks.yaml',
+      'checks:\n  - name: reports its version\n    path: /\n    expect: { status: 200, json: { $.tag: "/^v[0-9]+$/" } }\n',
+    );
+    const before = await selectorColor(ns);
+    const pre = await deploy(ns, { manifests: file, image: 'adci/echo:bad', 'pre-promotion-checks': checks });
+    assert.equal(pre.exitCode, 1);
+    assert.match(failure(pre), /pre-promotion checks failed on (blue|green): reports its version: json \$\.tag/);
+    assert.match(
+      pre.outputs['preview-url'] ?? '',
+      /\/api\/v1\/namespaces\/bg-[0-9a-f]+\/services\/web-preview:http\/proxy\/$/,
+    );
+    assert.equal(await selectorColor(ns), before, 'no switch');
+    assertNoLeak(pre);
+
+    const good = await deploy(ns, {
+      manifests: file,
+      image: 'adci/echo:v8',
+      'pre-promotion-checks': checks,
+      'post-promotion-checks': checks,
+      'post-promotion-window': '3s',
+    });
+    assert.equal(good.exitCode, 0, failure(good));
+    assert.equal(good.outputs.result, 'promoted');
+    const active = good.outputs['active-color'];
+
+    // The post-promotion checks see the bad version only after the switch: it must roll back.
+    const post = await deploy(ns, {
+      manifests: file,
+      image: 'adci/echo:bad',
+      'post-promotion-checks': checks,
+      'post-promotion-window': '3s',
+    });
+    assert.equal(post.exitCode, 1);
+    assert.equal(post.outputs.result, 'rolled-back');
+    assert.equal(post.outputs['active-color'], active);
+    assert.match(failure(post), /rolled back to (blue|green): post-promotion checks failed/);
+    assert.match(post.summary, /Why it rolled back/);
+    assert.equal(await selectorColor(ns), active);
+  });
+
+  test('SIGINT at each phase leaves a consistent state and a released lock; a re-run succeeds', async () => {
+    const file = join(work, 'web.yaml');
+    let tag = 20;
+    for (const phase of ['lock', 'plan', 'apply', 'wait-ready', 'switch', 'verify-endpoints', 'post-check', 'drain']) {
+      tag++;
+      const before = await selectorColor(ns);
+      const cancelled = await deploy(
+        ns,
+        { manifests: file, image: `adci/echo:v${tag}`, 'post-promotion-window': '3s', 'scale-down-delay': '3s' },
+        { cancelOn: new RegExp(`^▶ ${phase}$`) },
+      );
+      assert.notEqual(cancelled.exitCode, 0, `${phase}: the step was cancelled`);
+      const service = await kubectlJson<ServiceJson>(['-n', ns.name, 'get', 'service', 'web']);
+      const color = service.spec.selector['adci.dev/color'];
+      assert.ok(color === 'blue' || color === 'green', `${phase}: the selector names one colour`);
+      assert.equal(service.metadata.annotations?.['adci.dev/active-color'], color, `${phase}: the annotation agrees`);
+      const live = await kubectlJson<DeploymentJson>(['-n', ns.name, 'get', 'deployment', `web-${color}`]);
+      assert.ok((live.status?.availableReplicas ?? 0) >= 2, `${phase}: traffic is on an available colour`);
+      if (['lock', 'plan', 'apply', 'wait-ready'].includes(phase))
+        assert.equal(color, before, `${phase}: traffic untouched`);
+      const leases = await kubectlOk(['-n', ns.name, 'get', 'leases', '-o', 'name']);
+      assert.equal(leases.trim(), '', `${phase}: the lock was released`);
+      const rerun = await deploy(ns, { manifests: file, image: `adci/echo:v${tag}` });
+      assert.equal(rerun.exitCode, 0, `${phase}: re-run: ${failure(rerun)}`);
+      assert.ok(['promoted', 'unchanged'].includes(rerun.outputs.result ?? ''), `${phase}: ${rerun.outputs.result}`);
+    }
+  });
+
   test('bad manifests are rejected before anything changes', async () => {
     const cases: [string, string, RegExp][] = [
       ['no-deployment.yaml', manifest().split('---')[1] ?? '', /no Deployment/],

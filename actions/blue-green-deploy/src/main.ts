@@ -60,7 +60,10 @@ export async function run(): Promise<void> {
     core.setOutput('switch-seconds', result.switchSeconds === undefined ? '' : result.switchSeconds.toFixed(2));
     await core.summary.addRaw(redactor.redact(renderMarkdown(result)), true).write();
     if (result.failed) {
-      const title = result.result === 'rolled-back' ? 'blue-green-deploy rolled back' : 'blue-green-deploy failed';
+      const title =
+        result.result === 'rolled-back'
+          ? `blue-green-deploy rolled back to ${result.activeColor}`
+          : 'blue-green-deploy failed';
       throw new Error(redactor.redact(`${title}: ${result.error ?? 'unknown error'}`));
     }
     core.info(`result: ${result.result}; active colour ${result.activeColor ?? '-'}`);

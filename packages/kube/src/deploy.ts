@@ -780,7 +780,7 @@ class BlueGreenRun {
     reason: string,
   ): Promise<void> {
     const ns = this.s.namespace;
-    this.log.error(`rolling back: ${reason}`);
+    this.log.warning(`rolling back: ${reason}`);
     await this.phase(
       'rollback',
       async () => {
