@@ -2,7 +2,7 @@
 // values (and the environment values their placeholders name) are masked as they are read.
 import * as core from '@actions/core';
 import { isAbsolute, join } from 'node:path';
-import { InputError, templateNames } from '@adci/common';
+import { templateNames } from '@adci/common';
 import {
   readInputFile,
   readBoolean,
@@ -13,14 +13,7 @@ import {
   readStringMap,
   readText,
 } from '@adci/action-common';
-import {
-  SMOKE_DEFAULTS,
-  mergeLoadOverrides,
-  parseChecksDocument,
-  type ChecksDocument,
-  type LoadOverrides,
-  type SmokeSettings,
-} from '@adci/probe';
+import { SMOKE_DEFAULTS, smokeSettings, type LoadOverrides, type SmokeSettings } from '@adci/probe';
 
 export interface SmokeInputs {
   engine: SmokeSettings;
@@ -31,31 +24,6 @@ export interface SmokeInputs {
   env: (name: string) => string | undefined;
   /** Header values and referenced env values, for the Redactor. */
   secrets: string[];
-}
-
-function readBaseUrl(): string {
-  const value = readString('base-url');
-  if (!value) throw new InputError('base-url', 'is required but was not given');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InputError('base-url', `'${value}' is not a URL (write e.g. https://staging.example.com)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InputError('base-url', `must be an http or https URL, not ${url.protocol}`);
-  }
-  return url.href;
-}
-
-function readChecks(workspace: string): ChecksDocument {
-  const inline = readText('checks');
-  const file = readString('checks-file');
-  if (inline.trim() && file) throw new InputError('checks', 'give either checks or checks-file, not both');
-  if (inline.trim()) return parseChecksDocument(inline, 'checks');
-  const loaded = readInputFile('checks-file', workspace);
-  if (!loaded) return { checks: [] };
-  return parseChecksDocument(loaded.text, `checks-file ${loaded.file}`);
 }
 
 function optional(name: string): string | undefined {
@@ -76,12 +44,6 @@ function readLoadOverrides(): LoadOverrides {
   const thresholds = readLines('load-thresholds');
   if (thresholds.length > 0) overrides.thresholds = thresholds;
   if (readString('load-abort-on-fail') !== '') overrides.abortOnFail = readBoolean('load-abort-on-fail', false);
-  if (overrides.rate !== undefined && overrides.connections !== undefined) {
-    throw new InputError(
-      'load-connections',
-      'give load-rate (open model) or load-connections (closed model), not both',
-    );
-  }
   return overrides;
 }
 
@@ -98,41 +60,30 @@ export async function readInputs(): Promise<SmokeInputs> {
   };
   Object.values(headers).forEach(mask);
 
-  const baseUrl = readBaseUrl();
-  const document = readChecks(workspace);
-  const load = mergeLoadOverrides(document.load, readLoadOverrides(), 'load-*');
+  const engine = smokeSettings({
+    baseUrl: readString('base-url'),
+    checks: readText('checks'),
+    checksFile: readString('checks-file'),
+    readChecksFile: () => readInputFile('checks-file', workspace)?.text ?? '',
+    waitFor: readString('wait-for'),
+    waitTimeoutMs: readDuration('wait-timeout', '5m'),
+    waitIntervalMs: readDuration('wait-interval', '2s'),
+    retries: readInteger('retries', SMOKE_DEFAULTS.retries, 0),
+    timeoutMs: readDuration('timeout', '10s'),
+    headers,
+    failFast: readBoolean('fail-fast', SMOKE_DEFAULTS.failFast),
+    insecureTls: readBoolean('insecure-tls', SMOKE_DEFAULTS.insecureTls),
+    load: readLoadOverrides(),
+  });
   // Environment values used in headers are credentials (`Bearer {{ env.API_TOKEN }}`).
   const headerTemplates = [
     ...Object.values(headers),
-    ...document.checks.flatMap((c) => Object.values(c.headers)),
-    ...(load?.requests ?? []).flatMap((r) => Object.values(r.headers)),
+    ...engine.checks.flatMap((c) => Object.values(c.headers)),
+    ...(engine.load?.requests ?? []).flatMap((r) => Object.values(r.headers)),
   ];
   for (const name of headerTemplates.flatMap(templateNames)) {
     if (name.startsWith('env.')) mask(env(name.slice(4)));
   }
-
-  const waitFor = optional('wait-for');
-  if (document.checks.length === 0 && !load && !waitFor) {
-    throw new InputError('checks', 'nothing to do: give checks or checks-file, a load phase, or wait-for');
-  }
-  const timeoutMs = readDuration('timeout', '10s');
-  if (timeoutMs <= 0) throw new InputError('timeout', 'must be longer than 0');
-  const waitIntervalMs = readDuration('wait-interval', '2s');
-  if (waitIntervalMs <= 0) throw new InputError('wait-interval', 'must be longer than 0');
-
-  const engine: SmokeSettings = {
-    baseUrl,
-    checks: document.checks,
-    waitTimeoutMs: readDuration('wait-timeout', '5m'),
-    waitIntervalMs,
-    retries: readInteger('retries', SMOKE_DEFAULTS.retries, 0),
-    timeoutMs,
-    headers,
-    failFast: readBoolean('fail-fast', SMOKE_DEFAULTS.failFast),
-    insecureTls: readBoolean('insecure-tls', SMOKE_DEFAULTS.insecureTls),
-  };
-  if (load) engine.load = load;
-  if (waitFor) engine.waitFor = waitFor;
 
   const reportInput = readString('report-file');
   const tempDir = process.env.RUNNER_TEMP || workspace;

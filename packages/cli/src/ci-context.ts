@@ -1,5 +1,6 @@
 // What the CLI knows about the run it is part of, from the variables GitHub Actions, GitLab CI
 // and Jenkins set, so `adci notify` from any of them says the same things as the action.
+import { readRunContext } from '@adci/common/github-context';
 import type { RunInfo } from '@adci/slack';
 
 export interface CiRun extends RunInfo {
@@ -9,21 +10,20 @@ export interface CiRun extends RunInfo {
 
 export function readCiRun(env: NodeJS.ProcessEnv = process.env): CiRun {
   if (env.GITHUB_ACTIONS === 'true') {
-    const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
-    const repository = env.GITHUB_REPOSITORY ?? '';
-    const sha = env.GITHUB_SHA ?? '';
+    // The same reader as the actions: on a pull request the commit is the PR head, not GITHUB_SHA's merge commit.
+    const context = readRunContext(env);
     return {
       system: 'github',
-      repository,
-      repositoryUrl: repository ? `${server}/${repository}` : '',
-      ref: env.GITHUB_HEAD_REF || env.GITHUB_REF_NAME || '',
-      sha,
-      commitUrl: repository && sha ? `${server}/${repository}/commit/${sha}` : '',
-      commitMessage: '',
-      actor: env.GITHUB_ACTOR ?? '',
-      workflow: env.GITHUB_WORKFLOW ?? '',
-      runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}` : '',
-      runId: env.GITHUB_RUN_ID ?? '',
+      repository: context.repository,
+      repositoryUrl: context.repository ? `${context.serverUrl}/${context.repository}` : '',
+      ref: context.refName,
+      sha: context.sha,
+      commitUrl: context.commitUrl,
+      commitMessage: context.commitMessage,
+      actor: context.actor,
+      workflow: context.workflow,
+      runUrl: context.runUrl,
+      runId: context.runId,
     };
   }
   if (env.GITLAB_CI === 'true') {

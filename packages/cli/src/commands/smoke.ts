@@ -3,23 +3,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
+import { InputError, Redactor, consoleLogger, formatDuration, parseDuration, parseStringMap } from '@adci/common';
 import {
-  InputError,
-  Redactor,
-  consoleLogger,
-  formatDuration,
-  parseDuration,
-  parseStringMap,
-  templateNames,
-} from '@adci/common';
-import {
-  SMOKE_DEFAULTS,
   describeFailure,
-  mergeLoadOverrides,
-  parseChecksDocument,
   runSmoke,
+  smokeSettings,
   toJUnitXml,
-  type ChecksDocument,
   type SmokeResult,
   type SmokeSettings,
 } from '@adci/probe';
@@ -53,74 +42,48 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function readDocument(options: SmokeOptions): ChecksDocument {
-  if (options.checks && options.checksFile)
-    throw new InputError('--checks', 'give either --checks or --checks-file, not both');
-  if (options.checks) return parseChecksDocument(options.checks, '--checks');
-  if (!options.checksFile) return { checks: [] };
-  let text: string;
-  try {
-    text = readFileSync(options.checksFile, 'utf8');
-  } catch (error) {
-    throw new InputError(
-      '--checks-file',
-      `cannot read '${options.checksFile}': ${(error as NodeJS.ErrnoException).code}`,
-    );
-  }
-  return parseChecksDocument(text, `--checks-file ${options.checksFile}`);
-}
-
 function readInteger(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InputError(name, `'${value}' is not an integer >= 0`);
   return n;
 }
 
-/** Turns command-line options into engine settings, validated like the action's inputs. */
-export function smokeSettings(options: SmokeOptions): SmokeSettings {
-  let baseUrl: URL;
+function readChecksFile(path: string): string {
   try {
-    baseUrl = new URL(options.baseUrl);
-  } catch {
-    throw new InputError('--base-url', `'${options.baseUrl}' is not a URL`);
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError('--checks-file', `cannot read '${path}': ${(error as NodeJS.ErrnoException).code}`);
   }
-  if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:') {
-    throw new InputError('--base-url', `must be an http or https URL, not ${baseUrl.protocol}`);
-  }
-  const document = readDocument(options);
-  const overrides = {
-    ...(options.loadRate !== undefined ? { rate: options.loadRate } : {}),
-    ...(options.loadConnections !== undefined ? { connections: options.loadConnections } : {}),
-    ...(options.loadDuration !== undefined ? { duration: options.loadDuration } : {}),
-    ...(options.loadMaxInFlight !== undefined ? { maxInFlight: options.loadMaxInFlight } : {}),
-    ...(options.loadPath !== undefined ? { path: options.loadPath } : {}),
-    ...(options.loadThreshold.length > 0 ? { thresholds: options.loadThreshold } : {}),
-    ...(options.loadAbortOnFail !== undefined ? { abortOnFail: options.loadAbortOnFail } : {}),
-  };
-  if (overrides.rate !== undefined && overrides.connections !== undefined) {
-    throw new InputError('--load-connections', 'give --load-rate or --load-connections, not both');
-  }
-  const load = mergeLoadOverrides(document.load, overrides, '--load-*');
-  if (document.checks.length === 0 && !load && !options.waitFor) {
-    throw new InputError('--checks', 'nothing to do: give --checks or --checks-file, a load phase, or --wait-for');
-  }
-  const settings: SmokeSettings = {
-    ...SMOKE_DEFAULTS,
-    baseUrl: baseUrl.href,
-    checks: document.checks,
-    waitTimeoutMs: parseDuration(options.waitTimeout, '--wait-timeout'),
-    waitIntervalMs: parseDuration(options.waitInterval, '--wait-interval'),
-    retries: readInteger(options.retries, '--retries'),
-    timeoutMs: parseDuration(options.timeout, '--timeout'),
-    headers: parseStringMap(options.headers, '--headers'),
-    failFast: options.failFast,
-    insecureTls: options.insecureTls,
-  };
-  if (settings.timeoutMs <= 0) throw new InputError('--timeout', 'must be longer than 0');
-  if (settings.waitIntervalMs <= 0) throw new InputError('--wait-interval', 'must be longer than 0');
-  if (load) settings.load = load;
-  if (options.waitFor) settings.waitFor = options.waitFor;
-  return settings;
+}
+
+/** Turns command-line options into engine settings, validated by the same rules as the action's inputs. */
+export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
+  return smokeSettings(
+    {
+      baseUrl: options.baseUrl,
+      checks: options.checks ?? '',
+      checksFile: options.checksFile ?? '',
+      readChecksFile,
+      waitFor: options.waitFor ?? '',
+      waitTimeoutMs: parseDuration(options.waitTimeout, '--wait-timeout'),
+      waitIntervalMs: parseDuration(options.waitInterval, '--wait-interval'),
+      retries: readInteger(options.retries, '--retries'),
+      timeoutMs: parseDuration(options.timeout, '--timeout'),
+      headers: parseStringMap(options.headers, '--headers'),
+      failFast: options.failFast,
+      insecureTls: options.insecureTls,
+      load: {
+        ...(options.loadRate !== undefined ? { rate: options.loadRate } : {}),
+        ...(options.loadConnections !== undefined ? { connections: options.loadConnections } : {}),
+        ...(options.loadDuration !== undefined ? { duration: options.loadDuration } : {}),
+        ...(options.loadMaxInFlight !== undefined ? { maxInFlight: options.loadMaxInFlight } : {}),
+        ...(options.loadPath !== undefined ? { path: options.loadPath } : {}),
+        ...(options.loadThreshold.length > 0 ? { thresholds: options.loadThreshold } : {}),
+        ...(options.loadAbortOnFail !== undefined ? { abortOnFail: options.loadAbortOnFail } : {}),
+      },
+    },
+    (name) => `--${name}`,
+  );
 }
 
 /** The result as terminal text. */
@@ -196,13 +159,10 @@ export function registerSmoke(program: Command): void {
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'log each wait attempt and load second', false)
     .action(async (options: SmokeOptions) => {
-      const settings = smokeSettings(options);
+      const settings = smokeSettingsFromOptions(options);
       const env = (name: string): string | undefined => process.env[name];
+      // The engine adds header values and the env values they name to the redactor.
       const redactor = new Redactor();
-      for (const value of Object.values(settings.headers)) {
-        redactor.add(value);
-        for (const name of templateNames(value)) if (name.startsWith('env.')) redactor.add(env(name.slice(4)));
-      }
       const logger = consoleLogger(options.verbose);
       const controller = new AbortController();
       const cancel = (): void => controller.abort(new Error('cancelled'));

@@ -1,0 +1,106 @@
+// The one place that turns smoke-test settings, as the smoke-test action's inputs and `adci smoke`'s
+// options give them, into validated engine settings. Each front end parses its own scalars (an
+// action input, a command-line flag) and names them its own way; the rules between them live here.
+import { InputError } from '@adci/common/basics';
+import { SMOKE_DEFAULTS, type SmokeSettings } from './engine.ts';
+import { mergeLoadOverrides, parseChecksDocument, type LoadOverrides } from './spec.ts';
+import type { ChecksDocument } from './types.ts';
+
+/** The setting names messages use: the action's input names; the CLI prefixes them with `--`. */
+export type SmokeSettingName =
+  | 'base-url'
+  | 'checks'
+  | 'checks-file'
+  | 'wait-for'
+  | 'wait-interval'
+  | 'timeout'
+  | 'load-rate'
+  | 'load-connections'
+  | 'load-*';
+
+export interface SmokeSettingsSource {
+  baseUrl: string;
+  /** Inline checks document (YAML/JSON); '' when not given. */
+  checks: string;
+  /** The checks-file setting as written; '' when not given. */
+  checksFile: string;
+  /** Reads the checks file (relative to whatever the front end's base is); errors name the setting. */
+  readChecksFile: (path: string) => string;
+  waitFor: string;
+  waitTimeoutMs?: number;
+  waitIntervalMs?: number;
+  retries?: number;
+  timeoutMs?: number;
+  headers: Record<string, string>;
+  failFast?: boolean;
+  insecureTls?: boolean;
+  load: LoadOverrides;
+}
+
+/** How a front end spells a setting in messages: `base-url` (action input) or `--base-url` (CLI flag). */
+export type SettingNamer = (name: SmokeSettingName) => string;
+
+function checkBaseUrl(value: string, name: string): string {
+  if (!value) throw new InputError(name, 'is required but was not given');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(name, `'${value}' is not a URL (write e.g. https://staging.example.com)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(name, `must be an http or https URL, not ${url.protocol}`);
+  }
+  return url.href;
+}
+
+function readDocument(source: SmokeSettingsSource, name: SettingNamer): ChecksDocument {
+  const inline = source.checks.trim() !== '';
+  if (inline && source.checksFile) {
+    throw new InputError(name('checks'), `give either ${name('checks')} or ${name('checks-file')}, not both`);
+  }
+  if (inline) return parseChecksDocument(source.checks, name('checks'));
+  if (!source.checksFile) return { checks: [] };
+  const text = source.readChecksFile(source.checksFile);
+  return parseChecksDocument(text, `${name('checks-file')} ${source.checksFile}`);
+}
+
+/**
+ * Validated engine settings, or an InputError naming the setting at fault: a base URL that is
+ * not http(s), both inline checks and a checks file, both an open and a closed load model,
+ * nothing to do, or a zero timeout or wait interval. Unset values take SMOKE_DEFAULTS.
+ */
+export function smokeSettings(source: SmokeSettingsSource, name: SettingNamer = (n) => n): SmokeSettings {
+  const baseUrl = checkBaseUrl(source.baseUrl, name('base-url'));
+  const document = readDocument(source, name);
+  if (source.load.rate !== undefined && source.load.connections !== undefined) {
+    throw new InputError(
+      name('load-connections'),
+      `give ${name('load-rate')} (open model) or ${name('load-connections')} (closed model), not both`,
+    );
+  }
+  const load = mergeLoadOverrides(document.load, source.load, name('load-*'));
+  if (document.checks.length === 0 && !load && !source.waitFor) {
+    throw new InputError(
+      name('checks'),
+      `nothing to do: give ${name('checks')} or ${name('checks-file')}, a load phase, or ${name('wait-for')}`,
+    );
+  }
+  const settings: SmokeSettings = {
+    ...SMOKE_DEFAULTS,
+    baseUrl,
+    checks: document.checks,
+    headers: source.headers,
+  };
+  if (source.waitTimeoutMs !== undefined) settings.waitTimeoutMs = source.waitTimeoutMs;
+  if (source.waitIntervalMs !== undefined) settings.waitIntervalMs = source.waitIntervalMs;
+  if (source.retries !== undefined) settings.retries = source.retries;
+  if (source.timeoutMs !== undefined) settings.timeoutMs = source.timeoutMs;
+  if (source.failFast !== undefined) settings.failFast = source.failFast;
+  if (source.insecureTls !== undefined) settings.insecureTls = source.insecureTls;
+  if (settings.timeoutMs <= 0) throw new InputError(name('timeout'), 'must be longer than 0');
+  if (settings.waitIntervalMs <= 0) throw new InputError(name('wait-interval'), 'must be longer than 0');
+  if (load) settings.load = load;
+  if (source.waitFor) settings.waitFor = source.waitFor;
+  return settings;
+}
