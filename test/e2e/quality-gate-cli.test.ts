@@ -96,6 +96,6 @@ test('changed lines come from git diff base...head', () => {
   assert.equal(report.passed, false);
   assert.equal(out.code, 1);
   const file = join(dir, 'out/report.json');
-  adci('--reports', 'lcov.info', '--report-file', file, '--thresholds', '');
+  adci('--reports', 'lcov.info', '--report-file', file, '--thresholds', 'coverage.line: 50');
   assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { passed: boolean }).passed, true);
 });

@@ -122,14 +122,17 @@ test('counts every real-tool format, fails on the thresholds, explains in output
   );
   assert.ok(failure, 'the step fails with the reasons');
   // Summary: verdict table, tests, coverage, findings per tool and severity.
-  assert.match(result.summary, /## ❌ Quality gate: failed \(5 of 6 checks\)/);
+  // pip-audit could audit none of its dependencies offline: findings.scan-errors: 0 is implied.
+  assert.match(result.summary, /## ❌ Quality gate: failed \(6 of 7 checks\)/);
+  assert.match(result.summary, /\| ❌ \| `findings.scan-errors` \| &lt;= 0 \(implied: findings are gated\) \| 9 \|/);
   assert.match(result.summary, /\| ❌ \| `bandit.high` \| &lt;= 0 \| 4 \|/);
   assert.match(result.summary, /\| 31 \| 18 \| 6 \| 2 \| 5 \| 1 \|/);
   assert.match(result.summary, /\| bandit \| 4 \| 0 \| 6 \| 0 \| 4 \| 0 \| 6 \|/);
   assert.match(result.summary, /\| npm-audit \| 2 \| 0 \| 0 \| 2 \| 0 \| 0 \| 0 \|/);
   assert.match(result.summary, /Slowest tests/);
   // Annotations: at most 10 per level, errors first, then a notice naming how many more exist.
-  const gateAnnotations = result.annotations.filter((a) => a !== failure);
+  // (The gate's own warnings, titled 'Quality gate', are not per-finding annotations.)
+  const gateAnnotations = result.annotations.filter((a) => a !== failure && a.title !== 'Quality gate');
   for (const level of ['error', 'warning', 'notice'] as const) {
     assert.ok(gateAnnotations.filter((a) => a.level === level).length <= 10, level);
   }
@@ -415,7 +418,7 @@ test("baseline: a previous run's report gives coverage, findings and test deltas
   const first = await gate({
     reports: 'reports/real/coverage.lcov\nreports/real/flake8.txt\nreports/real/go-junit-report.xml',
     'report-file': reportFile,
-    thresholds: '',
+    thresholds: 'tests.failed: 10',
     comment: 'false',
   });
   assert.equal(first.exitCode, 0, first.stdout);
@@ -424,7 +427,7 @@ test("baseline: a previous run's report gives coverage, findings and test deltas
     reports:
       'reports/real/coverage.xml\nreports/real/flake8-junit.xml\nreports/real/mypy.txt\nreports/real/pytest-junit.xml',
     baseline: 'previous.json',
-    thresholds: '',
+    thresholds: 'tests.failed: 10',
     comment: 'false',
   });
   assert.equal(second.exitCode, 0, second.stdout);
@@ -444,4 +447,197 @@ test('working-directory: globs resolve inside it, annotations name repository-re
   assert.equal(result.exitCode, 1);
   const failure = result.annotations.find((a) => a.title === 'Test failed: tests.test_pricing::test_total_is_wrong');
   assert.equal(failure?.file, 'svc/tests/test_pricing.py');
+});
+
+// ---- Fail closed (issue 10): garbage, empty or mis-shaped input is an error naming the file.
+
+const SHAPES = join(FIXTURES, 'shapes');
+
+function badFile(name: string, text: string): string {
+  const dir = join(workspace, 'garbage');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), text);
+  return `garbage/${name}`;
+}
+
+test('a report forced to a format whose content is not that format fails naming the file and the shape', async () => {
+  const traceback =
+    'Traceback (most recent call last):\n  File "/usr/bin/flake8", line 5, in <module>\nModuleNotFoundError: No module named flake8\n';
+  const cases: [string, string, RegExp][] = [
+    ['flake8', badFile('flake8-crash.txt', traceback), /flake8-crash\.txt: not flake8 output: no line has the shape/],
+    ['mypy', badFile('mypy-missing.txt', 'bash: mypy: command not found\n'), /mypy-missing\.txt: not mypy output/],
+    [
+      'bandit',
+      badFile('bandit-empty-object.json', '{}'),
+      /bandit-empty-object\.json: not a bandit report: expected an object with a "results" list .*empty object/,
+    ],
+    ['bandit', badFile('bandit-eslint.json', '[{"filePath":"a.js","messages":[]}]'), /not a bandit report/],
+    ['eslint', badFile('eslint-bandit.json', '{"results":[],"errors":[]}'), /not a eslint report/],
+    ['pylint', badFile('pylint-object.json', '{"statistics":{}}'), /not a pylint report/],
+    ['pip-audit', badFile('pip-audit-object.json', '{"fixes":[]}'), /not a pip-audit report/],
+    ['safety', badFile('safety-object.json', '{"report_meta":{}}'), /not a safety report/],
+    [
+      'sarif',
+      badFile('sarif-empty.json', '{"version":"2.1.0"}'),
+      /not a sarif report: expected an object with a "runs" list/,
+    ],
+    [
+      'npm-audit',
+      'reports/shapes/npm-audit-enolock.json',
+      /npm-audit-enolock\.json: is npm's error output, not an audit report: ENOLOCK: This command requires an existing lockfile/,
+    ],
+    ['npm-audit', 'reports/shapes/npm6-audit-enoaudit.json', /is npm's error output, not an audit report: ENOAUDIT/],
+    ['lcov', badFile('lcov-garbage.info', 'Error: no coverage data\n'), /not LCOV output/],
+    ['bandit', badFile('bandit-empty.json', ''), /bandit-empty\.json: is empty, which a bandit report never is/],
+    ['junit', badFile('junit-empty.xml', ''), /junit-empty\.xml: is empty/],
+  ];
+  mkdirSync(join(workspace, 'reports/shapes'), { recursive: true });
+  for (const name of readdirSync(SHAPES)) cpSync(join(SHAPES, name), join(workspace, 'reports/shapes', name));
+  for (const [format, file, expected] of cases) {
+    const result = await gate({ reports: `${format}: ${file}`, thresholds: 'findings.total: 100', comment: 'false' });
+    assert.equal(result.exitCode, 1, `${format}: ${file} passed:\n${result.stdout}`);
+    assert.match(result.annotations.find((a) => a.level === 'error')?.message ?? '', expected, `${format}: ${file}`);
+    assert.equal(result.outputs.passed, undefined, 'no verdict on unreadable input');
+  }
+  // Detected (not forced): npm's error object and an empty file are errors too.
+  const enolock = await gate({ reports: 'reports/shapes/npm-audit-enolock.json', comment: 'false' });
+  assert.equal(enolock.exitCode, 1);
+  assert.match(enolock.stdout, /is npm's error output/);
+  const empty = await gate({ reports: 'garbage/bandit-empty.json', comment: 'false' });
+  assert.match(empty.stdout, /::error::garbage\/bandit-empty\.json: is empty: did the tool run\?/);
+  // Where the tool writes nothing when clean, an empty forced file is a clean result.
+  const clean = await gate({
+    reports: 'flake8: garbage/bandit-empty.json',
+    thresholds: 'findings.total: 0',
+    comment: 'false',
+  });
+  assert.equal(clean.exitCode, 0, clean.stdout);
+});
+
+test('every real shape: large bandit scans, npm 6 / 7+ / fix --dry-run, pip-audit 1.x and 2.x', async () => {
+  mkdirSync(join(workspace, 'reports/shapes'), { recursive: true });
+  for (const name of readdirSync(SHAPES)) cpSync(join(SHAPES, name), join(workspace, 'reports/shapes', name));
+  const result = await gate({
+    reports: [
+      'reports/shapes/bandit-large.json',
+      'reports/shapes/npm6-audit.json',
+      'reports/shapes/npm-audit-fix-dry-run.json',
+      'reports/shapes/pip-audit-1.json',
+    ].join('\n'),
+    thresholds: 'security.high: 100\nfindings.scan-errors: 5',
+    'report-file': 'out/shapes.json',
+    comment: 'false',
+  });
+  assert.equal(result.exitCode, 0, result.stdout);
+  const report = JSON.parse(readFileSync(result.outputs.report as string, 'utf8')) as {
+    reports: { path: string; format: string }[];
+    findings: {
+      counts: Record<string, { total: number; high: number }>;
+      scanErrors: { count: number; list: { tool: string; file?: string; reason: string }[] };
+    };
+  };
+  assert.deepEqual(
+    report.reports.map((r) => r.format),
+    ['bandit', 'npm-audit', 'npm-audit', 'pip-audit'],
+  );
+  // bandit -lll over pip's source: 12 high results, written after ~170 kB of per-file metrics.
+  assert.equal(report.findings.counts.bandit?.high, 12);
+  // npm 6: two advisories; fix --dry-run: the nested npm 7 report's two packages.
+  assert.equal(report.findings.counts['npm-audit']?.total, 4);
+  // pip-audit 1.x bare list: three vulnerabilities; certifi was skipped (not audited).
+  assert.equal(report.findings.counts['pip-audit']?.total, 3);
+  // Scan errors: bandit's unparsable file and pip-audit's skipped dependency, in a key of their own.
+  assert.deepEqual(
+    report.findings.scanErrors.list.map((e) => e.tool),
+    ['bandit', 'pip-audit'],
+  );
+  assert.match(result.summary, /\| ✅ \| `findings.scan-errors` \| &lt;= 5 \| 2 \|/);
+  assert.match(result.summary, /\*\*Not scanned\*\* \(2, threshold key `findings.scan-errors`\)/);
+  assert.match(result.summary, /scan\/legacy\.py.*syntax error while parsing AST from file/);
+  // Gating findings without naming scan-errors implies findings.scan-errors: 0.
+  const implied = await gate({
+    reports: 'reports/shapes/bandit-large.json',
+    thresholds: 'security.high: 100',
+    comment: 'false',
+  });
+  assert.equal(implied.exitCode, 1, implied.stdout);
+  assert.match(implied.summary, /\| ❌ \| `findings.scan-errors` \| &lt;= 0 \(implied: findings are gated\) \| 1 \|/);
+});
+
+test('JUnit: the same test in two suites is two tests; status="disabled" is skipped; an empty suite warns', async () => {
+  const file = badFile(
+    'matrix.xml',
+    `<testsuites>
+  <testsuite name="pytest" tests="2"><testcase classname="tests.test_api" name="test_get" time="0.1"/>
+    <testcase classname="tests.test_api" name="test_off" status="disabled"/></testsuite>
+  <testsuite name="pytest" tests="1"><testcase classname="tests.test_api" name="test_get" time="0.1"><failure message="boom"/></testcase></testsuite>
+  <testsuite name="pytest" tests="1"><testcase classname="tests.test_api" name="test_get" time="0.1"/></testsuite>
+  <testsuite name="integration" tests="12" failures="3"></testsuite>
+</testsuites>`,
+  );
+  const result = await gate({ reports: file, thresholds: 'tests.failed: 0', comment: 'false' });
+  assert.equal(result.exitCode, 1, result.stdout);
+  assert.equal(result.outputs['tests-failed'], '1');
+  assert.match(result.summary, /\| 4 \| 2 \| 1 \| 0 \| 1 \| 0 \|/);
+  assert.ok(
+    result.annotations.some(
+      (a) =>
+        a.level === 'warning' && /suite 'integration' declares 12 test\(s\) but holds no test cases/.test(a.message),
+    ),
+  );
+  assert.match(result.summary, /suite 'integration' declares 12 test\(s\) but holds no test cases/);
+});
+
+test('SARIF: only kind "fail" counts, only accepted suppressions hide, any location may be on a changed line', async () => {
+  const result = (kind: string | undefined, suppression: object | undefined, locations: object[]) => ({
+    ruleId: 'R1',
+    level: 'error',
+    ...(kind ? { kind } : {}),
+    ...(suppression ? { suppressions: [suppression] } : {}),
+    message: { text: `kind ${kind ?? 'absent'}` },
+    locations,
+  });
+  const at = (uri: string, line: number) => ({
+    physicalLocation: { artifactLocation: { uri }, region: { startLine: line } },
+  });
+  const sarif = {
+    version: '2.1.0',
+    runs: [
+      {
+        tool: { driver: { name: 'scanner', rules: [{ id: 'R1' }] } },
+        results: [
+          result('pass', undefined, [at('shop/pricing.py', 28)]),
+          result('notApplicable', undefined, [at('shop/pricing.py', 28)]),
+          result('informational', undefined, [at('shop/pricing.py', 28)]),
+          result(undefined, { kind: 'inSource', status: 'accepted' }, [at('shop/pricing.py', 28)]),
+          result(undefined, { kind: 'inSource' }, [at('shop/pricing.py', 28)]),
+          result(undefined, { kind: 'external', status: 'underReview' }, [at('shop/pricing.py', 2)]),
+          result(undefined, { kind: 'external', status: 'rejected' }, [at('shop/pricing.py', 3)]),
+          result('fail', undefined, [at('shop/pricing.py', 1), at('shop/pricing.py', 28)]),
+        ],
+      },
+    ],
+  };
+  const file = badFile('kinds.sarif', JSON.stringify(sarif));
+  const run = await gate(
+    { reports: file, thresholds: 'findings.total: 10\nfindings.new: 10', 'min-changed-lines': '1' },
+    { pr: true },
+  );
+  assert.equal(run.exitCode, 0, run.stdout);
+  // underReview, rejected and the explicit fail remain; the fail's second location is on changed line 28.
+  assert.match(run.summary, /\| ✅ \| `findings.total` \| &lt;= 10 \| 3 \|/);
+  assert.match(run.summary, /\| ✅ \| `findings.new` \| &lt;= 10 \| 1 \|/);
+});
+
+test('an empty thresholds input applies the documented defaults and says so; a mapping without checks is an input error', async () => {
+  const empty = await gate({ reports: 'reports/real/pytest-junit.xml', thresholds: '', comment: 'false' });
+  assert.equal(empty.exitCode, 1, empty.stdout);
+  assert.match(empty.summary, /\| ❌ \| `tests.failed` \| &lt;= 0 \(default: thresholds was empty\) \| 2 \|/);
+  assert.ok(empty.annotations.some((a) => a.level === 'warning' && /thresholds input is empty/.test(a.message)));
+  for (const thresholds of ['{}', '# nothing\n', 'null']) {
+    const none = await gate({ reports: 'reports/real/pytest-junit.xml', thresholds, comment: 'false' });
+    assert.equal(none.exitCode, 1, thresholds);
+    assert.match(none.stdout, /::error::Input 'thresholds': holds no checks/, thresholds);
+    assert.equal(none.outputs.passed, undefined);
+  }
 });

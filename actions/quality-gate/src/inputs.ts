@@ -40,6 +40,8 @@ export interface QualityGateInputs {
   pathPrefix: string;
   reports: ReportPattern[];
   thresholds: Threshold[];
+  /** The thresholds input was empty and the documented defaults apply. */
+  thresholdsDefaulted: boolean;
   minChangedLines: number;
   baseline?: GateReport;
   ignoreMalformed: boolean;
@@ -122,6 +124,7 @@ export function readInputs(context: RunContext): QualityGateInputs {
     pathPrefix: prefix.startsWith('..') ? '' : prefix,
     reports: parseReportPatterns(readLines('reports'), 'reports'),
     thresholds: parseThresholds(readText('thresholds'), 'thresholds'),
+    thresholdsDefaulted: readText('thresholds').trim() === '',
     minChangedLines: readInteger('min-changed-lines', 20, 0),
     baseline: readBaselineFile(root),
     ignoreMalformed: readBoolean('ignore-malformed', false),

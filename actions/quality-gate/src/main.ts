@@ -1,7 +1,7 @@
 // The quality-gate step: inputs -> changed lines -> engine -> outputs, summary, annotations, comment.
 import * as core from '@actions/core';
 import { coreLogger, readRunContext, runAction } from '@adci/action-common';
-import { runGate } from '@adci/reports';
+import { DEFAULT_THRESHOLDS, runGate } from '@adci/reports';
 import { readInputs } from './inputs.ts';
 import { readChangedLines } from './changed-lines.ts';
 import { writeOutputs } from './outputs.ts';
@@ -12,6 +12,12 @@ import { upsertComment } from './comment.ts';
 export async function run(): Promise<void> {
   await runAction(async () => {
     const inputs = readInputs(readRunContext());
+    if (inputs.thresholdsDefaulted) {
+      core.warning(
+        `The thresholds input is empty (an unset variable gives '', and the runner then skips the default): applying the default ${DEFAULT_THRESHOLDS}`,
+        { title: 'Quality gate' },
+      );
+    }
     const pr = inputs.pullRequest;
     const changed = pr ? await readChangedLines(inputs.root, pr.base, pr.head) : {};
     if (changed.error) core.warning(`Changed lines unknown: ${changed.error}`, { title: 'Quality gate' });
@@ -28,6 +34,7 @@ export async function run(): Promise<void> {
       },
       coreLogger,
     );
+    for (const warning of report.warnings) core.warning(warning, { title: 'Quality gate' });
     writeOutputs(report, inputs.reportFile);
     writeAnnotations(report, inputs.annotationsPerLevel, inputs.reportFile, inputs.pathPrefix);
     await writeSummary(report, inputs.title, inputs.reportFile);

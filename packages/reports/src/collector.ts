@@ -8,8 +8,10 @@ import {
   NOT_COVERABLE,
   UNCOVERED,
   truncate,
+  type ExtraLocation,
   type FileCoverage,
   type Finding,
+  type ScanError,
   type Limits,
   type SecuritySeverity,
   type Severity,
@@ -48,6 +50,11 @@ export class Collector {
   readonly findingCounts = new Map<string, LevelCounts>();
   readonly findingsTools = new Set<string>();
   findingsOnChangedLines = 0;
+  /** Parts a tool could not scan; all counted, the first ones kept. */
+  readonly scanErrors: ScanError[] = [];
+  scanErrorCount = 0;
+  /** Things a reader should know that are not failures (a suite declaring tests it does not hold). */
+  readonly warnings: string[] = [];
   readonly changed: ReadonlyMap<string, ReadonlySet<number>> | undefined;
 
   /** Directory of the report being read, to resolve paths relative to where its tool ran. */
@@ -151,7 +158,9 @@ export class Collector {
   private rerun(test: TestCaseRef): boolean {
     if (this.failedInReport.size === 0) return false;
     // Keyed by name (a flat attribute string, cheap to hash), then matched on the class.
-    const first = this.failedInReport.get(test.name)?.find((t) => t.classname === test.classname);
+    const first = this.failedInReport
+      .get(test.name)
+      ?.find((t) => t.classname === test.classname && t.suite === test.suite);
     if (!first || first.outcome === 'flaky') return false;
     const counts = this.tests;
     counts.durationMs += test.durationMs;
@@ -272,23 +281,37 @@ export class Collector {
       else this.findingsDropped++;
     }
     this.findingsDropped += other.findingsDropped;
+    this.scanErrorCount += other.scanErrorCount;
+    for (const e of other.scanErrors) if (this.scanErrors.length < MAX_SCAN_ERRORS) this.scanErrors.push(e);
+    for (const w of other.warnings) this.warnings.push(w);
+  }
+
+  addScanError(error: ScanError): void {
+    if (error.file !== undefined) error.file = this.relativePath(error.file);
+    error.reason = truncate(error.reason, this.limits.maxMessageChars);
+    this.scanErrorCount++;
+    if (this.scanErrors.length < MAX_SCAN_ERRORS) this.scanErrors.push(error);
+    if (error.tool !== 'all') this.sawTool(error.tool);
   }
 
   // ---- findings
 
-  addFinding(finding: Finding): void {
+  addFinding(finding: Finding, more: ExtraLocation[] = []): void {
     if (finding.file !== undefined) finding.file = this.relativePath(finding.file);
     finding.message = truncate(finding.message, this.limits.maxMessageChars);
-    if (finding.file !== undefined && finding.line !== undefined && this.changed) {
-      const lines = this.changed.get(finding.file);
-      if (lines) {
-        const end = finding.endLine ?? finding.line;
-        for (let l = finding.line; l <= end && l < finding.line + 1000; l++) {
-          if (lines.has(l)) {
-            finding.onChangedLine = true;
-            break;
-          }
-        }
+    if (this.changed) {
+      const onChanged = (file: string | undefined, line: number | undefined, endLine: number | undefined): boolean => {
+        const lines = file !== undefined && line !== undefined ? this.changed?.get(file) : undefined;
+        if (!lines || line === undefined) return false;
+        const end = endLine ?? line;
+        for (let l = line; l <= end && l < line + 1000; l++) if (lines.has(l)) return true;
+        return false;
+      };
+      if (
+        onChanged(finding.file, finding.line, finding.endLine) ||
+        more.some((m) => onChanged(this.relativePath(m.file), m.line, m.endLine))
+      ) {
+        finding.onChangedLine = true;
       }
     }
     if (finding.onChangedLine) this.findingsOnChangedLines++;
@@ -313,6 +336,8 @@ export class Collector {
     if (finding.security) counts[finding.security]++;
   }
 }
+
+const MAX_SCAN_ERRORS = 200;
 
 function grow(file: FileCoverage, line: number): void {
   let size = file.lines.length;

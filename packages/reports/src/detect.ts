@@ -1,6 +1,6 @@
 // Recognises a report's format from its first bytes, so users list files, not formats. The
 // `format:` prefix of a `reports` line overrides it when a file is ambiguous (e.g. empty output).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 
 export const FORMATS = [
@@ -64,6 +64,7 @@ export function detectFormat(path: string, override?: Format): Detected | undefi
   const head = readHead(path);
   const trimmed = head.trimStart();
   if (trimmed === '') {
+    // Only these tools write nothing when clean; an empty JSON or XML report means the tool did not run.
     if (override === 'flake8' || override === 'mypy' || override === 'tsc') return { format: override, kind: 'text' };
     return { format: 'empty', kind: 'text' };
   }
@@ -101,7 +102,11 @@ export function detectFormat(path: string, override?: Format): Detected | undefi
       return { format: 'mypy', kind: 'jsonl' };
     }
     if (override) return isJsonFormat(override) ? { format: override, kind: 'json' } : undefined;
-    return sniffJson(trimmed, path);
+    const sniffed = sniffJson(trimmed, path);
+    if (sniffed) return sniffed;
+    // The keys that decide may come late (bandit writes per-file metrics before its results):
+    // read the whole document when the start did not tell.
+    return statSync(path).size > SNIFF_BYTES ? sniffJsonDocument(path) : undefined;
   }
   if (override === 'lcov' || override === 'tsc') return { format: override, kind: 'text' };
   if (override === 'flake8' || override === 'mypy') return { format: override, kind: 'text' };
@@ -129,7 +134,12 @@ function sniffJson(head: string, path: string): Detected | undefined {
   const has = (key: string): boolean => head.includes(`"${key}"`);
   if (head.startsWith('{')) {
     if (has('runs') && (has('version') || has('$schema'))) return { format: 'sarif', kind: 'json' };
-    if (has('auditReportVersion')) return { format: 'npm-audit', kind: 'json' };
+    if (has('auditReportVersion') || (has('advisories') && has('metadata')))
+      return { format: 'npm-audit', kind: 'json' };
+    if (has('audit') && (has('audited') || has('added'))) return { format: 'npm-audit', kind: 'json' };
+    // npm's own error object ({"error": {"code": "ENOLOCK", ...}}): read as npm audit, refused there.
+    if (/^\{\s*"error"\s*:\s*\{/.test(head) && has('code') && has('summary'))
+      return { format: 'npm-audit', kind: 'json' };
     if (has('report_meta') || (has('vulnerabilities') && has('scanned_packages')))
       return { format: 'safety', kind: 'json' };
     if (has('dependencies') && (has('vulns') || has('skip_reason') || has('fixes')))
@@ -139,6 +149,9 @@ function sniffJson(head: string, path: string): Detected | undefined {
     return undefined;
   }
   if (has('filePath') && has('messages')) return { format: 'eslint', kind: 'json' };
+  // pip-audit before 2.0: a bare list of {name, version, vulns} or {name, skip_reason}.
+  if (/^\[\s*\{\s*"name"/.test(head) && (has('vulns') || has('skip_reason')))
+    return { format: 'pip-audit', kind: 'json' };
   if (has('message-id') || (has('symbol') && has('module'))) return { format: 'pylint', kind: 'json' };
   if (/^\[\s*\[\s*"/.test(head)) return { format: 'safety', kind: 'json' };
   if (/^\[\s*\]\s*$/.test(head)) {
@@ -147,7 +160,29 @@ function sniffJson(head: string, path: string): Detected | undefined {
     for (const format of ['pylint', 'eslint', 'safety'] as const) {
       if (name.includes(format)) return { format, kind: 'json' };
     }
-    return { format: 'empty', kind: 'text' };
+    return undefined;
   }
   return undefined;
+}
+
+/** Decides from the top-level keys of the whole document (large reports). */
+function sniffJsonDocument(path: string): Detected | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof doc !== 'object' || doc === null) return undefined;
+  if (Array.isArray(doc)) {
+    const first: unknown = doc[0];
+    if (typeof first !== 'object' || first === null) return undefined;
+    return sniffJson(`[${JSON.stringify(first)}]`, path);
+  }
+  return sniffJson(
+    `{${Object.keys(doc)
+      .map((k) => JSON.stringify(k))
+      .join(',')}}`,
+    path,
+  );
 }

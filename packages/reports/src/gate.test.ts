@@ -318,8 +318,8 @@ test('an empty report needs its format named; an unknown file or format prefix i
   const named = gate(['flake8: flake8-clean.txt'], 'flake8.error: 0');
   assert.equal(named.passed, true);
   assert.deepEqual(named.reports, [{ path: 'flake8-clean.txt', format: 'flake8' }]);
-  const unnamed = gate(['flake8-clean.txt'], 'flake8.error: 0');
-  assert.equal(unnamed.passed, false, 'an empty file of unknown origin proves nothing about flake8');
+  // An empty file of unknown origin proves nothing: it is an error, not a clean result.
+  assert.throws(() => gate(['flake8-clean.txt'], 'flake8.error: 0'), /flake8-clean\.txt: is empty: did the tool run\?/);
   writeFileSync(join(root, 'notes.txt'), 'just some words\n');
   assert.throws(() => gate(['notes.txt']), /notes\.txt: format not recognised/);
   assert.throws(() => parseReportPatterns(['pylnt: x.json']), /unknown format 'pylnt'/);

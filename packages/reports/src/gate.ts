@@ -10,7 +10,15 @@ import { ReportError } from './errors.ts';
 import { parseReport } from './parse.ts';
 import { countChangedLines, type ChangedLines } from './diff.ts';
 import { compare, unitOf, type Threshold } from './thresholds.ts';
-import { COVERED, NOT_COVERABLE, type Finding, type Limits, type TestCaseRef, type TestCounts } from './model.ts';
+import {
+  COVERED,
+  NOT_COVERABLE,
+  type Finding,
+  type ScanError,
+  type Limits,
+  type TestCaseRef,
+  type TestCounts,
+} from './model.ts';
 
 export const REPORT_SCHEMA = 'adci.quality-gate/v1';
 
@@ -94,7 +102,11 @@ export interface GateReport {
     dropped: number;
     /** tool|rule|file|message per finding, for new/fixed deltas against a later run. */
     fingerprints: string[];
+    /** Parts the tools could not scan (count exact, list bounded). */
+    scanErrors: { count: number; list: ScanError[] };
   };
+  /** What a reader must know that is not a failed check (e.g. a suite without test cases). */
+  warnings: string[];
   changes: { files: number; lines: number; error?: string } | null;
   baseline: BaselineDelta | null;
 }
@@ -304,7 +316,9 @@ function evaluate(
       list: sortFindings(collector.findings),
       dropped: collector.findingsDropped,
       fingerprints: collector.findings.map(fingerprint),
+      scanErrors: { count: collector.scanErrorCount, list: collector.scanErrors },
     },
+    warnings: [...collector.warnings],
     changes: settings.changedLines
       ? { files: settings.changedLines.size, lines: countChangedLines(settings.changedLines) }
       : settings.changedLinesError
@@ -312,10 +326,34 @@ function evaluate(
         : null,
     baseline: null,
   };
-  report.conditions = settings.thresholds.map((t) => evaluateCondition(t, report, all, settings, measured));
+  if (settings.thresholds.length === 0) {
+    throw new InputError('thresholds', 'holds no checks: a gate with nothing to check would always pass');
+  }
+  report.conditions = withImpliedThresholds(settings.thresholds, report).map((t) =>
+    evaluateCondition(t, report, all, settings, measured),
+  );
+  if (collector.scanErrorCount > 0) {
+    const tools = [...new Set(collector.scanErrors.map((e) => e.tool))].join(', ');
+    report.warnings.push(`${collector.scanErrorCount} part(s) could not be scanned (${tools}): see "Not scanned"`);
+  }
   report.passed = report.conditions.every((c) => c.passed);
   if (settings.baseline) report.baseline = compareBaseline(report, settings.baseline);
   return report;
+}
+
+/**
+ * Findings gated while a tool could not scan part of the code: the count is incomplete, so
+ * `findings.scan-errors: 0` is implied unless the thresholds name it.
+ */
+function withImpliedThresholds(thresholds: Threshold[], report: GateReport): Threshold[] {
+  if (report.findings.scanErrors.count === 0 || thresholds.some((t) => t.key === 'findings.scan-errors'))
+    return thresholds;
+  const gatesFindings = thresholds.some((t) => !t.key.startsWith('tests.') && !t.key.startsWith('coverage.'));
+  if (!gatesFindings) return thresholds;
+  return [
+    ...thresholds,
+    { key: 'findings.scan-errors', operator: '<=', value: 0, text: '<= 0 (implied: findings are gated)' },
+  ];
 }
 
 /** Errors first, then findings on changed lines, then by file and line. */
@@ -410,6 +448,14 @@ function evaluateCondition(
       }
       return measure(diff.percent as number, `${diff.covered}/${diff.total} changed lines covered`);
     }
+    case 'findings.scan-errors':
+      if (r.findings.tools.length === 0) return missing('no findings reports', 'no lint or security report was read');
+      return measure(
+        r.findings.scanErrors.count,
+        r.findings.scanErrors.list[0]
+          ? `e.g. ${r.findings.scanErrors.list[0].tool}: ${[r.findings.scanErrors.list[0].file, r.findings.scanErrors.list[0].reason].filter(Boolean).join(': ')}`
+          : undefined,
+      );
     case 'findings.new':
       if (s.changedLinesError) return missing('unknown', `changed lines unknown: ${s.changedLinesError}`);
       if (!s.changedLines) return missing('n/a', 'not a pull request: no changed lines to gate', true);

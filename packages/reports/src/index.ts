@@ -11,11 +11,11 @@ export type {
   BaselineDelta,
 } from './gate.ts';
 export { FORMATS, detectFormat, type Format } from './detect.ts';
-export { parseThresholds, parseCondition, THRESHOLD_KEYS, type Threshold } from './thresholds.ts';
+export { parseThresholds, parseCondition, THRESHOLD_KEYS, DEFAULT_THRESHOLDS, type Threshold } from './thresholds.ts';
 export { parseUnifiedDiff, gitDiffArgs, countChangedLines, type ChangedLines } from './diff.ts';
 export { ReportError } from './errors.ts';
 export { parseReportPatterns } from './patterns.ts';
-export type { Finding, Severity, SecuritySeverity, TestCaseRef, TestCounts } from './model.ts';
+export type { Finding, ScanError, Severity, SecuritySeverity, TestCaseRef, TestCounts } from './model.ts';
 export {
   renderMarkdown,
   renderComment,

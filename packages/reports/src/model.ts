@@ -17,8 +17,22 @@ export interface Finding {
   line?: number;
   endLine?: number;
   message: string;
-  /** True when the finding lies on a line the pull request changed. */
+  /** True when the finding lies on a line the pull request changed (any of its locations). */
   onChangedLine?: boolean;
+}
+
+/** A part the tool could not scan (bandit's `errors`, pip-audit's `skip_reason`): never a clean result. */
+export interface ScanError {
+  tool: string;
+  file?: string;
+  reason: string;
+}
+
+/** Further locations of a finding (SARIF results may have several), for changed-line matching. */
+export interface ExtraLocation {
+  file: string;
+  line: number;
+  endLine?: number;
 }
 
 export type TestOutcome = 'failed' | 'errored' | 'skipped' | 'flaky';
@@ -26,6 +40,8 @@ export type TestOutcome = 'failed' | 'errored' | 'skipped' | 'flaky';
 export interface TestCaseRef {
   /** classname + name, the stable identity used for deltas. */
   id: string;
+  /** The suite holding it: the same class and name in two suites are two tests. */
+  suite?: string;
   name: string;
   classname: string;
   file?: string;

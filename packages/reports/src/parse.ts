@@ -54,7 +54,12 @@ export function parseReport(path: string, collector: Collector, override?: Forma
   withLocation(() => {
     switch (format) {
       case 'empty':
-        break;
+        throw new ReportError(
+          path,
+          override
+            ? `is empty, which a ${override} report never is when its tool ran (only flake8, mypy and tsc text output is empty when clean)`
+            : 'is empty: did the tool run? (only flake8, mypy and tsc write nothing when clean; force one with e.g. "flake8: file")',
+        );
       case 'junit':
         scanXmlFile(path, junitHandler(collector, display));
         break;
@@ -91,43 +96,110 @@ export function parseReport(path: string, collector: Collector, override?: Forma
   return { path: display, format: kind === 'jsonl' ? `${format} (json lines)` : label };
 }
 
+/** What each JSON format must hold; said in errors so the author can see what was expected. */
+const JSON_SHAPES: Record<string, string> = {
+  sarif: 'an object with a "runs" list (SARIF 2.1.0)',
+  eslint: 'a list of {"filePath", "messages"} objects (eslint -f json)',
+  pylint: 'a list of messages (--output-format=json) or an object with "messages" (json2)',
+  bandit: 'an object with a "results" list (bandit -f json)',
+  'pip-audit':
+    'an object with a "dependencies" list (pip-audit 2.x -f json) or a list of {"name", "version", "vulns"} (pip-audit 1.x)',
+  safety:
+    'a list of [name, spec, version, advisory, id] lists (safety 1.x) or an object with a "vulnerabilities" list (safety 2.x/3.x)',
+  'npm-audit':
+    'an object with "vulnerabilities" (npm 7+ audit --json), "advisories" (npm 6) or "audit" (npm audit fix --dry-run --json)',
+};
+
 function parseJsonReport(format: Format, doc: unknown, path: string, collector: Collector): void {
-  const object = typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const object = isObject(doc) ? doc : undefined;
   const list = Array.isArray(doc) ? doc : undefined;
-  const expect = (ok: boolean, shape: string): void => {
-    if (!ok) throw new ReportError(path, `not a ${format} report (expected ${shape})`);
+  const expect = (ok: boolean): void => {
+    if (!ok)
+      throw new ReportError(path, `not a ${format} report: expected ${JSON_SHAPES[format] ?? format}${describe(doc)}`);
   };
+  // Every entry of a list must look like the tool's, or the list is another tool's.
+  const entries = (items: unknown[], ok: (item: Record<string, unknown>) => boolean): boolean =>
+    items.every((item) => isObject(item) && ok(item));
   switch (format) {
     case 'sarif':
-      expect(!list, 'an object with "runs"');
-      parseSarif(object, path, collector);
+      expect(object !== undefined && Array.isArray(object.runs));
+      parseSarif(object as Record<string, unknown>, path, collector);
       break;
     case 'eslint':
-      expect(list !== undefined, 'a list of files');
+      expect(list !== undefined && entries(list, (f) => typeof f.filePath === 'string' && Array.isArray(f.messages)));
       parseEslint(list ?? [], collector);
       break;
-    case 'pylint':
-      if (list) parsePylint(list, collector);
-      else parsePylint(Array.isArray(object.messages) ? object.messages : [], collector);
+    case 'pylint': {
+      const messages = list ?? (object && Array.isArray(object.messages) ? object.messages : undefined);
+      expect(
+        messages !== undefined &&
+          entries(
+            messages,
+            (m) => typeof m.message === 'string' && ('symbol' in m || 'message-id' in m || 'messageId' in m),
+          ),
+      );
+      parsePylint(messages ?? [], collector);
       break;
+    }
     case 'bandit':
-      expect(!list, 'an object with "results"');
-      parseBandit(object, collector);
+      expect(
+        object !== undefined &&
+          Array.isArray(object.results) &&
+          (object.errors === undefined || Array.isArray(object.errors)),
+      );
+      parseBandit(object as Record<string, unknown>, collector);
       break;
     case 'pip-audit':
       // pip-audit before 2.0 printed a bare list of dependencies.
-      parsePipAudit(list ? { dependencies: list } : object, collector, undefined);
+      expect(
+        (list !== undefined && entries(list, (d) => typeof d.name === 'string')) ||
+          (object !== undefined &&
+            Array.isArray(object.dependencies) &&
+            entries(object.dependencies, (d) => typeof d.name === 'string')),
+      );
+      parsePipAudit(list ? { dependencies: list } : (object as Record<string, unknown>), collector, undefined);
       break;
     case 'safety':
+      expect(
+        (list !== undefined && list.every((e) => Array.isArray(e))) ||
+          (object !== undefined && Array.isArray(object.vulnerabilities)),
+      );
       parseSafety(doc, collector, undefined);
       break;
-    case 'npm-audit':
-      expect(!list, 'an object with "vulnerabilities"');
-      parseNpmAudit(object, collector, undefined);
+    case 'npm-audit': {
+      if (object && isObject(object.error)) {
+        const e = object.error;
+        throw new ReportError(
+          path,
+          `is npm's error output, not an audit report: ${String(e.code ?? 'error')}: ${String(e.summary ?? '').split('\n')[0]}`,
+        );
+      }
+      // npm audit fix --dry-run --json nests the audit report under "audit".
+      const report = object && isObject(object.audit) ? object.audit : object;
+      expect(report !== undefined && (isObject(report.vulnerabilities) || isObject(report.advisories)));
+      parseNpmAudit(report as Record<string, unknown>, collector, undefined);
       break;
+    }
     default:
       throw new ReportError(path, `${format} is not a JSON format`);
   }
+}
+
+/** ", but it is an object with keys a, b" and the like, for errors. */
+function describe(doc: unknown): string {
+  if (Array.isArray(doc)) return `, but it is a list of ${doc.length} item(s)`;
+  if (typeof doc === 'object' && doc !== null) {
+    const keys = Object.keys(doc);
+    return keys.length === 0
+      ? ', but it is an empty object {}'
+      : `, but it is an object with keys ${keys
+          .slice(0, 8)
+          .map((k) => `"${k}"`)
+          .join(', ')}`;
+  }
+  return `, but it is ${JSON.stringify(doc)}`;
 }
 
 function readJson(path: string): unknown {

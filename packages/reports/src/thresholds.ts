@@ -37,6 +37,10 @@ export const THRESHOLD_KEYS: Record<string, { unit: 'count' | 'percent'; help: s
   'findings.note': { unit: 'count', help: 'findings of severity note' },
   'findings.total': { unit: 'count', help: 'all findings' },
   'findings.new': { unit: 'count', help: 'findings on changed lines' },
+  'findings.scan-errors': {
+    unit: 'count',
+    help: "parts a tool could not scan (bandit's errors, pip-audit's skipped dependencies); 0 is implied when findings are gated",
+  },
   'security.critical': { unit: 'count', help: 'critical security findings' },
   'security.high': { unit: 'count', help: 'high security findings' },
   'security.medium': { unit: 'count', help: 'medium security findings' },
@@ -75,12 +79,29 @@ export function parseCondition(key: string, raw: unknown, source: string, line?:
   return { key, operator, value, text: `${operator} ${value}${unit === 'percent' ? '%' : ''}`, line };
 }
 
-/** Parses the thresholds input. Adds `tests.min: 1` when tests are gated and no minimum is given. */
+/** The documented default of the thresholds input (action.yml and `adci gate`). */
+export const DEFAULT_THRESHOLDS = 'tests.failed: 0';
+
+/**
+ * Parses the thresholds input. Adds `tests.min: 1` when tests are gated and no minimum is given.
+ * An empty input (an unset `${{ vars.X }}` is '', and the runner then skips the action.yml default)
+ * gets the documented defaults, marked as such; a mapping with no checks is an input error.
+ */
 export function parseThresholds(text: string, source = 'thresholds'): Threshold[] {
-  if (text.trim() === '') return [];
+  if (text.trim() === '') {
+    return parseThresholds(DEFAULT_THRESHOLDS, source).map((t) => ({
+      ...t,
+      text: `${t.text.replace(/ \(default\)$/, '')} (default: ${source} was empty)`,
+    }));
+  }
   const doc = parseStructured(text, source);
   const value = doc.value;
-  if (value === null || value === undefined) return [];
+  if (value === null || value === undefined || (typeof value === 'object' && Object.keys(value).length === 0)) {
+    throw new InputError(
+      source,
+      'holds no checks: a gate with nothing to check would always pass (e.g. "tests.failed: 0")',
+    );
+  }
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new InputError(source, 'must be a YAML mapping of keys to conditions, e.g. "coverage.line: >= 80"');
   }

@@ -68,7 +68,11 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
     const baseUris = isObject(run.originalUriBaseIds) ? run.originalUriBaseIds : {};
     for (const result of Array.isArray(run.results) ? run.results : []) {
       if (!isObject(result)) continue;
-      if (Array.isArray(result.suppressions) && result.suppressions.length > 0) continue;
+      // Only a failing result is a finding (SARIF §3.27.9: pass, notApplicable, informational, review, open are not).
+      if (result.kind !== undefined && result.kind !== 'fail') continue;
+      // A suppression hides a result only once accepted (§3.35.3: underReview and rejected do not).
+      const suppressions = Array.isArray(result.suppressions) ? result.suppressions : [];
+      if (suppressions.some((x) => isObject(x) && (x.status === undefined || x.status === 'accepted'))) continue;
       const ruleId = str(result.ruleId) ?? (isObject(result.rule) ? str(result.rule.id) : undefined) ?? '';
       const ruleIndex = num(result.ruleIndex) ?? (isObject(result.rule) ? num(result.rule.index) : undefined);
       const rule = rules.get(ruleId) ?? (ruleIndex !== undefined ? rules.get(`#${ruleIndex}`) : undefined);
@@ -79,26 +83,36 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
       const props = rule && isObject(rule.properties) ? rule.properties : {};
       const resultProps = isObject(result.properties) ? result.properties : {};
       const score = Number(resultProps['security-severity'] ?? props['security-severity']);
-      const location = Array.isArray(result.locations) && isObject(result.locations[0]) ? result.locations[0] : {};
-      const physical = isObject(location.physicalLocation) ? location.physicalLocation : {};
-      const artifact = isObject(physical.artifactLocation) ? physical.artifactLocation : {};
-      const region = isObject(physical.region) ? physical.region : {};
-      let uri = str(artifact.uri);
-      const baseId = str(artifact.uriBaseId);
-      const base = baseId && isObject(baseUris[baseId]) ? str((baseUris[baseId] as Json).uri) : undefined;
-      if (uri && base && !/^[a-z]+:/i.test(uri)) uri = `${base.replace(/\/?$/, '/')}${uri}`;
-      const message = isObject(result.message) ? (str(result.message.text) ?? str(result.message.markdown)) : undefined;
-      collector.addFinding({
-        tool,
-        rule: ruleId || 'sarif',
-        severity: level === 'error' ? 'error' : level === 'note' ? 'note' : 'warning',
-        // GitHub's security-severity score; bandit's SARIF carries its own rating instead.
-        security: Number.isFinite(score) ? securityFromScore(score) : securityFromWord(resultProps.issue_severity),
-        file: uri,
-        line: positive(region.startLine),
-        endLine: positive(region.endLine),
-        message: message ?? (rule ? (str((rule.shortDescription as Json | undefined)?.text) ?? ruleId) : ruleId),
+      const locations = (Array.isArray(result.locations) ? result.locations : []).map((location) => {
+        const physical = isObject(location) && isObject(location.physicalLocation) ? location.physicalLocation : {};
+        const artifact = isObject(physical.artifactLocation) ? physical.artifactLocation : {};
+        const region = isObject(physical.region) ? physical.region : {};
+        let uri = str(artifact.uri);
+        const baseId = str(artifact.uriBaseId);
+        const base = baseId && isObject(baseUris[baseId]) ? str((baseUris[baseId] as Json).uri) : undefined;
+        if (uri && base && !/^[a-z]+:/i.test(uri)) uri = `${base.replace(/\/?$/, '/')}${uri}`;
+        return { uri, line: positive(region.startLine), endLine: positive(region.endLine) };
       });
+      const { uri, line: startLine, endLine } = locations[0] ?? {};
+      const more = locations
+        .slice(1)
+        .filter((l): l is { uri: string; line: number; endLine: number | undefined } => !!l.uri && l.line !== undefined)
+        .map((l) => ({ file: l.uri, line: l.line, ...(l.endLine !== undefined ? { endLine: l.endLine } : {}) }));
+      const message = isObject(result.message) ? (str(result.message.text) ?? str(result.message.markdown)) : undefined;
+      collector.addFinding(
+        {
+          tool,
+          rule: ruleId || 'sarif',
+          severity: level === 'error' ? 'error' : level === 'note' ? 'note' : 'warning',
+          // GitHub's security-severity score; bandit's SARIF carries its own rating instead.
+          security: Number.isFinite(score) ? securityFromScore(score) : securityFromWord(resultProps.issue_severity),
+          file: uri,
+          line: startLine,
+          endLine,
+          message: message ?? (rule ? (str((rule.shortDescription as Json | undefined)?.text) ?? ruleId) : ruleId),
+        },
+        more,
+      );
     }
   }
 }
@@ -168,13 +182,7 @@ export function parseBandit(doc: Json, collector: Collector): void {
   // Files bandit could not scan are not findings about the code, but they must not pass unseen.
   for (const e of Array.isArray(doc.errors) ? doc.errors : []) {
     if (!isObject(e)) continue;
-    collector.addFinding({
-      tool: 'bandit',
-      rule: 'scan-error',
-      severity: 'warning',
-      file: str(e.filename),
-      message: `bandit could not scan this file: ${str(e.reason) ?? 'unknown reason'}`,
-    });
+    collector.addScanError({ tool: 'bandit', file: str(e.filename), reason: str(e.reason) ?? 'unknown reason' });
   }
 }
 
@@ -182,7 +190,17 @@ export function parseBandit(doc: Json, collector: Collector): void {
 export function parsePipAudit(doc: Json, collector: Collector, manifest: string | undefined): void {
   collector.sawTool('pip-audit');
   for (const dep of Array.isArray(doc.dependencies) ? doc.dependencies : []) {
-    if (!isObject(dep) || !Array.isArray(dep.vulns)) continue;
+    if (!isObject(dep)) continue;
+    // A dependency pip-audit could not audit is an unscanned part, not a clean one.
+    if (str(dep.skip_reason)) {
+      collector.addScanError({
+        tool: 'pip-audit',
+        file: manifest,
+        reason: `${str(dep.name)}: ${str(dep.skip_reason)}`,
+      });
+      continue;
+    }
+    if (!Array.isArray(dep.vulns)) continue;
     for (const v of dep.vulns) {
       if (!isObject(v)) continue;
       const fixes = Array.isArray(v.fix_versions) ? v.fix_versions.join(', ') : '';
@@ -241,9 +259,30 @@ export function parseSafety(doc: unknown, collector: Collector, manifest: string
   }
 }
 
-/** npm audit v7+: one finding per vulnerable package, rated by npm's own severity for it. */
+/** npm audit v7+: one finding per vulnerable package, rated by npm's own severity for it; npm 6: one per advisory. */
 export function parseNpmAudit(doc: Json, collector: Collector, manifest: string | undefined): void {
   collector.sawTool('npm-audit');
+  if (!isObject(doc.vulnerabilities) && isObject(doc.advisories)) {
+    for (const advisory of Object.values(doc.advisories)) {
+      if (!isObject(advisory)) continue;
+      const security = securityFromWord(advisory.severity);
+      const versions = (Array.isArray(advisory.findings) ? advisory.findings : [])
+        .map((f) => (isObject(f) ? str(f.version) : undefined))
+        .filter(Boolean);
+      collector.addFinding({
+        tool: 'npm-audit',
+        rule: String(advisory.id ?? 'advisory'),
+        severity: severityFromSecurity(security),
+        security,
+        file: manifest,
+        message:
+          `${str(advisory.module_name) ?? '?'} ${versions.join(', ')} (${str(advisory.vulnerable_versions) ?? ''}): ` +
+          `${str(advisory.title) ?? 'advisory'} (${str(advisory.url) ?? ''}); ` +
+          `${str(advisory.patched_versions) && advisory.patched_versions !== '<0.0.0' ? `fixed in ${str(advisory.patched_versions)}` : 'no fix available'}`,
+      });
+    }
+    return;
+  }
   const vulnerabilities = isObject(doc.vulnerabilities) ? doc.vulnerabilities : {};
   for (const [name, entry] of Object.entries(vulnerabilities)) {
     if (!isObject(entry)) continue;

@@ -20,7 +20,8 @@ interface OpenCase extends Omit<TestCaseRef, 'id' | 'report'> {
 }
 
 export function junitHandler(collector: Collector, report: string): XmlHandler {
-  const suites: { name: string; file?: string }[] = [];
+  const suites: { name: string; file?: string; declared: number; cases: number; ordinal: number }[] = [];
+  let suitesSeen = 0;
   let current: OpenCase | undefined;
   let resultElement: string | undefined;
   const limits = collector.limits;
@@ -30,7 +31,13 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
     open(name: string, attrs: XmlAttributes): number {
       switch (name) {
         case 'testsuite':
-          suites.push({ name: attrs.name ?? '', file: attrs.file ?? attrs.filepath });
+          suites.push({
+            name: attrs.name ?? '',
+            file: attrs.file ?? attrs.filepath,
+            declared: Number(attrs.tests ?? 0) || 0,
+            cases: 0,
+            ordinal: suitesSeen++,
+          });
           return 0;
         case 'testcase': {
           const suite = suites[suites.length - 1];
@@ -44,8 +51,15 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
             line: fixLine(line, suite?.name === 'pytest'),
             durationMs: parseSeconds(attrs.time),
             flaky: false,
-            suite: suite?.name ?? '',
+            // The suite element, not its name: two suites of one file may share a name (pytest).
+            suite: suite ? `${suite.ordinal}` : '',
           };
+          if (suite) suite.cases++;
+          // <testcase status="disabled"> (the JUnit schema's status, used by CTest and others) did not run.
+          if (attrs.status === 'disabled' || attrs.status === 'skipped' || attrs.status === 'notrun') {
+            current.outcome = 'skipped';
+            current.message = `status="${attrs.status}"`;
+          }
           return 0;
         }
         case 'failure':
@@ -77,7 +91,14 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
     },
     close(name: string, text: string): void {
       if (name === 'testsuite') {
-        suites.pop();
+        const suite = suites.pop();
+        const parent = suites[suites.length - 1];
+        if (suite && parent) parent.cases += suite.cases;
+        if (suite && suite.declared > 0 && suite.cases === 0) {
+          collector.warnings.push(
+            `${report}: suite '${suite.name || '(unnamed)'}' declares ${suite.declared} test(s) but holds no test cases; they are not counted`,
+          );
+        }
       } else if ((name === 'failure' || name === 'error') && name === resultElement) {
         resultElement = undefined;
         if (current && text) {
@@ -91,6 +112,7 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
         const outcome = c.outcome ?? (c.flaky ? 'flaky' : undefined);
         collector.addTest({
           id: c.classname ? `${c.classname}::${c.name}` : c.name,
+          suite: c.suite,
           name: c.name,
           classname: c.classname,
           file: c.file,

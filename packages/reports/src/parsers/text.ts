@@ -34,8 +34,18 @@ export function forEachLine(path: string, onLine: (line: string, lineNumber: num
   }
 }
 
+/** A non-empty file in which no line is the tool's: another tool's output, a traceback, an error. */
+function notTheFormat(path: string, tool: string, shape: string, firstLine: string): ReportError {
+  return new ReportError(
+    path,
+    `not ${tool} output: no line has the shape ${shape} (the file starts with ${JSON.stringify(firstLine.slice(0, 80))})`,
+  );
+}
+
 export function parseLcov(path: string, collector: Collector): void {
   collector.coverageReports++;
+  let records = 0;
+  let first = '';
   let file: FileCoverage | undefined;
   // BRDA lines come per branch; gather them per line first, then record.
   let branches = new Map<number, [number, number]>();
@@ -48,6 +58,7 @@ export function parseLcov(path: string, collector: Collector): void {
     branches = new Map();
   };
   forEachLine(path, (line, lineNumber) => {
+    if (!first && line.trim()) first = line.trim();
     if (line.startsWith('DA:')) {
       if (!file) throw new ReportError(path, `line ${lineNumber}: DA record outside an SF record`, lineNumber, 1);
       const comma = line.indexOf(',', 3);
@@ -62,6 +73,7 @@ export function parseLcov(path: string, collector: Collector): void {
       if (taken !== undefined && taken !== '-' && Number(taken) > 0) entry[1]++;
       branches.set(lineNo, entry);
     } else if (line.startsWith('SF:')) {
+      records++;
       file = collector.fileCoverage(line.slice(3).trim());
     } else if (line === 'end_of_record') {
       flushBranches();
@@ -69,6 +81,7 @@ export function parseLcov(path: string, collector: Collector): void {
     }
   });
   flushBranches();
+  if (records === 0) throw notTheFormat(path, 'LCOV', '"SF:<file>" records', first);
 }
 
 const FLAKE8_LINE = /^(.+?):(\d+):(?:(\d+):)?\s+([A-Z]+[0-9]+)\s+(.*)$/;
@@ -80,9 +93,13 @@ export function flake8Severity(code: string): Severity {
 
 export function parseFlake8Text(path: string, collector: Collector): void {
   collector.sawTool('flake8');
+  let matched = 0;
+  let first = '';
   forEachLine(path, (line) => {
+    if (!first && line.trim()) first = line.trim();
     const m = FLAKE8_LINE.exec(line);
     if (!m) return;
+    matched++;
     const code = m[4] as string;
     collector.addFinding({
       tool: 'flake8',
@@ -93,14 +110,15 @@ export function parseFlake8Text(path: string, collector: Collector): void {
       message: m[5] as string,
     });
   });
+  if (first && matched === 0) throw notTheFormat(path, 'flake8', '"file:line:col: CODE message"', first);
 }
 
 const MYPY_LINE = /^(.+?):(\d+)(?::(\d+))?(?::(\d+):(\d+))?: (error|warning|note): (.*?)(?:\s+\[([\w-]+)\])?$/;
 
-/** One mypy text line to a finding, or undefined for summaries and blank lines. */
-export function addMypyLine(line: string, collector: Collector): void {
+/** One mypy text line to a finding; false for summaries, blank lines and anything else. */
+export function addMypyLine(line: string, collector: Collector): boolean {
   const m = MYPY_LINE.exec(line);
-  if (!m) return;
+  if (!m) return false;
   collector.addFinding({
     tool: 'mypy',
     rule: m[8] ?? (m[6] === 'note' ? 'note' : 'misc'),
@@ -110,11 +128,20 @@ export function addMypyLine(line: string, collector: Collector): void {
     endLine: m[4] ? Number(m[4]) : undefined,
     message: m[7] as string,
   });
+  return true;
 }
+
+const MYPY_SUMMARY = /^(Success: no issues found|Found \d+ errors?)/;
 
 export function parseMypyText(path: string, collector: Collector): void {
   collector.sawTool('mypy');
-  forEachLine(path, (line) => addMypyLine(line, collector));
+  let matched = 0;
+  let first = '';
+  forEachLine(path, (line) => {
+    if (!first && line.trim()) first = line.trim();
+    if (addMypyLine(line, collector) || MYPY_SUMMARY.test(line)) matched++;
+  });
+  if (first && matched === 0) throw notTheFormat(path, 'mypy', '"file:line: error: message"', first);
 }
 
 export function parseMypyJsonLines(path: string, collector: Collector): void {
@@ -148,14 +175,18 @@ const TSC_GLOBAL = /^(error|warning|message) (TS\d+): (.*)$/;
 export function parseTsc(path: string, collector: Collector): void {
   collector.sawTool('tsc');
   let pending: Finding | undefined;
+  let matched = 0;
+  let first = '';
   const flush = (): void => {
     if (pending) collector.addFinding(pending);
     pending = undefined;
   };
   forEachLine(path, (line) => {
+    if (!first && line.trim()) first = line.trim();
     const m = TSC_LINE.exec(line);
     const g = m ? undefined : TSC_GLOBAL.exec(line);
     if (m || g) {
+      matched++;
       flush();
       const level = (m ? m[4] : g?.[1]) as string;
       pending = {
@@ -171,4 +202,5 @@ export function parseTsc(path: string, collector: Collector): void {
     }
   });
   flush();
+  if (first && matched === 0) throw notTheFormat(path, 'tsc', '"file(line,col): error TS1234: message"', first);
 }

@@ -75,6 +75,17 @@ function notesSection(r: GateReport): string {
   const lines: string[] = [];
   if (r.changes?.error) lines.push(`> [!WARNING]\n> Changed lines unknown: ${prose(r.changes.error)}`);
   for (const s of r.skippedReports) lines.push(`> [!WARNING]\n> Skipped malformed report: ${prose(s.reason)}`);
+  for (const w of r.warnings ?? []) lines.push(`> [!WARNING]\n> ${prose(w)}`);
+  const scan = r.findings.scanErrors;
+  if (scan && scan.count > 0) {
+    const items = scan.list
+      .slice(0, 20)
+      .map((e) => `- ${cell(e.tool)}: ${e.file ? `\`${cell(e.file)}\` ` : ''}${prose(e.reason)}`);
+    const more = scan.count > items.length ? `\n- … and ${scan.count - items.length} more` : '';
+    lines.push(
+      `**Not scanned** (${scan.count}, threshold key \`findings.scan-errors\`):\n\n${items.join('\n')}${more}`,
+    );
+  }
   const formats = r.reports.map((x) => `\`${cell(x.path)}\` (${x.format})`);
   const read =
     formats.length > 20 ? `${formats.slice(0, 20).join(', ')} and ${formats.length - 20} more` : formats.join(', ');

@@ -37,6 +37,9 @@ export function renderTerminal(r: GateReport, options: { maxItems?: number } = {
   }
   out.push('', `Reports: ${r.reports.map((x) => `${x.path} (${x.format})`).join(', ')}`);
   for (const s of r.skippedReports) out.push(`Skipped malformed report: ${s.reason}`);
+  for (const w of r.warnings ?? []) out.push(`Warning: ${w}`);
+  for (const e of r.findings.scanErrors?.list ?? [])
+    out.push(`Not scanned (${e.tool}): ${e.file ? `${e.file}: ` : ''}${e.reason}`);
   const t = r.tests;
   if (t.reports > 0) {
     out.push(
