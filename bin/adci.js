@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `adci` command (npx adci …): runs the bundled CLI, on the Node version its engines need.
+// The `adci` command (npx adci …): runs the bundled CLI, on the Node versions its engines need
+// (package.json `engines`; GitLab's and Jenkins' node:22 images qualify, node:20 does not).
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 19)) {
-  process.stderr.write(`adci needs Node.js 24 (>= 22.19 at least); this is ${process.version}.\n`);
+  process.stderr.write(`adci needs Node.js 22.19 or newer (24 recommended); this is Node.js ${process.version}.\n`);
   process.exit(2);
 }
 await import('../dist/cli/index.js');
