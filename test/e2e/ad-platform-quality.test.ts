@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { repoRoot } from '../runner/index.ts';
@@ -30,6 +30,8 @@ interface GateJson {
 // This machine reaches PyPI's package index but not a vulnerability service (PyPI's JSON API answers
 // 404, OSV is unreachable), so pip-audit audits nothing here: --allow-unaudited keeps its report and
 // quality.py says so; without it quality.py writes no pip-audit report and the gate fails for lack of data.
+// The kept report's unaudited dependencies are scan errors, which the gate fails on unless the
+// thresholds acknowledge them (see the first test).
 function quality(): string {
   const result = spawnSync(python, [join(dir, 'scripts', 'quality.py'), '--allow-unaudited'], {
     cwd: dir,
@@ -41,6 +43,10 @@ function quality(): string {
 }
 
 function gate(...extra: string[]): { code: number | null; json: GateJson } {
+  return gateWith('quality-gate.yml', ...extra);
+}
+
+function gateWith(thresholdsFile: string, ...extra: string[]): { code: number | null; json: GateJson } {
   const result = spawnSync(
     process.execPath,
     [
@@ -49,7 +55,7 @@ function gate(...extra: string[]): { code: number | null; json: GateJson } {
       '--root',
       dir,
       '--thresholds-file',
-      'quality-gate.yml',
+      thresholdsFile,
       '--reports',
       'reports/junit/*.xml',
       '--reports',
@@ -91,7 +97,28 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test('the main branch passes the gate on real tool reports', () => {
   const output = quality();
   assert.match(output, /WARNING: pip-audit could not audit|pip-audit audited/);
-  const { code, json } = gate();
+  let thresholds = 'quality-gate.yml';
+  const unaudited = /pip-audit could not audit (\d+) of/.exec(output);
+  if (unaudited) {
+    // Fail closed: dependencies pip-audit could not audit are scan errors, and the example's own
+    // thresholds fail on them, naming pip-audit's reason. Only that condition fails.
+    const strict = gate();
+    assert.equal(strict.code, 1);
+    const failed = strict.json.conditions.filter((c) => !c.passed);
+    assert.deepEqual(
+      failed.map((c) => c.key),
+      ['findings.scan-errors'],
+    );
+    assert.equal(failed[0]?.actual, unaudited[1]);
+    assert.match(failed[0]?.note ?? '', /pip-audit: .*could not be audited/);
+    // A team that accepts this machine's limit says so in its thresholds, for exactly that many.
+    thresholds = 'quality-gate.offline.yml';
+    writeFileSync(
+      join(dir, thresholds),
+      `${readFileSync(join(dir, 'quality-gate.yml'), 'utf8')}findings.scan-errors: ${unaudited[1]}\n`,
+    );
+  }
+  const { code, json } = gateWith(thresholds);
   assert.equal(code, 0, JSON.stringify(json.conditions, null, 1));
   assert.equal(json.passed, true);
   const coverage = json.conditions.find((c) => c.key === 'coverage.line');
