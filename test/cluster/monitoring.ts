@@ -1,0 +1,241 @@
+// Real Prometheus and Alertmanager for the tests (Debian's `prometheus` 2.42 and
+// `prometheus-alertmanager` 0.25 binaries, which .ci/run installs): each test starts its own on
+// free loopback ports with temporary directories, and stops them when it ends. Prometheus finds
+// pods through kubernetes_sd_configs against the local API server (the admin kubeconfig) and
+// scrapes the annotated ones (prometheus.io/scrape, /port, /path) every second.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+const BINARIES = {
+  prometheus: ['prometheus'],
+  promtool: ['promtool'],
+  alertmanager: ['prometheus-alertmanager', 'alertmanager'],
+} as const;
+
+function findOnPath(names: readonly string[]): string | undefined {
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/local/bin', '/usr/sbin']);
+  for (const name of names) for (const dir of dirs) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  return undefined;
+}
+
+export function binary(name: keyof typeof BINARIES): string | undefined {
+  const override = process.env[`ADCI_${name.toUpperCase()}`];
+  return override || findOnPath(BINARIES[name]);
+}
+
+/** Why the monitoring stack cannot run here, or undefined. */
+export function missingMonitoringReason(): string | undefined {
+  const missing = (['prometheus', 'alertmanager'] as const).filter((n) => !binary(n));
+  return missing.length
+    ? `${missing.join(' and ')} not installed: apt-get install -y prometheus prometheus-alertmanager (.ci/run does)`
+    : undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface MonitoringOptions {
+  /** Discover and scrape annotated pods in these namespaces through this kubeconfig. */
+  kubernetes?: { kubeconfig: string; namespaces: string[] };
+  /** Static targets (host:port), scraped at /metrics. */
+  staticTargets?: string[];
+  scrapeInterval?: string;
+  evaluationInterval?: string;
+  /** Alerting rule files for Prometheus. */
+  ruleFiles?: string[];
+  /** Start Alertmanager with this configuration (YAML text) and point Prometheus at it. */
+  alertmanagerConfig?: string;
+}
+
+export interface Monitoring {
+  prometheusUrl: string;
+  alertmanagerUrl?: string;
+  dir: string;
+  /** Tail of the processes' logs, for a failing test's message. */
+  logs(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+interface Started {
+  child: ChildProcess;
+  log: string;
+}
+
+function startLogged(file: string, args: string[], log: string): Started {
+  const out = createWriteStream(log);
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  return { child, log };
+}
+
+async function waitReady(url: string, started: Started, what: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < until) {
+    if (started.child.exitCode !== null) {
+      const tail = (await readFile(started.log, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n');
+      throw new Error(`${what} exited with code ${started.child.exitCode}:\n${tail}`);
+    }
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} not ready at ${url} after ${timeoutMs} ms (${last}); log: ${started.log}`);
+}
+
+async function stopChild(started: Started): Promise<void> {
+  const { child } = started;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The scrape job for annotated pods, as a Prometheus operator would write it. */
+export function kubernetesPodsJob(kubeconfig: string, namespaces: string[], interval: string): Record<string, unknown> {
+  return {
+    job_name: 'kubernetes-pods',
+    scrape_interval: interval,
+    scrape_timeout: interval,
+    kubernetes_sd_configs: [{ role: 'pod', kubeconfig_file: kubeconfig, namespaces: { names: namespaces } }],
+    relabel_configs: [
+      { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
+      { source_labels: ['__meta_kubernetes_pod_phase'], action: 'drop', regex: 'Pending|Succeeded|Failed' },
+      {
+        source_labels: ['__meta_kubernetes_pod_ip', '__meta_kubernetes_pod_annotation_prometheus_io_port'],
+        action: 'replace',
+        regex: '(.+);(\\d+)',
+        replacement: '$1:$2',
+        target_label: '__address__',
+      },
+      {
+        source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_path'],
+        action: 'replace',
+        regex: '(.+)',
+        target_label: '__metrics_path__',
+      },
+      { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
+      { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+      { source_labels: ['__meta_kubernetes_pod_label_adci_dev_color'], target_label: 'color' },
+    ],
+  };
+}
+
+export async function startMonitoring(options: MonitoringOptions): Promise<Monitoring> {
+  const reason = missingMonitoringReason();
+  if (reason) throw new Error(reason);
+  const dir = await mkdtemp(join(tmpdir(), 'adci-monitoring-'));
+  const interval = options.scrapeInterval ?? '1s';
+  const processes: Started[] = [];
+  const stop = async (): Promise<void> => {
+    for (const p of processes.reverse()) await stopChild(p);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    let alertmanagerUrl: string | undefined;
+    let alertmanagerTarget: string | undefined;
+    if (options.alertmanagerConfig !== undefined) {
+      const port = await freePort();
+      const config = join(dir, 'alertmanager.yml');
+      await writeFile(config, options.alertmanagerConfig);
+      const am = startLogged(
+        binary('alertmanager') as string,
+        [
+          `--config.file=${config}`,
+          `--storage.path=${join(dir, 'alertmanager-data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+          '--cluster.listen-address=',
+          '--log.level=info',
+        ],
+        join(dir, 'alertmanager.log'),
+      );
+      processes.push(am);
+      alertmanagerTarget = `127.0.0.1:${port}`;
+      alertmanagerUrl = `http://${alertmanagerTarget}`;
+      await waitReady(`${alertmanagerUrl}/-/ready`, am, 'Alertmanager');
+    }
+    const scrapeConfigs: Record<string, unknown>[] = [];
+    if (options.kubernetes)
+      scrapeConfigs.push(kubernetesPodsJob(options.kubernetes.kubeconfig, options.kubernetes.namespaces, interval));
+    if (options.staticTargets?.length)
+      scrapeConfigs.push({
+        job_name: 'static',
+        scrape_interval: interval,
+        scrape_timeout: interval,
+        static_configs: [{ targets: options.staticTargets }],
+      });
+    const config = {
+      global: { scrape_interval: interval, evaluation_interval: options.evaluationInterval ?? interval },
+      rule_files: options.ruleFiles ?? [],
+      ...(alertmanagerTarget
+        ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [alertmanagerTarget] }] }] } }
+        : {}),
+      scrape_configs: scrapeConfigs,
+    };
+    const configFile = join(dir, 'prometheus.yml');
+    await writeFile(configFile, stringify(config));
+    const port = await freePort();
+    const prom = startLogged(
+      binary('prometheus') as string,
+      [
+        `--config.file=${configFile}`,
+        `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--storage.tsdb.retention.time=2h',
+        '--web.enable-lifecycle',
+        '--log.level=info',
+      ],
+      join(dir, 'prometheus.log'),
+    );
+    processes.push(prom);
+    const prometheusUrl = `http://127.0.0.1:${port}`;
+    await waitReady(`${prometheusUrl}/-/ready`, prom, 'Prometheus');
+    return {
+      prometheusUrl,
+      alertmanagerUrl,
+      dir,
+      async logs() {
+        const parts = await Promise.all(
+          processes.map(
+            async (p) =>
+              `== ${p.log}\n${(await readFile(p.log, 'utf8').catch(() => '')).split('\n').slice(-30).join('\n')}`,
+          ),
+        );
+        return parts.join('\n');
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Runs promtool with an argument array; resolves its exit code and output. */
+export function promtool(args: string[], cwd?: string): { code: number; output: string } {
+  const file = binary('promtool');
+  if (!file) throw new Error('promtool is not installed (apt-get install -y prometheus)');
+  const run = spawnSync(file, args, { cwd, encoding: 'utf8' });
+  return { code: run.status ?? 1, output: `${run.stdout}${run.stderr}` };
+}
