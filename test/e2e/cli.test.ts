@@ -2,6 +2,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../runner/index.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
@@ -83,4 +87,49 @@ test('adci notify --fail-on-error exits 1 when Slack refuses, explaining why', a
   assert.equal(code, 1);
   assert.match(stderr, /Slack answered 410 channel_is_archived: the webhook's channel is archived/);
   assert.ok(!stderr.includes(slack.webhookUrl));
+});
+
+test('exit codes: 2 for usage and input errors, 1 for a failed gate or check, 0 for help', async () => {
+  slack.reset();
+  const dir = mkdtempSync(join(tmpdir(), 'adci-exit-'));
+  const service = createServer((req, res) => {
+    res.writeHead(req.url === '/down' ? 503 : 200, { 'content-type': 'text/plain' });
+    res.end(req.url === '/down' ? 'unavailable' : 'ok');
+  });
+  await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+  try {
+    writeFileSync(join(dir, 'garbage.xml'), 'Traceback (most recent call last):\n  boom\n');
+    cpSync(join(repoRoot, 'test/fixtures/reports/real/pytest-junit.xml'), join(dir, 'pytest-junit.xml'));
+    const env = { SLACK_WEBHOOK_URL: slack.webhookUrl };
+    const cases: [string[], number, RegExp][] = [
+      [[], 2, /Usage: adci/],
+      [['deploi'], 2, /unknown command 'deploi'/],
+      [['gate', '--bogus'], 2, /unknown option '--bogus'/],
+      [['gate', '--reports'], 2, /option '--reports <globs>' argument missing/],
+      [['smoke'], 2, /required option '--base-url <url>' not specified/],
+      [['smoke', '--base-url', base, '--retries', 'many'], 2, /Input '--retries': 'many' is not an integer/],
+      [['notify', '--status', 'green'], 2, /argument 'green' is invalid/],
+      [['notify', '--bogus'], 2, /unknown option '--bogus'/],
+      [
+        ['gate', '--root', dir, '--reports', 'junit: garbage.xml'],
+        2,
+        /garbage\.xml: does not look like a junit report/,
+      ],
+      [['gate', '--root', dir, '--reports', 'pytest-junit.xml'], 1, /Quality gate: FAILED/],
+      [['smoke', '--base-url', base, '--checks', '- path: /down\n'], 1, /smoke test FAILED: 0 passed, 1 failed/],
+      [['smoke', '--base-url', base, '--checks', '- path: /up\n'], 0, /smoke test passed: 1 passed/],
+      [['gate', '--help'], 0, /Usage: adci gate/],
+      [['--help'], 0, /Usage: adci/],
+    ];
+    for (const [args, expected, output] of cases) {
+      const { code, stdout, stderr } = await adci(args, env);
+      assert.equal(code, expected, `adci ${args.join(' ')} exited ${code}: ${stdout}${stderr}`);
+      assert.match(`${stdout}${stderr}`, output, `adci ${args.join(' ')}`);
+    }
+    assert.equal(slack.received.length, 0);
+  } finally {
+    service.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
