@@ -1,13 +1,18 @@
 // Bundles every action adapter (actions/<name>/src/index.ts, plus post.ts where present) into
-// dist/<name>/ with @vercel/ncc. The bundles are committed; CI rebuilds and fails on a difference.
+// dist/<name>/ with @vercel/ncc. The bundles are committed; `--check` (npm run check-dist, npm test)
+// then fails, printing the diff, unless dist/ matches HEAD with no untracked file in it.
+// Usage: node scripts/build.ts [--check] [cli|<action> ...]
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { transformSync } from 'esbuild';
 import { join } from 'node:path';
+import { checkDist } from './dist-check.ts';
 
 const root = join(import.meta.dirname, '..');
 const ncc = join(root, 'node_modules', '.bin', 'ncc');
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const check = args.includes('--check');
+const only = args.filter((a) => a !== '--check');
 
 function bundle(entry: string, outDir: string): void {
   rmSync(outDir, { recursive: true, force: true });
@@ -49,4 +54,13 @@ for (const name of actions) {
   process.stdout.write(`building dist/${name}\n`);
   bundle(join(src, 'index.ts'), join(root, 'dist', name));
   if (existsSync(join(src, 'post.ts'))) bundle(join(src, 'post.ts'), join(root, 'dist', name, 'post'));
+}
+
+if (check) {
+  const problem = checkDist(root);
+  if (problem) {
+    process.stderr.write(`${problem}\n`);
+    process.exit(1);
+  }
+  process.stdout.write('dist/ matches HEAD\n');
 }
