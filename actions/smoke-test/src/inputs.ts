@@ -2,7 +2,7 @@
 // values (and the environment values their placeholders name) are masked as they are read.
 import * as core from '@actions/core';
 import { isAbsolute, join } from 'node:path';
-import { templateNames } from '@adci/common';
+import { InputError, templateNames } from '@adci/common';
 import {
   readInputFile,
   readBoolean,
@@ -13,10 +13,14 @@ import {
   readStringMap,
   readText,
 } from '@adci/action-common';
-import { SMOKE_DEFAULTS, smokeSettings, type LoadOverrides, type SmokeSettings } from '@adci/probe';
+import { SMOKE_DEFAULTS, findShardFiles, smokeSettings, type LoadOverrides, type SmokeSettings } from '@adci/probe';
 
 export interface SmokeInputs {
   engine: SmokeSettings;
+  /** Shard mode: where the shard result files go (the `shard-dir` output). */
+  shardDir?: string;
+  /** Shard mode: identifies the run in the shard files, so merge refuses results of other runs. */
+  run?: string;
   /** Where the JSON report is written (the `report` output). */
   reportFile: string;
   junitFile?: string;
@@ -47,6 +51,37 @@ function readLoadOverrides(): LoadOverrides {
   return overrides;
 }
 
+function inWorkspace(path: string, workspace: string): string {
+  return isAbsolute(path) ? path : join(workspace, path);
+}
+
+/** Merge mode (`merge` input): the shard result files to merge, and where the reports go. */
+export interface MergeInputs {
+  source: string;
+  files: string[];
+  reportFile: string;
+  junitFile?: string;
+}
+
+/** The merge inputs, or undefined when `merge` is not given (a normal run or a shard). */
+export function readMergeInputs(): MergeInputs | undefined {
+  const source = readString('merge');
+  if (!source) return undefined;
+  if (readString('shard')) throw new InputError('merge', 'give merge or shard, not both');
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const files = findShardFiles(source, workspace, 'merge');
+  const { reportFile, junitFile } = reportPaths(workspace);
+  return { source, files, reportFile, ...(junitFile ? { junitFile } : {}) };
+}
+
+function reportPaths(workspace: string): { reportFile: string; junitFile?: string } {
+  const reportInput = readString('report-file');
+  const tempDir = process.env.RUNNER_TEMP || workspace;
+  const reportFile = reportInput ? inWorkspace(reportInput, workspace) : join(tempDir, 'smoke-test-report.json');
+  const junitInput = readString('junit-file');
+  return { reportFile, ...(junitInput ? { junitFile: inWorkspace(junitInput, workspace) } : {}) };
+}
+
 export async function readInputs(): Promise<SmokeInputs> {
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   const env = (name: string): string | undefined => process.env[name];
@@ -74,6 +109,8 @@ export async function readInputs(): Promise<SmokeInputs> {
     failFast: readBoolean('fail-fast', SMOKE_DEFAULTS.failFast),
     insecureTls: readBoolean('insecure-tls', SMOKE_DEFAULTS.insecureTls),
     load: readLoadOverrides(),
+    shard: readString('shard'),
+    loadStartAt: readString('load-start-at'),
   });
   // Environment values used in headers are credentials (`Bearer {{ env.API_TOKEN }}`).
   const headerTemplates = [
@@ -85,15 +122,15 @@ export async function readInputs(): Promise<SmokeInputs> {
     if (name.startsWith('env.')) mask(env(name.slice(4)));
   }
 
-  const reportInput = readString('report-file');
-  const tempDir = process.env.RUNNER_TEMP || workspace;
-  const reportFile = reportInput
-    ? isAbsolute(reportInput)
-      ? reportInput
-      : join(workspace, reportInput)
-    : join(tempDir, 'smoke-test-report.json');
-  const junitInput = readString('junit-file');
+  const { reportFile, junitFile } = reportPaths(workspace);
   const inputs: SmokeInputs = { engine, reportFile, env, secrets };
-  if (junitInput) inputs.junitFile = isAbsolute(junitInput) ? junitInput : join(workspace, junitInput);
+  if (junitFile) inputs.junitFile = junitFile;
+  if (engine.shard) {
+    const dir = readString('shard-dir');
+    inputs.shardDir = dir
+      ? inWorkspace(dir, workspace)
+      : join(process.env.RUNNER_TEMP || workspace, 'smoke-test-shards');
+    if (process.env.GITHUB_RUN_ID) inputs.run = `${process.env.GITHUB_RUN_ID}.${process.env.GITHUB_RUN_ATTEMPT ?? '1'}`;
+  }
   return inputs;
 }

@@ -5,6 +5,7 @@ import { formatDuration } from '@adci/common';
 import {
   describeFailure,
   type LoadResult,
+  type ShardSummary,
   type SmokeResult,
   type ThresholdResult,
   type TimelinePoint,
@@ -111,6 +112,20 @@ function loadSection(load: LoadResult): string {
   return lines.filter((l, i) => !(l === '' && lines[i - 1] === '')).join('\n');
 }
 
+/** A merged load phase: one line per shard it was merged from. */
+function shardsSection(shards: readonly ShardSummary[]): string {
+  return [
+    `Merged from ${shards.length} shards (thresholds judged on the merged histogram and summed counts):`,
+    '',
+    '| Shard | Verdict | Responses | Started | Duration |',
+    '| --- | --- | --- | --- | --- |',
+    ...shards.map(
+      (s) =>
+        `| ${s.index}/${s.count} | ${s.passed ? '✅' : `❌ ${cell((s.problems ?? []).join('; '))}`} | ${s.completed} | ${s.startedAt} | ${formatDuration(s.durationMs)} |`,
+    ),
+  ].join('\n');
+}
+
 export function renderSummary(result: SmokeResult): string {
   const out: string[] = [`## Smoke test ${result.passed ? 'passed ✅' : 'failed ❌'}`, ''];
   out.push(
@@ -138,6 +153,7 @@ export function renderSummary(result: SmokeResult): string {
     }
     out.push('');
   }
+  if (result.shards) out.push(shardsSection(result.shards), '');
   if (result.load) out.push(loadSection(result.load));
   return out.join('\n');
 }
@@ -150,6 +166,8 @@ export function failureMessage(result: SmokeResult): string {
   const failed = result.checks.filter((c) => c.outcome === 'failed');
   if (failed.length > 0)
     parts.push(`${failed.length} of ${result.checks.length} checks failed (${failed.map((c) => c.name).join(', ')})`);
+  for (const s of result.shards?.filter((shard) => !shard.passed) ?? [])
+    parts.push(`shard ${s.index}/${s.count} failed (${(s.problems ?? []).join('; ')})`);
   if (result.load?.aborted) parts.push(`load phase stopped early: ${result.load.abortReason}`);
   const breached = result.load?.thresholds.filter((t) => !t.passed) ?? [];
   if (breached.length > 0)

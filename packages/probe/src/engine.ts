@@ -3,7 +3,7 @@
 import { Redactor, silentLogger, systemClock, templateNames, type Clock, type Logger } from '@adci/common';
 import { runChecks, skipped, templateLookup, waitForService } from './checks.ts';
 import { createHttpClient, type HttpClient } from './http.ts';
-import { runLoad } from './load.ts';
+import { runLoad, type LoadPorts } from './load.ts';
 import type { CheckSpec, LoadSpec, SmokeResult, TimelinePoint } from './types.ts';
 
 export interface SmokeSettings {
@@ -20,6 +20,13 @@ export interface SmokeSettings {
   headers: Record<string, string>;
   failFast: boolean;
   insecureTls: boolean;
+  /**
+   * Wall-clock time (ms since the epoch) the load phase waits for after the checks, so shards on
+   * several runners send one schedule together. Already past: the load starts at once.
+   */
+  loadStartAtMs?: number;
+  /** This runner is one shard of the load phase (`load` is its part; `plan` is the whole). */
+  shard?: { index: number; count: number; plan: LoadSpec };
 }
 
 export const SMOKE_DEFAULTS = {
@@ -42,6 +49,9 @@ export interface SmokePorts {
   /** Replaces the undici client (tests). */
   client?: HttpClient;
   onLoadProgress?: (point: TimelinePoint) => void;
+  /** See LoadPorts: every latency recorded, and the whole histogram at the end (shards.ts). */
+  onLoadSample?: LoadPorts['onSample'];
+  onLoadHistogram?: LoadPorts['onHistogram'];
 }
 
 /** Header values, and the `env.*` values they refer to, are secrets (tokens, API keys). */
@@ -128,6 +138,15 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
       );
       const checksFailed = result.checks.some((c) => c.outcome === 'failed');
       if (settings.load && !(checksFailed && settings.failFast)) {
+        if (settings.loadStartAtMs !== undefined) {
+          const waitMs = settings.loadStartAtMs - Date.now();
+          const at = new Date(settings.loadStartAtMs).toISOString();
+          if (waitMs > 0) {
+            logger.info(`load phase starts at ${at} (in ${Math.ceil(waitMs)}ms)`);
+            // A cancel ends the wait; the load phase then stops at once as cancelled.
+            await clock.sleep(waitMs, ports.signal).catch(() => undefined);
+          } else logger.warning(`load phase start time ${at} had passed ${Math.ceil(-waitMs)}ms ago; starting now`);
+        }
         logger.info(describeLoad(settings.load));
         result.load = await runLoad(
           settings.load,
@@ -143,6 +162,8 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
             logger,
             ...(ports.signal ? { signal: ports.signal } : {}),
             ...(ports.onLoadProgress ? { onProgress: ports.onLoadProgress } : {}),
+            ...(ports.onLoadSample ? { onSample: ports.onLoadSample } : {}),
+            ...(ports.onLoadHistogram ? { onHistogram: ports.onLoadHistogram } : {}),
           },
         );
       }
@@ -167,9 +188,11 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
 }
 
 function describeLoad(load: LoadSpec): string {
+  const shard = load.shard ? `shard ${load.shard.index}/${load.shard.count}, ` : '';
   const model =
     load.model.kind === 'open'
-      ? `open model, ${load.model.ratePerSecond}/s (max ${load.model.maxInFlight} in flight)`
-      : `closed model, ${load.model.connections} connections`;
+      ? `open model, ${shard}${Math.round((load.model.ratePerSecond / (load.shard?.count ?? 1)) * 1000) / 1000}/s ` +
+        `(max ${load.model.maxInFlight} in flight)`
+      : `closed model, ${shard}${load.model.connections} connections`;
   return `load phase: ${model} for ${load.durationMs}ms`;
 }

@@ -26,3 +26,19 @@ export {
 export { toJUnitXml } from './junit.ts';
 export { LatencyHistogram } from './histogram.ts';
 export type * from './types.ts';
+export {
+  parseShard,
+  shareOf,
+  shardLoad,
+  captureHistogram,
+  writeShardResult,
+  findShardFiles,
+  mergeShards,
+  histogramLog,
+  shardFileName,
+  SHARD_FORMAT,
+  type ShardId,
+  type ShardFile,
+  type CapturedHistogram,
+  type ShardWriteOptions,
+} from './shards.ts';

@@ -27,6 +27,10 @@ export interface LoadPorts {
   signal?: AbortSignal;
   /** Called at each timeline bucket, e.g. for progress lines. */
   onProgress?: (point: TimelinePoint) => void;
+  /** Called with every latency recorded (`count` at once for requests abandoned in flight). */
+  onSample?: (latencyMs: number, count: number) => void;
+  /** Called at the end with the histogram of every latency recorded, before it is released. */
+  onHistogram?: (histogram: LatencyHistogram) => void;
 }
 
 interface PreparedRequest {
@@ -100,8 +104,11 @@ class LoadStats {
   private nextEmit = 0;
   private readonly bucketMs: number;
 
-  constructor(bucketMs: number) {
+  private readonly onSample: ((latencyMs: number, count: number) => void) | undefined;
+
+  constructor(bucketMs: number, onSample?: (latencyMs: number, count: number) => void) {
     this.bucketMs = bucketMs;
+    this.onSample = onSample;
   }
 
   /** The bucket most recently looked up: nearly every request of a second lands in the same one. */
@@ -135,6 +142,7 @@ class LoadStats {
     bucket.histogram.recordMs(latencyMs);
     this.completed++;
     this.total.recordMs(latencyMs);
+    this.onSample?.(latencyMs, 1);
     if (kind !== undefined) {
       this.errors++;
       bucket.errors++;
@@ -195,6 +203,7 @@ class LoadStats {
       const ageMs = Math.max(0, elapsedMs - (index + 1) * this.bucketMs);
       bucket.histogram.recordMs(ageMs, bucket.pending);
       this.total.recordMs(ageMs, bucket.pending);
+      this.onSample?.(ageMs, bucket.pending);
       bucket.requests += bucket.pending;
       bucket.errors += bucket.pending;
       bucket.pending = 0;
@@ -243,9 +252,10 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   const logger = ports.logger ?? silentLogger;
   const requests = prepare(spec, target);
   const bucketMs = Math.max(1, Math.ceil(spec.durationMs / 1000 / MAX_TIMELINE_POINTS)) * 1000;
-  const stats = new LoadStats(bucketMs);
+  const stats = new LoadStats(bucketMs, ports.onSample);
   const earlyThresholds = spec.abortOnFail ? spec.thresholds.filter(canJudgeEarly) : [];
   const start = clock.now();
+  const startedAt = new Date().toISOString();
   let inFlight = 0;
   let stopped = false;
   let aborted = false;
@@ -313,7 +323,10 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     const { ratePerSecond, maxInFlight } = spec.model;
     const intervalMs = 1000 / ratePerSecond;
     const planned = Math.floor((spec.durationMs * ratePerSecond) / 1000);
-    let index = 0;
+    // A shard sends every `stride`-th arrival of the whole schedule, from its own offset, so the
+    // shards together send exactly the schedule one runner would.
+    const stride = spec.shard?.count ?? 1;
+    let index = (spec.shard?.index ?? 1) - 1;
     while (!stopped && index < planned) {
       const elapsed = clock.now() - start;
       // Catch up on every arrival that is due: after a pause of the event loop they are late,
@@ -321,7 +334,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
       while (index < planned && index * intervalMs <= elapsed) {
         if (inFlight >= maxInFlight) stats.dropped++;
         else send(start + index * intervalMs, client);
-        index++;
+        index += stride;
       }
       monitor(elapsed);
       if (index >= planned) break;
@@ -407,6 +420,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     model: spec.model.kind,
     plannedDurationMs: spec.durationMs,
     durationMs: Math.round(stoppedAt),
+    startedAt,
     aborted,
     sent: stats.sent,
     completed: stats.completed,
@@ -424,10 +438,11 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     passed: !aborted && thresholds.every((t) => t.passed),
   };
   if (spec.model.kind === 'open') {
-    result.requestedRate = spec.model.ratePerSecond;
+    result.requestedRate = round4(spec.model.ratePerSecond / (spec.shard?.count ?? 1));
     result.maxInFlight = spec.model.maxInFlight;
   } else result.connections = spec.model.connections;
   if (abortReason) result.abortReason = abortReason;
+  ports.onHistogram?.(stats.total);
   stats.destroy();
   return result;
 }

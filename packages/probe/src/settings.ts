@@ -4,6 +4,7 @@
 import { InputError } from '@adci/common/basics';
 import { SMOKE_DEFAULTS, type SmokeSettings } from './engine.ts';
 import { mergeLoadOverrides, parseChecksDocument, type LoadOverrides } from './spec.ts';
+import { parseShard, shardLoad } from './shards.ts';
 import type { ChecksDocument } from './types.ts';
 
 /** The setting names messages use: the action's input names; the CLI prefixes them with `--`. */
@@ -16,6 +17,8 @@ export type SmokeSettingName =
   | 'timeout'
   | 'load-rate'
   | 'load-connections'
+  | 'load-start-at'
+  | 'shard'
   | 'load-*';
 
 export interface SmokeSettingsSource {
@@ -35,6 +38,10 @@ export interface SmokeSettingsSource {
   failFast?: boolean;
   insecureTls?: boolean;
   load: LoadOverrides;
+  /** `i/n`: run shard i of n of the load phase (shards.ts); '' or undefined when not sharded. */
+  shard?: string;
+  /** When the load phase starts: an ISO 8601 time; '' or undefined for at once. */
+  loadStartAt?: string;
 }
 
 /** How a front end spells a setting in messages: `base-url` (action input) or `--base-url` (CLI flag). */
@@ -101,6 +108,23 @@ export function smokeSettings(source: SmokeSettingsSource, name: SettingNamer = 
   if (settings.timeoutMs <= 0) throw new InputError(name('timeout'), 'must be longer than 0');
   if (settings.waitIntervalMs <= 0) throw new InputError(name('wait-interval'), 'must be longer than 0');
   if (load) settings.load = load;
+  if (source.shard) {
+    const shard = parseShard(source.shard, name('shard'));
+    if (!load) throw new InputError(name('shard'), `a shard runs part of a load phase, but none is defined`);
+    settings.load = shardLoad(load, shard, { shard: name('shard'), connections: name('load-connections') });
+    settings.shard = { ...shard, plan: load };
+  }
+  if (source.loadStartAt) {
+    const at = Date.parse(source.loadStartAt);
+    if (!/^\d{4}-\d\d-\d\dT/.test(source.loadStartAt.trim()) || Number.isNaN(at)) {
+      throw new InputError(
+        name('load-start-at'),
+        `'${source.loadStartAt}' is not an ISO 8601 time (e.g. 2030-01-01T12:00:00Z)`,
+      );
+    }
+    if (!load) throw new InputError(name('load-start-at'), 'there is no load phase to start');
+    settings.loadStartAtMs = at;
+  }
   if (source.waitFor) settings.waitFor = source.waitFor;
   return settings;
 }

@@ -74,6 +74,11 @@ export interface LoadSpec {
   requests: LoadRequestSpec[];
   thresholds: Threshold[];
   abortOnFail: boolean;
+  /**
+   * This runner is shard `index` of `count` (shards.ts): the open model sends arrivals index-1,
+   * index-1+count, ... of the whole schedule (`ratePerSecond` stays the whole rate).
+   */
+  shard?: { index: number; count: number };
 }
 
 /** What a checks file (or the `checks` input) holds. */
@@ -156,6 +161,8 @@ export interface LoadResult {
   plannedDurationMs: number;
   /** Time requests were being issued; shorter than planned when aborted. */
   durationMs: number;
+  /** Wall-clock time the load phase started (ISO 8601, milliseconds). */
+  startedAt?: string;
   aborted: boolean;
   abortReason?: string;
   /** Requests issued, responses or errors received, and arrivals dropped at the in-flight cap. */
@@ -179,6 +186,20 @@ export interface LoadResult {
   passed: boolean;
 }
 
+/** One shard of a merged load phase (shards.ts). */
+export interface ShardSummary {
+  index: number;
+  count: number;
+  /** Its result file. */
+  file: string;
+  /** Its checks passed and its load phase ran to the end. */
+  passed: boolean;
+  problems?: string[];
+  completed: number;
+  startedAt: string;
+  durationMs: number;
+}
+
 export interface SmokeResult {
   passed: boolean;
   baseUrl: string;
@@ -187,6 +208,8 @@ export interface SmokeResult {
   wait?: WaitResult;
   checks: CheckResult[];
   load?: LoadResult;
-  /** Checks and thresholds that passed / failed. */
+  /** A merged load phase: the shards it was merged from. */
+  shards?: ShardSummary[];
+  /** Checks and thresholds that passed / failed (and, merged, shards that failed). */
   counts: { passed: number; failed: number; skipped: number };
 }

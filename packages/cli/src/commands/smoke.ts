@@ -5,8 +5,13 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, Redactor, consoleLogger, formatDuration, parseDuration, parseStringMap } from '@adci/common';
 import {
+  captureHistogram,
   describeFailure,
+  findShardFiles,
+  mergeShards,
   runSmoke,
+  writeShardResult,
+  type CapturedHistogram,
   smokeSettings,
   toJUnitXml,
   type SmokeResult,
@@ -14,7 +19,7 @@ import {
 } from '@adci/probe';
 
 interface SmokeOptions {
-  baseUrl: string;
+  baseUrl?: string;
   checks?: string;
   checksFile?: string;
   waitFor?: string;
@@ -34,6 +39,10 @@ interface SmokeOptions {
   loadPath?: string;
   loadThreshold: string[];
   loadAbortOnFail?: boolean;
+  loadStartAt?: string;
+  shard?: string;
+  shardDir: string;
+  merge?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -60,7 +69,7 @@ function readChecksFile(path: string): string {
 export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
   return smokeSettings(
     {
-      baseUrl: options.baseUrl,
+      baseUrl: options.baseUrl ?? '',
       checks: options.checks ?? '',
       checksFile: options.checksFile ?? '',
       readChecksFile,
@@ -81,6 +90,8 @@ export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
         ...(options.loadThreshold.length > 0 ? { thresholds: options.loadThreshold } : {}),
         ...(options.loadAbortOnFail !== undefined ? { abortOnFail: options.loadAbortOnFail } : {}),
       },
+      shard: options.shard ?? '',
+      loadStartAt: options.loadStartAt ?? '',
     },
     (name) => `--${name}`,
   );
@@ -113,6 +124,12 @@ export function renderSmokeText(result: SmokeResult): string {
       `         p50 ${l.p50}ms  p90 ${l.p90}ms  p95 ${l.p95}ms  p99 ${l.p99}ms  max ${l.max}ms`,
     );
     if (load.aborted) lines.push(`         stopped early: ${load.abortReason ?? ''}`);
+    for (const s of result.shards ?? []) {
+      lines.push(
+        `${s.passed ? 'shard' : 'SHARD FAILED'}    ${s.index}/${s.count}: ${s.completed} responses from ${s.startedAt} ` +
+          `for ${formatDuration(s.durationMs)}${s.problems ? ` (${s.problems.join('; ')})` : ''}`,
+      );
+    }
     for (const t of load.thresholds)
       lines.push(`${t.passed ? 'PASSED' : 'FAILED'}   ${t.threshold} (actual ${t.actual}${t.latency ? 'ms' : ''})`);
   }
@@ -132,7 +149,7 @@ export function registerSmoke(program: Command): void {
   program
     .command('smoke')
     .description('run HTTP smoke checks and an optional load phase against a service (exit 1 on failure)')
-    .requiredOption('--base-url <url>', 'base URL of the service; check paths are joined to it')
+    .option('--base-url <url>', 'base URL of the service; check paths are joined to it (required unless --merge)')
     .option('--checks <yaml>', 'checks as inline YAML (the checks-file shape)')
     .option('--checks-file <path>', 'YAML or JSON checks file')
     .option('--wait-for <path>', 'path polled until it answers 2xx before any check runs')
@@ -156,10 +173,25 @@ export function registerSmoke(program: Command): void {
     .option('--load-path <path>', 'path requested by the load phase')
     .option('--load-threshold <expr>', 'threshold such as p(95)<300ms (repeatable)', collect, [])
     .option('--load-abort-on-fail', 'stop the load phase when a threshold is breached')
+    .option('--load-start-at <time>', 'start the load phase at this ISO 8601 time (after the checks), e.g. for shards')
+    .option('--shard <i/n>', 'run shard i of n of the load phase and write its results to --shard-dir')
+    .option('--shard-dir <dir>', 'directory for the shard result files', 'adci-shards')
+    .option('--merge <dir-or-glob>', 'merge shard result files and judge the load thresholds on them (no requests)')
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'log each wait attempt and load second', false)
     .action(async (options: SmokeOptions) => {
+      if (options.merge !== undefined) {
+        if (options.shard !== undefined) throw new InputError('--merge', 'give --merge or --shard, not both');
+        const result = mergeShards(findShardFiles(options.merge, process.cwd(), '--merge'), options.merge, '--merge');
+        const json = JSON.stringify(result, null, 2);
+        if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
+        if (options.junitFile) writeFile(options.junitFile, toJUnitXml(result));
+        process.stdout.write(options.json ? `${json}\n` : renderSmokeText(result));
+        if (!result.passed) process.exitCode = 1;
+        return;
+      }
       const settings = smokeSettingsFromOptions(options);
+      let histogram: CapturedHistogram | undefined;
       const env = (name: string): string | undefined => process.env[name];
       // The engine adds header values and the env values they name to the redactor.
       const redactor = new Redactor();
@@ -176,7 +208,19 @@ export function registerSmoke(program: Command): void {
         ...(options.verbose
           ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
           : {}),
+        ...(settings.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
       });
+      if (settings.shard) {
+        const file = writeShardResult({
+          dir: options.shardDir,
+          shard: settings.shard,
+          plan: settings.shard.plan,
+          result,
+          ...(histogram ? { histogram } : {}),
+          redact: (text) => redactor.redact(text),
+        });
+        logger.info(`shard ${settings.shard.index}/${settings.shard.count} results: ${file}`);
+      }
       process.off('SIGINT', cancel);
       process.off('SIGTERM', cancel);
       const json = redactor.redact(JSON.stringify(result, null, 2));
