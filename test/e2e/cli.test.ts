@@ -107,7 +107,7 @@ test('exit codes: 2 for usage and input errors, 1 for a failed gate or check, 0 
       [['deploi'], 2, /unknown command 'deploi'/],
       [['gate', '--bogus'], 2, /unknown option '--bogus'/],
       [['gate', '--reports'], 2, /option '--reports <globs>' argument missing/],
-      [['smoke'], 2, /required option '--base-url <url>' not specified/],
+      [['smoke'], 2, /Input '--base-url': is required but was not given/],
       [['smoke', '--base-url', base, '--retries', 'many'], 2, /Input '--retries': 'many' is not an integer/],
       [['notify', '--status', 'green'], 2, /argument 'green' is invalid/],
       [['notify', '--bogus'], 2, /unknown option '--bogus'/],

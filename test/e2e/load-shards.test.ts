@@ -4,12 +4,12 @@
 // missing, duplicate, mismatched and garbled shards are errors naming the file.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, spawn } from 'node:child_process';
+import { fork, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { LatencyHistogram, type SmokeResult } from '@adci/probe';
@@ -236,3 +236,40 @@ test('missing, duplicate, mismatched and garbled shards fail the merge, naming t
   assert.equal(none.code, 2);
   assert.match(none.stderr, /Input '--merge': 'nothing-here-\*\.json' holds no shard result files/);
 });
+
+/** HdrHistogram's Java jar from the local Maven repository (`mvn dependency:get -Dartifact=org.hdrhistogram:HdrHistogram:2.2.2`). */
+function hdrHistogramJar(): string | undefined {
+  const base = join(homedir(), '.m2', 'repository', 'org', 'hdrhistogram', 'HdrHistogram');
+  if (!existsSync(base)) return undefined;
+  for (const version of readdirSync(base).sort().reverse()) {
+    const jar = join(base, version, `HdrHistogram-${version}.jar`);
+    if (existsSync(jar)) return jar;
+  }
+  return undefined;
+}
+
+const jar = hdrHistogramJar();
+const java = spawnSync('java', ['-version']).status === 0;
+
+test(
+  "HdrHistogram's own Java HistogramLogProcessor reads a shard's log",
+  { skip: !jar || !java ? 'needs java and the HdrHistogram jar in ~/.m2 (mvn dependency:get)' : false },
+  () => {
+    const log = join(work, 'cli', 'shard-1-of-4.hlog');
+    const shard = JSON.parse(readFileSync(join(work, 'cli', 'shard-1-of-4.json'), 'utf8')) as {
+      load: { latencyUs: { count: number; sum: number } };
+    };
+    const run = spawnSync(
+      'java',
+      ['-cp', jar as string, 'org.HdrHistogram.HistogramLogProcessor', '-i', log, '-outputValueUnitRatio', '1000'],
+      { encoding: 'utf8' },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const total = /#\[Max\s+=\s+[\d.]+, Total count\s+=\s+(\d+)\]/.exec(run.stdout);
+    assert.equal(Number(total?.[1]), shard.load.latencyUs.count, run.stdout);
+    const mean = /#\[Mean\s+=\s+([\d.]+),/.exec(run.stdout);
+    // Java's mean is from bucket midpoints: within the histogram's 3 significant digits of the exact one.
+    const exact = shard.load.latencyUs.sum / shard.load.latencyUs.count / 1000;
+    assert.ok(Math.abs(Number(mean?.[1]) - exact) / exact < 0.002, `${mean?.[1]} vs ${exact}`);
+  },
+);
