@@ -16,7 +16,7 @@ import { LatencyHistogram, type SmokeResult } from '@adci/probe';
 import { repoRoot, runActionBundle } from '../runner/index.ts';
 
 const RATE = 400;
-const SECONDS = 4;
+const SECONDS = 6;
 const SHARDS = 4;
 const work = mkdtempSync(join(tmpdir(), 'load-shards-'));
 let server: Server;
@@ -77,7 +77,7 @@ async function runWorkerShards(dir: string): Promise<number[]> {
     ),
   );
   await Promise.all(workers.map((w) => once(w, 'message')));
-  const startAt = new Date(Date.now() + 300).toISOString();
+  const startAt = new Date(Date.now() + 1500).toISOString();
   for (const w of workers) w.send({ startAt });
   const codes = await Promise.all(workers.map(async (w) => ((await once(w, 'exit')) as [number | null])[0]));
   assert.deepEqual(codes, [0, 0, 0, 0]);
@@ -273,3 +273,58 @@ test(
     assert.ok(Math.abs(Number(mean?.[1]) - exact) / exact < 0.002, `${mean?.[1]} vs ${exact}`);
   },
 );
+
+test('smoke-test shards (the action) write their results to shard-dir; merge refuses another run attempt', async () => {
+  const startAt = new Date(Date.now() + 4000).toISOString();
+  const shard = (index: number, attempt: string) =>
+    runActionBundle('smoke-test', {
+      with: {
+        'base-url': baseUrl,
+        'load-connections': '3',
+        'load-duration': '1s',
+        'load-path': '/work',
+        'load-thresholds': 'error_rate<0.01',
+        'load-start-at': startAt,
+        shard: `${index}/2`,
+        'shard-dir': `action/${index}`,
+        'report-file': `action/report-${index}.json`,
+      },
+      env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work, GITHUB_RUN_ATTEMPT: attempt },
+      cwd: work,
+      timeoutMs: 60_000,
+    });
+  const [first, second] = await Promise.all([shard(1, '1'), shard(2, '1')]);
+  assert.equal(first?.exitCode, 0, first?.stdout);
+  assert.equal(second?.exitCode, 0, second?.stdout);
+  assert.equal(first?.outputs['shard-dir'], join(work, 'action', '1'));
+  assert.match(first?.stdout ?? '', /closed model, shard 1\/2, 2 connections/);
+  assert.match(second?.stdout ?? '', /closed model, shard 2\/2, 1 connections/);
+  const file = JSON.parse(readFileSync(join(work, 'action', '2', 'shard-2-of-2.json'), 'utf8')) as { run: string };
+  assert.equal(file.run, '7001.1');
+
+  const merged = await runActionBundle('smoke-test', {
+    with: { 'base-url': baseUrl, merge: 'action' },
+    env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work },
+    cwd: work,
+    timeoutMs: 60_000,
+  });
+  assert.equal(merged.exitCode, 0, merged.stdout);
+  const result = JSON.parse(readFileSync(merged.outputs.report ?? '', 'utf8')) as SmokeResult;
+  assert.equal(result.load?.connections, 3);
+  assert.equal(result.shards?.length, 2);
+
+  // A re-run of one shard alone (attempt 2) does not mix with attempt 1.
+  const rerun = await shard(2, '2');
+  assert.equal(rerun.exitCode, 0, rerun.stdout);
+  const refused = await runActionBundle('smoke-test', {
+    with: { 'base-url': baseUrl, merge: 'action' },
+    env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work },
+    cwd: work,
+    timeoutMs: 60_000,
+  });
+  assert.equal(refused.exitCode, 1);
+  assert.match(
+    refused.annotations.map((a) => a.message).join('\n'),
+    /shard-2-of-2\.json: from run '7001\.2', but .*shard-1-of-2\.json is from run '7001\.1'/,
+  );
+});
