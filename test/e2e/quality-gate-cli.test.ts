@@ -1,36 +1,25 @@
 // End-to-end: `adci gate` (the same engine as the action) on the real-tool fixtures, through a
-// child process: terminal verdict, --json, exit codes, and changed lines from git with --base.
+// child process running the bundled command (bin/adci.js -> dist/cli) as GitLab CI or Jenkins
+// would: terminal verdict, --json, exit codes, and changed lines from git with --base.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../runner/index.ts';
 
 let dir: string;
-let script: string;
+const adciBin = join(repoRoot, 'bin', 'adci.js');
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'qg-cli-'));
   cpSync(join(repoRoot, 'test/fixtures/reports/real'), join(dir, 'reports'), { recursive: true });
-  // A program with only the gate command, as the adci binary registers it.
-  script = join(dir, 'adci.ts');
-  const gate = pathToFileURL(join(repoRoot, 'packages/cli/src/commands/gate.ts')).href;
-  writeFileSync(
-    script,
-    `import { Command } from 'commander';\nimport { registerGate } from '${gate}';\n` +
-      `const program = new Command('adci');\nregisterGate(program);\n` +
-      `try { await program.parseAsync(process.argv); } catch (e) { process.stderr.write(String(e.message) + '\\n'); process.exitCode = 2; }\n`,
-  );
-  // Resolve 'commander' from the repository.
-  cpSync(join(repoRoot, 'node_modules/commander'), join(dir, 'node_modules/commander'), { recursive: true });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function adci(...args: string[]) {
-  const result = spawnSync(process.execPath, [script, 'gate', '--root', dir, ...args], { cwd: dir, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [adciBin, 'gate', '--root', dir, ...args], { cwd: dir, encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
