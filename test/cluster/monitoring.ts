@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 
 const BINARIES = {
+  amtool: ['amtool'],
   prometheus: ['prometheus'],
   promtool: ['promtool'],
   alertmanager: ['prometheus-alertmanager', 'alertmanager'],
@@ -82,7 +83,13 @@ function startLogged(file: string, args: string[], log: string): Started {
   return { child, log };
 }
 
-async function waitReady(url: string, started: Started, what: string, timeoutMs = 30_000): Promise<void> {
+async function waitReady(
+  url: string,
+  started: Started,
+  what: string,
+  timeoutMs = 30_000,
+  accept: (body: string) => boolean = () => true,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < until) {
@@ -92,8 +99,9 @@ async function waitReady(url: string, started: Started, what: string, timeoutMs 
     }
     try {
       const response = await fetch(url);
-      if (response.ok) return;
-      last = `HTTP ${response.status}`;
+      const body = await response.text();
+      if (response.ok && accept(body)) return;
+      last = `HTTP ${response.status}: ${body.slice(0, 200)}`;
     } catch (error) {
       last = (error as Error).message;
     }
@@ -137,6 +145,7 @@ export function kubernetesPodsJob(kubeconfig: string, namespaces: string[], inte
       },
       { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
       { source_labels: ['__meta_kubernetes_pod_name'], target_label: 'pod' },
+      { source_labels: ['__meta_kubernetes_pod_label_app'], target_label: 'app' },
       { source_labels: ['__meta_kubernetes_pod_label_adci_dev_color'], target_label: 'color' },
     ],
   };
@@ -211,6 +220,18 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Monit
     processes.push(prom);
     const prometheusUrl = `http://127.0.0.1:${port}`;
     await waitReady(`${prometheusUrl}/-/ready`, prom, 'Prometheus');
+    // Discovery hands targets to the scrapers ~5 s after start: wait for the first scrape of each
+    // static target, so a test's first query sees data.
+    if (options.staticTargets?.length) {
+      const expected = options.staticTargets.length;
+      await waitReady(
+        `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(`count(up{job="static"}) == ${expected}`)}`,
+        prom,
+        'the first scrape',
+        30_000,
+        (body) => body.includes('"value"'),
+      );
+    }
     return {
       prometheusUrl,
       alertmanagerUrl,

@@ -23,6 +23,23 @@ export function maskKubeconfig(text: string): void {
   }
 }
 
+function readUrlMaskingPassword(name: string): string {
+  const value = readString(name);
+  try {
+    const password = value ? decodeURIComponent(new URL(value).password) : '';
+    if (password) core.setSecret(password);
+  } catch {
+    // not a URL: buildDeploySettings says so, naming the input
+  }
+  return value;
+}
+
+function readSecret(name: string): string | undefined {
+  const value = core.getInput(name).trim();
+  if (value) core.setSecret(value);
+  return value || undefined;
+}
+
 export function readInputs(): DeployInputs {
   const kubeconfig = core.getInput('kubeconfig');
   if (kubeconfig.trim()) {
@@ -49,6 +66,10 @@ export function readInputs(): DeployInputs {
       previewUrl: readString('preview-url'),
       preChecks: readString('pre-promotion-checks'),
       postChecks: readString('post-promotion-checks'),
+      preAnalysis: readString('pre-promotion-analysis'),
+      postAnalysis: readString('post-promotion-analysis'),
+      prometheusUrl: readUrlMaskingPassword('prometheus-url'),
+      prometheusToken: readSecret('prometheus-token'),
       autoPromote: readBoolean('auto-promote', true),
       postPromotionWindow: readString('post-promotion-window'),
       scaleDownDelay: readString('scale-down-delay'),

@@ -15,6 +15,8 @@ import {
   type SmokeResult,
 } from '@adci/probe';
 import { readInputs, readMergeInputs, type MergeInputs } from './inputs.ts';
+import { readAnalysisInputs, reportAnalysis, startAnalysis } from './analysis.ts';
+import type { AnalysisResult } from '@adci/analysis';
 import { annotate, failureMessage, setOutputs, writeSummary } from './summary.ts';
 
 function writeFile(path: string, text: string): void {
@@ -29,13 +31,22 @@ function runMerge(merge: MergeInputs): Promise<void> {
   return finish(result, merge.reportFile, merge.junitFile, new Redactor());
 }
 
-async function finish(result: SmokeResult, reportFile: string, junitFile: string | undefined, redactor: Redactor) {
+async function finish(
+  result: SmokeResult,
+  reportFile: string,
+  junitFile: string | undefined,
+  redactor: Redactor,
+  analysis?: () => Promise<AnalysisResult>,
+) {
   writeFile(reportFile, `${redactor.redact(JSON.stringify(result, null, 2))}\n`);
   if (junitFile) writeFile(junitFile, redactor.redact(toJUnitXml(result)));
   setOutputs(result, reportFile);
   annotate(result);
   await writeSummary(result);
+  const analysed = analysis ? await analysis() : undefined;
+  if (analysed) await reportAnalysis(analysed, redactor);
   if (!result.passed) throw new Error(failureMessage(result));
+  if (analysed && !analysed.passed) throw new Error(redactor.redact(`analysis failed: ${analysed.message}`));
   core.info(`Smoke test passed: ${result.counts.passed} checks and thresholds`);
 }
 
@@ -47,10 +58,15 @@ export async function run(): Promise<void> {
     const redactor = new Redactor();
     inputs.secrets.forEach((s) => redactor.add(s));
     let histogram: CapturedHistogram | undefined;
+    const signal = cancellationSignal();
+    const analysisInputs = await readAnalysisInputs(process.env.GITHUB_WORKSPACE || process.cwd());
+    const analysis = analysisInputs
+      ? await startAnalysis(analysisInputs, { logger: coreLogger, redactor, signal, env: inputs.env })
+      : undefined;
     const result = await runSmoke(inputs.engine, {
       logger: coreLogger,
       redactor,
-      signal: cancellationSignal(),
+      signal,
       env: inputs.env,
       onLoadProgress: (p) =>
         core.info(
@@ -78,6 +94,6 @@ export async function run(): Promise<void> {
       const line = `${check.outcome.padEnd(7)} ${check.name}${check.latencyMs === undefined ? '' : ` (${check.latencyMs}ms)`}`;
       core.info(check.outcome === 'failed' ? `${line}: ${describeFailure(check)}` : line);
     }
-    await finish(result, inputs.reportFile, inputs.junitFile, redactor);
+    await finish(result, inputs.reportFile, inputs.junitFile, redactor, analysis);
   });
 }

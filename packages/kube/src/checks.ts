@@ -1,10 +1,11 @@
 // Runs a checks document (the smoke-test format) against the preview or the active Service.
 // By default the URL is the API server's service proxy: the probe client then carries the
 // kubeconfig's own CA, client certificate or token, so no ingress is needed.
-import type { Logger, Redactor } from '@adci/common';
+import type { Clock, Logger, Redactor } from '@adci/common';
+import { runAnalysis, type AnalysisDocument, type AnalysisResult } from '@adci/analysis';
 import { SMOKE_DEFAULTS, createHttpClient, runSmoke, type HttpClientOptions } from '@adci/probe';
 import type { KubeClient } from './client.ts';
-import type { CheckRunner } from './deploy.ts';
+import type { BlueGreenSettings, CheckRunner } from './deploy.ts';
 
 async function proxyTransport(kube: KubeClient): Promise<HttpClientOptions> {
   const options: { ca?: unknown; cert?: unknown; key?: unknown; headers?: Record<string, unknown> } = { headers: {} };
@@ -41,4 +42,47 @@ export function createCheckRunner(kube: KubeClient, ports: { logger: Logger; red
       await client.close();
     }
   };
+}
+
+/** Runs a metric analysis for a phase; resolves its result (passed or not), rejects on cancel. */
+export type AnalysisRunner = (
+  phase: 'pre' | 'post',
+  document: AnalysisDocument,
+  vars: Record<string, string | undefined>,
+  signal: AbortSignal,
+  timeoutMs: number,
+) => Promise<AnalysisResult>;
+
+/** The placeholders a deploy fills: the image tag as `version`, the colour, namespace, revision, app. */
+export function analysisVars(
+  image: string | undefined,
+  color: string,
+  namespace: string,
+  revision: number,
+  app: string,
+): Record<string, string | undefined> {
+  const withoutDigest = image?.split('@')[0] ?? '';
+  const tagAt = withoutDigest.lastIndexOf(':');
+  const version = tagAt > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(tagAt + 1) : image;
+  return { version, color, namespace, revision: String(revision), app };
+}
+
+/** Analysis with @adci/analysis against the settings' Prometheus (or each file's own). */
+export function defaultAnalysisRunner(
+  settings: Pick<BlueGreenSettings, 'prometheusUrl' | 'prometheusToken'>,
+  logger: Logger,
+  clock: Clock,
+  redactor?: Redactor,
+): AnalysisRunner {
+  return (_phase, document, vars, signal, timeoutMs) =>
+    runAnalysis(
+      {
+        document,
+        vars,
+        prometheusUrl: settings.prometheusUrl,
+        auth: settings.prometheusToken ? { bearerToken: settings.prometheusToken } : undefined,
+        timeoutMs,
+      },
+      { logger, clock, signal, redactor, env: () => undefined },
+    );
 }

@@ -4,6 +4,8 @@
 import { hostname } from 'node:os';
 import { errorMessage, silentLogger, systemClock, type Clock, type Logger } from '@adci/common';
 import { describeFailure, type ChecksDocument, type SmokeResult } from '@adci/probe';
+import type { AnalysisDocument, AnalysisResult } from '@adci/analysis';
+import { analysisVars, defaultAnalysisRunner, type AnalysisRunner } from './checks.ts';
 import { isStatus, isTransient, KubeApiError, resourceOf, type KubeClient, type KubeObject } from './client.ts';
 import { colorDeployment, colorHpa, imageOf, previewServiceFor, serviceFor, specHash, withImage } from './colors.ts';
 import { acquireLock, type HeldLock } from './lock.ts';
@@ -55,6 +57,12 @@ export interface BlueGreenSettings {
   activeUrl?: string;
   preChecks?: ChecksDocument;
   postChecks?: ChecksDocument;
+  /** Metric analyses run alongside the checks of the same phase; a failure counts as a failed check. */
+  preAnalysis?: AnalysisDocument;
+  postAnalysis?: AnalysisDocument;
+  /** Overrides the analysis files' `prometheus:`. */
+  prometheusUrl?: string;
+  prometheusToken?: string;
   autoPromote: boolean;
   postPromotionWindowMs: number;
   scaleDownDelayMs: number;
@@ -82,6 +90,8 @@ export interface BlueGreenPorts {
   clock?: Clock;
   signal?: AbortSignal;
   runChecks?: CheckRunner;
+  /** Runs a metric analysis (default: @adci/analysis against the settings' Prometheus). */
+  runAnalysis?: AnalysisRunner;
   /** Called as each phase starts and ends (the adapter groups its log, the CLI prints progress). */
   onPhase?: (phase: PhaseRecord) => void;
   /** Called once the lock is held, so a post: step can release it after a cancel. */
@@ -118,6 +128,7 @@ export interface BlueGreenResult {
   pods: PodSummary[];
   endpoints: EndpointReport[];
   checks: { phase: 'pre' | 'post'; result: SmokeResult }[];
+  analyses: { phase: 'pre' | 'post'; result: AnalysisResult }[];
   /** Why the deploy failed or rolled back. */
   error?: string;
   /** The lock was waited for: who held it. */
@@ -189,6 +200,7 @@ class BlueGreenRun {
       pods: [],
       endpoints: [],
       checks: [],
+      analyses: [],
       failed: false,
     };
   }
@@ -524,15 +536,19 @@ class BlueGreenRun {
         this.result.readySeconds = (outcome.availableAt - readyStart) / 1000;
         return outcome;
       });
-      if (this.s.preChecks || previewSvc) {
-        await this.phase('preview-check', async () => {
-          const url = this.s.previewUrl ?? (previewSvc ? serviceProxyUrl(this.kube.server, ns, previewSvc) : undefined);
-          this.result.previewUrl = url;
-          if (!this.s.preChecks || !url) return 'no pre-promotion checks';
-          const outcome = await this.check('pre', this.s.preChecks, url);
-          if (!outcome.passed) throw new Error(`pre-promotion checks failed on ${newColor}: ${failedSummary(outcome)}`);
-          return `${outcome.counts.passed} passed`;
-        });
+      if (this.s.preChecks || this.s.preAnalysis || previewSvc) {
+        await this.phase('preview-check', () =>
+          this.withAnalysis('pre', newColor, revision, async () => {
+            const url =
+              this.s.previewUrl ?? (previewSvc ? serviceProxyUrl(this.kube.server, ns, previewSvc) : undefined);
+            this.result.previewUrl = url;
+            if (!this.s.preChecks || !url) return 'no pre-promotion checks';
+            const outcome = await this.check('pre', this.s.preChecks, url);
+            if (!outcome.passed)
+              throw new Error(`pre-promotion checks failed on ${newColor}: ${failedSummary(outcome)}`);
+            return `${outcome.counts.passed} passed`;
+          }),
+        );
       }
       if (!this.s.autoPromote) {
         await this.record(live, { [ANNOTATIONS.phase]: 'preview-ready', [ANNOTATIONS.previewColor]: newColor });
@@ -606,6 +622,39 @@ class BlueGreenRun {
     );
   }
 
+  /**
+   * Runs `work` (the phase's checks) and the phase's metric analysis side by side: the first to
+   * fail fails the phase (and stops the other), so a failed analysis rolls back as a failed check does.
+   */
+  private async withAnalysis(
+    phase: 'pre' | 'post',
+    color: Color,
+    revision: number,
+    work: (signal: AbortSignal) => Promise<string>,
+  ): Promise<string> {
+    const document = phase === 'pre' ? this.s.preAnalysis : this.s.postAnalysis;
+    if (!document) return work(this.signal);
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(this.signal.reason);
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    const runner = this.ports.runAnalysis ?? defaultAnalysisRunner(this.s, this.log, this.clock);
+    const vars = analysisVars(this.result.image ?? this.s.image, color, this.s.namespace, revision, this.appName);
+    this.log.info(`${phase}-promotion analysis ${document.source} on ${color}`);
+    const analysis = runner(phase, document, vars, stop.signal, this.remaining()).then((result) => {
+      this.result.analyses.push({ phase, result });
+      if (!result.passed) throw new Error(`${phase}-promotion analysis failed on ${color}: ${result.message}`);
+      return `analysis passed (${result.metrics.map((m) => m.name).join(', ')})`;
+    });
+    try {
+      const [detail, analysed] = await Promise.all([work(stop.signal), analysis]);
+      return `${detail}; ${analysed}`;
+    } finally {
+      stop.abort(new Error('phase ended'));
+      this.signal.removeEventListener('abort', onAbort);
+      await analysis.catch(() => undefined);
+    }
+  }
+
   private async check(phase: 'pre' | 'post', document: ChecksDocument, url: string): Promise<SmokeResult> {
     if (!this.ports.runChecks) throw new Error('no check runner was given');
     const outcome = await this.ports.runChecks(phase, document, url, this.signal);
@@ -668,7 +717,9 @@ class BlueGreenRun {
         { ignoreSignal: true },
       );
       await this.record(live, { [ANNOTATIONS.phase]: 'post-check' });
-      await this.phase('post-check', () => this.postPromotionWindow(newColor));
+      await this.phase('post-check', () =>
+        this.withAnalysis('post', newColor, revision, (signal) => this.postPromotionWindow(newColor, signal)),
+      );
     } catch (error) {
       const reason = errorMessage(error instanceof Cancelled ? new Error(INTERRUPTED) : error);
       if (error instanceof Cancelled || this.signal.aborted) {
@@ -739,13 +790,13 @@ class BlueGreenRun {
     if (!live.active) live.active = await this.kube.get<ServiceObject>('Service', ns, this.activeName);
   }
 
-  private async postPromotionWindow(color: Color): Promise<string> {
+  private async postPromotionWindow(color: Color, signal: AbortSignal = this.signal): Promise<string> {
     const windowEnd = this.clock.now() + this.s.postPromotionWindowMs;
     const firstSeen = new Map<string, number>();
     let rounds = 0;
     const url = this.s.postChecks ? (this.s.activeUrl ?? (await this.activeProxyUrl())) : undefined;
     do {
-      if (this.signal.aborted) throw new Cancelled();
+      if (signal.aborted) throw new Cancelled();
       const pods = await this.kube.list<PodObject>('Pod', this.s.namespace, {
         labelSelector: `${COLOR_LABEL}=${color}`,
       });
@@ -760,7 +811,7 @@ class BlueGreenRun {
       }
       const left = windowEnd - this.clock.now();
       if (left > 0)
-        await this.clock.sleep(Math.min(left, this.s.postChecks ? 2000 : 1000), this.signal).catch(() => undefined);
+        await this.clock.sleep(Math.min(left, this.s.postChecks ? 2000 : 1000), signal).catch(() => undefined);
     } while (this.clock.now() < windowEnd);
     return this.s.postChecks
       ? `${rounds} rounds of checks passed over ${Math.round(this.s.postPromotionWindowMs / 1000)}s`

@@ -1,5 +1,6 @@
 // Platform-neutral presentation of a blue-green result: Markdown for the job summary (phases as
 // a Mermaid gantt, pods, the switch and its endpoint verification, checks) and plain text for the CLI.
+import { renderAnalysisMarkdown, renderAnalysisText } from '@adci/analysis';
 import type { BlueGreenResult, PhaseRecord } from './deploy.ts';
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -105,6 +106,9 @@ export function renderMarkdown(result: BlueGreenResult): string {
     }
     out.push('');
   }
+  for (const { result: analysis } of result.analyses ?? []) {
+    out.push(renderAnalysisMarkdown(analysis), '');
+  }
   if (result.plan?.length) out.push('### Plan', '', ...result.plan.map((l) => `- ${l}`), '');
   return out.join('\n');
 }
@@ -118,6 +122,7 @@ export function renderText(result: BlueGreenResult): string {
       `  ${p.name.padEnd(17)} ${(p.outcome ?? '').padEnd(9)} ${seconds(p.endedAt - p.startedAt).padStart(9)}  ${p.detail ?? ''}`,
     );
   }
+  for (const { result: analysis } of result.analyses ?? []) lines.push(renderAnalysisText(analysis));
   if (result.plan?.length) lines.push(...result.plan.map((l) => `  plan: ${l}`));
   return lines.join('\n');
 }

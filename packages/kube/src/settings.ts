@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError, parseDuration } from '@adci/common';
 import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
+import { parseAnalysisDocument, type AnalysisDocument } from '@adci/analysis';
 import type { BlueGreenSettings, DeployAction, RunFacts } from './deploy.ts';
 import { findApp, readManifests, resolveManifestFiles } from './manifests.ts';
 
@@ -30,6 +31,10 @@ export interface RawDeployInputs {
   previewUrl?: string;
   preChecks?: string;
   postChecks?: string;
+  preAnalysis?: string;
+  postAnalysis?: string;
+  prometheusUrl?: string;
+  prometheusToken?: string;
   autoPromote?: boolean;
   postPromotionWindow?: string;
   scaleDownDelay?: string;
@@ -64,6 +69,18 @@ function readChecks(input: string, file: string | undefined, baseDir: string): C
   if (document.checks.length === 0 && !document.load)
     throw new InputError(input, `${file} holds no checks and no load phase`);
   return document;
+}
+
+function readAnalysis(input: string, file: string | undefined, baseDir: string): AnalysisDocument | undefined {
+  if (!file) return undefined;
+  const path = isAbsolute(file) ? file : join(baseDir, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(input, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return parseAnalysisDocument(text, input, file);
 }
 
 function checkUrl(input: string, value: string | undefined): string | undefined {
@@ -132,9 +149,28 @@ export function buildDeploySettings(
     previewUrl: checkUrl('preview-url', raw.previewUrl),
     preChecks: readChecks('pre-promotion-checks', raw.preChecks, baseDir),
     postChecks: readChecks('post-promotion-checks', raw.postChecks, baseDir),
+    ...analysisSettings(raw, baseDir),
     autoPromote: raw.autoPromote ?? DEPLOY_DEFAULTS.autoPromote,
     dryRun: raw.dryRun ?? false,
     ...durations,
     run,
   };
+}
+
+function analysisSettings(
+  raw: RawDeployInputs,
+  baseDir: string,
+): Pick<BlueGreenSettings, 'preAnalysis' | 'postAnalysis' | 'prometheusUrl' | 'prometheusToken'> {
+  const preAnalysis = readAnalysis('pre-promotion-analysis', raw.preAnalysis, baseDir);
+  const postAnalysis = readAnalysis('post-promotion-analysis', raw.postAnalysis, baseDir);
+  const prometheusUrl = checkUrl('prometheus-url', raw.prometheusUrl);
+  for (const [input, document] of [
+    ['pre-promotion-analysis', preAnalysis],
+    ['post-promotion-analysis', postAnalysis],
+  ] as const) {
+    if (document && !document.prometheus && !prometheusUrl) {
+      throw new InputError(input, `${document.source} names no prometheus: URL; give one there or in prometheus-url`);
+    }
+  }
+  return { preAnalysis, postAnalysis, prometheusUrl, prometheusToken: raw.prometheusToken || undefined };
 }

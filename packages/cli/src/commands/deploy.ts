@@ -16,6 +16,9 @@ interface DeployOptions {
   previewUrl?: string;
   preChecks?: string;
   postChecks?: string;
+  preAnalysis?: string;
+  postAnalysis?: string;
+  prometheusUrl?: string;
   autoPromote: boolean;
   postPromotionWindow: string;
   scaleDownDelay: string;
@@ -49,6 +52,15 @@ export function registerDeploy(program: Command): void {
     .option('--preview-url <url>', 'how checks reach the preview (default: the API server service proxy)')
     .option('--pre-checks <file>', 'checks file run against the preview before the switch')
     .option('--post-checks <file>', 'checks file run against the active Service after the switch')
+    .option('--pre-analysis <file>', 'metric analysis file run against Prometheus alongside the pre-promotion checks')
+    .option(
+      '--post-analysis <file>',
+      'metric analysis file run alongside the post-promotion checks; a failure rolls back',
+    )
+    .option(
+      '--prometheus-url <url>',
+      "Prometheus for the analyses (overrides the files' prometheus:); token from ADCI_PROMETHEUS_TOKEN",
+    )
     .option('--no-auto-promote', 'stop with the preview ready; promote later with --action promote')
     .option('--post-promotion-window <duration>', 'how long the new colour is watched after the switch', '60s')
     .option('--scale-down-delay <duration>', 'drain delay before the old colour is scaled down', '30s')
@@ -75,6 +87,10 @@ export function registerDeploy(program: Command): void {
           previewUrl: options.previewUrl,
           preChecks: options.preChecks,
           postChecks: options.postChecks,
+          preAnalysis: options.preAnalysis,
+          postAnalysis: options.postAnalysis,
+          prometheusUrl: options.prometheusUrl,
+          prometheusToken: process.env.ADCI_PROMETHEUS_TOKEN,
           autoPromote: options.autoPromote,
           postPromotionWindow: options.postPromotionWindow,
           scaleDownDelay: options.scaleDownDelay,

@@ -1,0 +1,109 @@
+// smoke-test's `analysis` input, end to end: the built bundle runs a load phase against a loopback
+// service while a real Prometheus scrapes the service's own request counter every second; the
+// analysis judges the server-side rate, and a failing metric fails the step with its numbers.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runActionBundle } from '../runner/index.ts';
+import { missingMonitoringReason, startMonitoring, type Monitoring } from '../cluster/monitoring.ts';
+
+const skip = process.env.CI ? false : (missingMonitoringReason() ?? false);
+const work = mkdtempSync(join(tmpdir(), 'adci-smoke-analysis-'));
+
+describe('smoke-test with an analysis file', { skip, timeout: 180_000 }, () => {
+  let service: Server;
+  let baseUrl: string;
+  let monitoring: Monitoring;
+  let served = 0;
+
+  before(async () => {
+    service = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        res.setHeader('content-type', 'text/plain; version=0.0.4');
+        res.end(`# TYPE demo_requests_total counter\ndemo_requests_total{app="demo"} ${served}\n`);
+        return;
+      }
+      served++;
+      res.end('ok');
+    });
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r));
+    const port = (service.address() as AddressInfo).port;
+    baseUrl = `http://127.0.0.1:${port}`;
+    monitoring = await startMonitoring({ staticTargets: [`127.0.0.1:${port}`] });
+    writeFileSync(
+      join(work, 'checks.yml'),
+      'checks:\n  - { name: home, path: /, expect: { status: 200 } }\nload:\n  rate: 40/s\n  duration: 8s\n  path: /\n',
+    );
+  });
+
+  after(async () => {
+    await monitoring?.stop();
+    service?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  const smoke = (analysis: string, extra: Record<string, string> = {}) => {
+    writeFileSync(join(work, 'analysis.yml'), analysis);
+    return runActionBundle('smoke-test', {
+      with: {
+        'base-url': baseUrl,
+        'checks-file': 'checks.yml',
+        analysis: 'analysis.yml',
+        'prometheus-url': monitoring.prometheusUrl,
+        ...extra,
+      },
+      env: { GITHUB_WORKSPACE: work, RUNNER_TEMP: work },
+      cwd: work,
+      timeoutMs: 120_000,
+    });
+  };
+
+  test("the load phase is judged by the server's own metrics too", async () => {
+    const result = await smoke(
+      `metrics:
+  - name: server-rate
+    query: sum(rate(demo_requests_total{app="{{ app }}"}[3s]))
+    success: result > 10
+    initial-delay: 4s
+    interval: 1s
+    count: 3
+`,
+      { 'analysis-vars': 'app: demo' },
+    );
+    assert.equal(result.exitCode, 0, `${result.stdout.slice(-2000)}`);
+    assert.equal(result.outputs.analysis, 'passed');
+    assert.match(result.summary, /## Analysis: analysis \(analysis\.yml\) ✅ passed/);
+    assert.match(result.summary, /xychart-beta/);
+  });
+
+  test('a metric that misses its condition fails the step, naming it', async () => {
+    const result = await smoke(`metrics:
+  - name: server-rate
+    query: sum(rate(demo_requests_total[3s]))
+    success: result < 5
+    initial-delay: 4s
+    interval: 1s
+    count: 3
+`);
+    assert.equal(result.exitCode, 1);
+    assert.equal(result.outputs.analysis, 'failed');
+    const errors = result.annotations.filter((a) => a.level === 'error').map((a) => a.message);
+    assert.ok(
+      errors.some((m) => /analysis failed: metric server-rate failed: 1 of 1 measurements missed `result < 5`/.test(m)),
+      errors.join('\n'),
+    );
+  });
+
+  test('a bad analysis file is an input error with file and line, before any request', async () => {
+    const before = served;
+    const result = await smoke('metrics:\n  - name: x\n    query: up\n    success: result ~ 1\n');
+    assert.equal(result.exitCode, 1);
+    const errors = result.annotations.map((a) => a.message).join('\n');
+    assert.match(errors, /Input 'analysis': analysis\.yml:4: metrics\[0\]\.success: 'result ~ 1' is not a comparison/);
+    assert.equal(served, before);
+  });
+});
