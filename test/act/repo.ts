@@ -1,0 +1,78 @@
+// A throwaway git repository holding this checkout's files (tracked and new, not ignored), where act
+// runs the workflows: its commits are the SHAs the event payloads name, its remote `origin` says
+// github.com/org/adci (act derives github.repository from it), and commits made during a run (a
+// second release, a bad one) never touch the real checkout.
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const eventsDir = join(import.meta.dirname, 'events');
+
+export interface ActRepository {
+  dir: string;
+  git(...args: string[]): string;
+  /** Writes files (path relative to the repository -> content), commits them, returns the new SHA. */
+  commit(message: string, files?: Record<string, string>): string;
+  head(): string;
+  /** The event payload of test/act/events/<name>.json with its placeholders filled. */
+  payload(name: 'pull_request' | 'push-develop' | 'push-main', values: Record<string, string>): object;
+  remove(): void;
+}
+
+const IDENTITY = ['-c', 'user.name=adci pipeline', '-c', 'user.email=pipeline@adci.invalid'];
+
+export function createActRepository(source = repoRoot): ActRepository {
+  const dir = mkdtempSync(join(tmpdir(), 'adci-act-repo-'));
+  const git = (...args: string[]): string =>
+    execFileSync('git', [...IDENTITY, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: source,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter(Boolean);
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    try {
+      cpSync(join(source, file), join(dir, file), { verbatimSymlinks: true });
+    } catch (error) {
+      // A tracked file deleted in the work tree is not part of this snapshot.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  git('init', '--quiet', '--initial-branch=main');
+  git('remote', 'add', 'origin', 'https://github.com/org/adci.git');
+  git('add', '--all');
+  git('commit', '--quiet', '--no-verify', '-m', 'adci snapshot for act');
+  const repository: ActRepository = {
+    dir,
+    git,
+    head: () => git('rev-parse', 'HEAD'),
+    commit(message, changes = {}) {
+      for (const [path, content] of Object.entries(changes)) {
+        mkdirSync(dirname(join(dir, path)), { recursive: true });
+        writeFileSync(join(dir, path), content);
+      }
+      git('add', '--all');
+      git('commit', '--quiet', '--no-verify', '--allow-empty', '-m', message);
+      return repository.head();
+    },
+    payload(name, values) {
+      const template = readFileSync(join(eventsDir, `${name}.json`), 'utf8');
+      const filled = template.replace(/\{\{ (\w+) \}\}/g, (whole, key: string) => {
+        const value = values[key];
+        if (value === undefined) throw new Error(`test/act/events/${name}.json: no value for ${whole}`);
+        return JSON.stringify(value).slice(1, -1);
+      });
+      return JSON.parse(filled) as object;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+  return repository;
+}
