@@ -3,10 +3,17 @@
 // free loopback ports with temporary directories, and stops them when it ends. Prometheus finds
 // pods through kubernetes_sd_configs against the local API server (the admin kubeconfig) and
 // scrapes the annotated ones (prometheus.io/scrape, /port, /path) every second.
+// Debian builds Prometheus without its Kubernetes service discovery (`kubernetes_sd_configs` is an
+// unknown field there), so with such a binary a discovery bridge on loopback lists the pods through
+// the API server and serves them to Prometheus's http_sd_configs with the very same
+// __meta_kubernetes_pod_* labels; the relabelling, and so every target label, is identical.
+// ADCI_PROMETHEUS may name a full build, which then uses kubernetes_sd_configs directly.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, request, type Server } from 'node:http';
+import { KubeClient } from '../../packages/kube/src/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -120,13 +127,86 @@ async function stopChild(started: Started): Promise<void> {
   clearTimeout(timer);
 }
 
+let kubernetesSd: boolean | undefined;
+
+/** Whether this Prometheus build has kubernetes_sd_configs (Debian's does not). */
+export async function supportsKubernetesSd(): Promise<boolean> {
+  if (kubernetesSd !== undefined) return kubernetesSd;
+  const dir = await mkdtemp(join(tmpdir(), 'adci-promcheck-'));
+  const file = join(dir, 'p.yml');
+  await writeFile(file, stringify({ scrape_configs: [{ job_name: 'k', kubernetes_sd_configs: [{ role: 'pod' }] }] }));
+  const run = spawnSync(binary('promtool') ?? 'promtool', ['check', 'config', '--syntax-only', file], {
+    encoding: 'utf8',
+  });
+  await rm(dir, { recursive: true, force: true });
+  kubernetesSd = run.status === 0;
+  return kubernetesSd;
+}
+
+interface PodJson {
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  status?: { podIP?: string; phase?: string };
+  spec?: { containers?: { ports?: { containerPort: number }[] }[] };
+}
+
+const metaName = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
+
+/** The targets kubernetes_sd_configs (role: pod) would give for these pods, in http_sd's format. */
+export function podTargets(pods: PodJson[]): { targets: string[]; labels: Record<string, string> }[] {
+  return pods
+    .filter((pod) => pod.status?.podIP)
+    .map((pod) => {
+      const labels: Record<string, string> = {
+        __meta_kubernetes_namespace: pod.metadata.namespace ?? '',
+        __meta_kubernetes_pod_name: pod.metadata.name,
+        __meta_kubernetes_pod_ip: pod.status?.podIP ?? '',
+        __meta_kubernetes_pod_phase: pod.status?.phase ?? '',
+      };
+      for (const [k, v] of Object.entries(pod.metadata.labels ?? {}))
+        labels[`__meta_kubernetes_pod_label_${metaName(k)}`] = v;
+      for (const [k, v] of Object.entries(pod.metadata.annotations ?? {}))
+        labels[`__meta_kubernetes_pod_annotation_${metaName(k)}`] = v;
+      const port = pod.spec?.containers?.[0]?.ports?.[0]?.containerPort;
+      return { targets: [port ? `${pod.status?.podIP}:${port}` : (pod.status?.podIP as string)], labels };
+    });
+}
+
+/** Serves the pods of `namespaces` to Prometheus's http_sd_configs, listed fresh on each refresh. */
+async function startDiscoveryBridge(
+  kubeconfig: string,
+  namespaces: string[],
+): Promise<{ url: string; server: Server }> {
+  const kube = new KubeClient({ kubeconfig: await readFile(kubeconfig, 'utf8') });
+  const server = createHttpServer((_req, res) => {
+    Promise.all(namespaces.map((ns) => kube.list('Pod', ns)))
+      .then((lists) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(podTargets(lists.flatMap((l) => l.items) as unknown as PodJson[])));
+      })
+      .catch((error: unknown) => {
+        res.statusCode = 500;
+        res.end(String(error));
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`, server };
+}
+
 /** The scrape job for annotated pods, as a Prometheus operator would write it. */
-export function kubernetesPodsJob(kubeconfig: string, namespaces: string[], interval: string): Record<string, unknown> {
+export function kubernetesPodsJob(
+  kubeconfig: string,
+  namespaces: string[],
+  interval: string,
+  bridgeUrl?: string,
+): Record<string, unknown> {
   return {
     job_name: 'kubernetes-pods',
     scrape_interval: interval,
     scrape_timeout: interval,
-    kubernetes_sd_configs: [{ role: 'pod', kubeconfig_file: kubeconfig, namespaces: { names: namespaces } }],
+    ...(bridgeUrl
+      ? { http_sd_configs: [{ url: bridgeUrl, refresh_interval: '1s' }] }
+      : { kubernetes_sd_configs: [{ role: 'pod', kubeconfig_file: kubeconfig, namespaces: { names: namespaces } }] }),
     relabel_configs: [
       { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
       { source_labels: ['__meta_kubernetes_pod_phase'], action: 'drop', regex: 'Pending|Succeeded|Failed' },
@@ -157,8 +237,10 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Monit
   const dir = await mkdtemp(join(tmpdir(), 'adci-monitoring-'));
   const interval = options.scrapeInterval ?? '1s';
   const processes: Started[] = [];
+  let bridge: Server | undefined;
   const stop = async (): Promise<void> => {
     for (const p of processes.reverse()) await stopChild(p);
+    await new Promise<void>((resolve) => (bridge ? bridge.close(() => resolve()) : resolve()));
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -185,8 +267,16 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Monit
       await waitReady(`${alertmanagerUrl}/-/ready`, am, 'Alertmanager');
     }
     const scrapeConfigs: Record<string, unknown>[] = [];
-    if (options.kubernetes)
-      scrapeConfigs.push(kubernetesPodsJob(options.kubernetes.kubeconfig, options.kubernetes.namespaces, interval));
+    if (options.kubernetes) {
+      const { kubeconfig, namespaces } = options.kubernetes;
+      let bridgeUrl: string | undefined;
+      if (!(await supportsKubernetesSd())) {
+        const started = await startDiscoveryBridge(kubeconfig, namespaces);
+        bridge = started.server;
+        bridgeUrl = started.url;
+      }
+      scrapeConfigs.push(kubernetesPodsJob(kubeconfig, namespaces, interval, bridgeUrl));
+    }
     if (options.staticTargets?.length)
       scrapeConfigs.push({
         job_name: 'static',
@@ -259,4 +349,55 @@ export function promtool(args: string[], cwd?: string): { code: number; output: 
   if (!file) throw new Error('promtool is not installed (apt-get install -y prometheus)');
   const run = spawnSync(file, args, { cwd, encoding: 'utf8' });
   return { code: run.status ?? 1, output: `${run.stdout}${run.stderr}` };
+}
+
+/**
+ * Users: GET /campaigns and POST /bid through the NodePort, ~40 req/s, until stopped. Each request
+ * on a new connection, as many distinct users' would be: kube-proxy balances per connection, and a
+ * kept-alive one would stay on the old colour after the switch.
+ */
+export function startAdPlatformTraffic(
+  host: string,
+  port: number,
+): { stop: () => Promise<{ sent: number; failed: number }> } {
+  let running = true;
+  let sent = 0;
+  let failed = 0;
+  const once = (method: string, path: string, body?: string): Promise<number> =>
+    new Promise((resolve) => {
+      const req = request(
+        {
+          host,
+          port,
+          method,
+          path,
+          agent: false,
+          headers: body ? { 'content-type': 'application/json' } : {},
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', () => resolve(0));
+      req.setTimeout(5000, () => req.destroy());
+      req.end(body);
+    });
+  const worker = async (method: string, path: string, body?: string): Promise<void> => {
+    while (running) {
+      const started = Date.now();
+      const status = await once(method, path, body);
+      if (status === 0 || status >= 500) failed++;
+      sent++;
+      await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
+    }
+  };
+  const workers = [worker('GET', '/campaigns?limit=5'), worker('POST', '/bid', '{"country":"ZZ","device":"mobile"}')];
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(workers);
+      return { sent, failed };
+    },
+  };
 }
