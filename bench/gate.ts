@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { scalarText } from '@adci/common';
 import type { BenchFigure } from './figures.ts';
 
 const MB = 1024 * 1024;
@@ -197,7 +198,7 @@ function walkJunit(doc: Node): Omit<ChildResult, 'ms' | 'rssMb'> {
             name: String(tc.name),
             classname: String(tc.classname),
             time: Number(String(tc.time).replace(/,/g, '')),
-            message: String(failure.message ?? ''),
+            message: scalarText(failure.message),
           });
         }
       }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { registerHooks } from 'node:module';
 import { isMap, isScalar, isSeq, LineCounter, parse as parseYaml, parseDocument, type Node } from 'yaml';
+import { scalarText } from '@adci/common';
 
 // The parser imports its JSON schemas without `with { type: 'json' }` (it expects a bundler).
 registerHooks({
@@ -88,7 +89,7 @@ function localTarget(root: string, uses: string): DeclaredInputs | string {
     const on = workflow?.on;
     const call = on && typeof on === 'object' && !Array.isArray(on) ? on['workflow_call'] : undefined;
     if (call === undefined) return `${uses} is not a reusable workflow (no on.workflow_call)`;
-    return inputsOf((call as { inputs?: unknown } | null)?.inputs, source);
+    return inputsOf(typeof call === 'object' && call !== null && 'inputs' in call ? call.inputs : undefined, source);
   }
   const file = ['action.yml', 'action.yaml'].map((f) => join(target, f)).find((f) => existsSync(f));
   if (!file) return `${uses}: no action.yml in ${source}`;
@@ -214,7 +215,7 @@ export function validateWorkflowRules(root: string, file: string): string[] {
       steps.items.forEach((step, index) => {
         if (!isMap(step)) return;
         const name = step.get('id') ?? step.get('name') ?? `#${index + 1}`;
-        const stepWhere = `${where}, step ${String(name)}`;
+        const stepWhere = `${where}, step ${scalarText(name)}`;
         const uses = step.get('uses', true) as Node | undefined;
         if (uses) checkUses(uses, step.get('with', true), stepWhere);
         const run = step.get('run', true) as Node | undefined;

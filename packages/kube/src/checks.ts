@@ -1,7 +1,7 @@
 // Runs a checks document (the smoke-test format) against the preview or the active Service.
 // By default the URL is the API server's service proxy: the probe client then carries the
 // kubeconfig's own CA, client certificate or token, so no ingress is needed.
-import type { Clock, Logger, Redactor } from '@adci/common';
+import { scalarText, type Clock, type Logger, type Redactor } from '@adci/common';
 import { runAnalysis, type AnalysisDocument, type AnalysisResult } from '@adci/analysis';
 import { SMOKE_DEFAULTS, createHttpClient, runSmoke, type HttpClientOptions } from '@adci/probe';
 import type { KubeClient } from './client.ts';
@@ -9,9 +9,9 @@ import type { BlueGreenSettings, CheckRunner } from './deploy.ts';
 
 async function proxyTransport(kube: KubeClient): Promise<HttpClientOptions> {
   const options: { ca?: unknown; cert?: unknown; key?: unknown; headers?: Record<string, unknown> } = { headers: {} };
-  await kube.config.applyToHTTPSOptions(options as never);
+  await kube.config.applyToHTTPSOptions(options);
   const text = (v: unknown): string | undefined =>
-    v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+    v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : scalarText(v);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.headers ?? {})) if (typeof v === 'string') headers[k] = v;
   return { tls: { ca: text(options.ca), cert: text(options.cert), key: text(options.key) }, headers };

@@ -2,9 +2,9 @@
 // (files, in-cluster, exec and token plugins) and authenticates; requests are plain REST calls
 // so that every verb can carry fieldManager, fieldValidation and dryRun, and every answer is
 // classified the same way (retry on 429/5xx/network, fresh read on 409, the rest is final).
-import { KubeConfig, RequestContext, Watch, type HttpMethod } from '@kubernetes/client-node';
+import { KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
 import { fetch } from 'undici';
-import { retry, type Logger } from '@adci/common';
+import { errorMessage, retry, type Logger } from '@adci/common';
 
 export const FIELD_MANAGER = 'adci';
 
@@ -173,7 +173,7 @@ export class KubeClient {
       for (const [key, value] of Object.entries(options.query ?? {})) {
         if (value !== undefined) url.searchParams.set(key, String(value));
       }
-      const context = new RequestContext(url.toString(), method as HttpMethod);
+      const context = new RequestContext(url.toString(), method);
       await this.config.applySecurityAuthentication(context);
       const headers = context.getHeaders() as unknown as Record<string, string>;
       headers.accept = 'application/json';
@@ -392,8 +392,8 @@ export class KubeClient {
       }
       if (outcome.error) {
         failures++;
-        this.logger?.debug(`watch ${kind} dropped: ${(outcome.error as Error)?.message ?? String(outcome.error)}`);
-        if (failures > 8) throw outcome.error instanceof Error ? outcome.error : new Error(String(outcome.error));
+        this.logger?.debug(`watch ${kind} dropped: ${errorMessage(outcome.error)}`);
+        if (failures > 8) throw outcome.error instanceof Error ? outcome.error : new Error(errorMessage(outcome.error));
         await new Promise((r) => setTimeout(r, Math.min(4000, 200 * 2 ** failures)));
       }
     }

@@ -2,7 +2,7 @@
 // Each failure says what was expected and what came back, so a red check explains itself.
 import { isDeepStrictEqual } from 'node:util';
 import { JSONPath } from 'jsonpath-plus';
-import { formatDuration } from '@adci/common';
+import { formatDuration, scalarText } from '@adci/common';
 import type { HttpResponse } from './http.ts';
 import type { AssertionFailure, Expectation, StatusExpectation, ValueMatcher } from './types.ts';
 
@@ -164,7 +164,7 @@ export function capture(
         expected: `a value at ${source}`,
         actual: found ? show(value) : reason,
       });
-    } else values[variable] = String(value);
+    } else values[variable] = scalarText(value);
   }
   return { values, failures };
 }

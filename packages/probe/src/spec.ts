@@ -1,6 +1,6 @@
 // Reads a checks file (YAML or JSON) into typed specs. Every error names the line and the field,
 // and unknown keys are rejected: a typo such as `expcet:` must not turn a check into a no-op.
-import { InputError, parseDuration, parseStructured, type ParsedDocument } from '@adci/common';
+import { InputError, parseDuration, parseStructured, scalarText, type ParsedDocument } from '@adci/common';
 import { parseThreshold } from './thresholds.ts';
 import type {
   CheckSpec,
@@ -267,7 +267,7 @@ class SpecReader {
       if (record.rate === undefined) this.fail(path, "needs 'rate' (e.g. 200/s) or 'connections' (e.g. 50)");
       const rate = parseRate(record.rate);
       if (rate === undefined)
-        this.fail([...path, 'rate'], `'${String(record.rate)}' is not a rate (use e.g. 200/s or 6000/m)`);
+        this.fail([...path, 'rate'], `'${scalarText(record.rate)}' is not a rate (use e.g. 200/s or 6000/m)`);
       const maxInFlight =
         record['max-in-flight'] === undefined
           ? defaultMaxInFlight(rate)

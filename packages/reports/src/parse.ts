@@ -1,6 +1,6 @@
 // Reads one report file of any supported format into the collector.
 import { readFileSync, statSync } from 'node:fs';
-import { parseStructured } from '@adci/common';
+import { parseStructured, scalarText } from '@adci/common';
 import type { Collector } from './collector.ts';
 import { detectFormat, type Format } from './detect.ts';
 import { ReportError } from './errors.ts';
@@ -173,7 +173,7 @@ function parseJsonReport(format: Format, doc: unknown, path: string, collector: 
         const e = object.error;
         throw new ReportError(
           path,
-          `is npm's error output, not an audit report: ${String(e.code ?? 'error')}: ${String(e.summary ?? '').split('\n')[0]}`,
+          `is npm's error output, not an audit report: ${scalarText(e.code, 'error')}: ${scalarText(e.summary).split('\n')[0]}`,
         );
       }
       // npm audit fix --dry-run --json nests the audit report under "audit".

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import { InputError, consoleLogger } from '@adci/common';
+import { InputError, consoleLogger, errorMessage } from '@adci/common';
 import {
   gitDiffArgs,
   parseReportPatterns,
@@ -64,7 +64,10 @@ function readText(path: string, option: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new InputError(option, `cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new InputError(
+      option,
+      `cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
+    );
   }
 }
 

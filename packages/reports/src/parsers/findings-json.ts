@@ -3,6 +3,7 @@
 // error/warning/note, and to critical/high/medium/low where the tool rates security.
 import type { Collector } from '../collector.ts';
 import type { SecuritySeverity, Severity } from '../model.ts';
+import { scalarText } from '@adci/common';
 import { ReportError } from '../errors.ts';
 
 type Json = Record<string, unknown>;
@@ -25,7 +26,7 @@ export function securityFromScore(score: number | undefined): SecuritySeverity |
 }
 
 function securityFromWord(word: unknown): SecuritySeverity | undefined {
-  switch (String(word ?? '').toLowerCase()) {
+  switch (scalarText(word).toLowerCase()) {
     case 'critical':
       return 'critical';
     case 'high':
@@ -89,7 +90,7 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
         const region = isObject(physical.region) ? physical.region : {};
         let uri = str(artifact.uri);
         const baseId = str(artifact.uriBaseId);
-        const base = baseId && isObject(baseUris[baseId]) ? str((baseUris[baseId] as Json).uri) : undefined;
+        const base = baseId && isObject(baseUris[baseId]) ? str(baseUris[baseId].uri) : undefined;
         if (uri && base && !/^[a-z]+:/i.test(uri)) uri = `${base.replace(/\/?$/, '/')}${uri}`;
         return { uri, line: positive(region.startLine), endLine: positive(region.endLine) };
       });
@@ -271,7 +272,7 @@ export function parseNpmAudit(doc: Json, collector: Collector, manifest: string 
         .filter(Boolean);
       collector.addFinding({
         tool: 'npm-audit',
-        rule: String(advisory.id ?? 'advisory'),
+        rule: scalarText(advisory.id, 'advisory'),
         severity: severityFromSecurity(security),
         security,
         file: manifest,
@@ -291,7 +292,7 @@ export function parseNpmAudit(doc: Json, collector: Collector, manifest: string 
     const advisories = via.filter(isObject);
     const through = via.filter((x): x is string => typeof x === 'string');
     const titles = advisories.map((a) => `${str(a.title) ?? 'advisory'} (${str(a.url) ?? str(a.severity)})`);
-    const rule = advisories.length > 0 ? String(advisories[0]?.source ?? 'advisory') : 'transitive';
+    const rule = advisories.length > 0 ? scalarText(advisories[0]?.source, 'advisory') : 'transitive';
     const fix = entry.fixAvailable;
     const fixText =
       fix === true

@@ -3,6 +3,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Collector } from '../collector.ts';
 import type { FileCoverage, Finding, Severity } from '../model.ts';
+import { scalarText } from '@adci/common';
 import { ReportError } from '../errors.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -154,7 +155,7 @@ export function parseMypyJsonLines(path: string, collector: Collector): void {
     } catch (error) {
       throw new ReportError(path, `line ${lineNumber}: ${(error as Error).message}`, lineNumber, 1);
     }
-    const severity = String(entry.severity ?? 'error');
+    const severity = scalarText(entry.severity, 'error');
     const hint = typeof entry.hint === 'string' && entry.hint ? `\n${entry.hint}` : '';
     collector.addFinding({
       tool: 'mypy',
@@ -163,7 +164,7 @@ export function parseMypyJsonLines(path: string, collector: Collector): void {
       file: typeof entry.file === 'string' ? entry.file : undefined,
       line: typeof entry.line === 'number' && entry.line > 0 ? entry.line : undefined,
       endLine: typeof entry.end_line === 'number' && entry.end_line > 0 ? entry.end_line : undefined,
-      message: `${String(entry.message ?? '')}${hint}`,
+      message: `${scalarText(entry.message)}${hint}`,
     });
   });
 }
