@@ -463,8 +463,8 @@ async function listNetns(): Promise<string[]> {
   }
 }
 
-async function linkExists(name: string): Promise<boolean> {
-  return existsSync(`/sys/class/net/${name}`);
+function linkExists(name: string): Promise<boolean> {
+  return Promise.resolve(existsSync(`/sys/class/net/${name}`));
 }
 
 export async function down(options: { quiet?: boolean } = {}): Promise<void> {

@@ -54,7 +54,7 @@ test('adci notify from GitLab CI sends the same default message with GitLab fact
     { ...gitlab, SLACK_WEBHOOK_URL: slack.webhookUrl },
   );
   assert.equal(code, 0, stderr);
-  assert.equal(JSON.parse(stdout).ok, true);
+  assert.equal((JSON.parse(stdout) as { ok?: unknown }).ok, true);
   const message = slack.received[0]?.json as {
     text: string;
     attachments: { blocks: { fields?: { text: string }[] }[] }[];

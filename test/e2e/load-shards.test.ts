@@ -92,7 +92,7 @@ test('4 shards in parallel: the merged p50/p95/p99/max are exactly those of ever
   const dir = join(work, 'workers');
   const samples = await runWorkerShards(dir);
   const reference = new LatencyHistogram();
-  for (let i = 0; i < samples.length; i += 2) reference.recordMs(samples[i] as number, samples[i + 1] as number);
+  for (let i = 0; i < samples.length; i += 2) reference.recordMs(samples[i] as number, samples[i + 1]);
 
   const merged = await adci(['--merge', dir, '--json']);
   assert.equal(merged.code, 0, merged.stderr + merged.stdout);

@@ -186,7 +186,7 @@ export class PrometheusClient {
 
 function sampleValue(pair: unknown): number {
   // Prometheus sends [time, "value"], the value as a string (it may be "NaN", "+Inf").
-  const raw = Array.isArray(pair) ? pair[1] : undefined;
+  const raw: unknown = Array.isArray(pair) ? pair[1] : undefined;
   return typeof raw === 'string' ? Number(raw) : NaN;
 }
 

@@ -469,9 +469,7 @@ class BlueGreenRun {
     const deployment = colorDeployment(manifest, { color: newColor, replicas, revision, image, hash });
     const preview = this.previewName();
     const activeSvc =
-      live.active ??
-      (this.s.app.services.find((s) => s.object.metadata.name === this.activeName)?.object as
-        ServiceObject | undefined);
+      live.active ?? this.s.app.services.find((s) => s.object.metadata.name === this.activeName)?.object;
     const previewSvc =
       preview && activeSvc
         ? previewServiceFor(activeSvc, preview, newColor, this.serviceSelector(activeSvc))

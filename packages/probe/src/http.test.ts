@@ -161,7 +161,7 @@ async function refusal(options: Parameters<typeof createHttpClient>[0]): Promise
   const error = await withClient(createHttpClient(options), (client) =>
     get(client).then(
       () => undefined,
-      (e) => e,
+      (e: unknown) => e,
     ),
   );
   assert.ok(error instanceof TransportError, `expected a TransportError, got ${String(error)}`);

@@ -211,7 +211,7 @@ function dispatchOptions(
   return {
     origin: request.origin,
     path: request.path,
-    method: request.method as Dispatcher.HttpMethod,
+    method: request.method,
     headers: withTransportHeaders(request.headers, transportHeaders),
     // Encoded once here rather than by undici on every request.
     body: request.body === undefined ? null : Buffer.from(request.body),
@@ -280,7 +280,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       const response = await agent.request({
         origin: request.url.origin,
         path: `${request.url.pathname}${request.url.search}`,
-        method: request.method as Dispatcher.HttpMethod,
+        method: request.method,
         headers: withTransportHeaders(request.headers, transportHeaders),
         body: request.body ?? null,
         signal,

@@ -19,7 +19,7 @@ function heldClient(answer?: (request: LoadRequest) => number) {
       else pending.push(done);
     },
     dedicated: () => client,
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
   return { client, pending, seen };
 }

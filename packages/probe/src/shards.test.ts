@@ -80,7 +80,7 @@ test('open-model shards together send exactly the arrivals of the whole schedule
     send: () => Promise.reject(new Error('not used')),
     fire: (_request, _timeout, done) => setImmediate(() => done(200, undefined)),
     dedicated: () => client,
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
   const whole = loadOf('  rate: 1003/s\n  duration: 300ms\n');
   const target = { baseUrl: new URL('http://127.0.0.1:1/'), headers: {}, timeoutMs: 1000, lookup: () => undefined };

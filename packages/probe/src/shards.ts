@@ -496,9 +496,9 @@ export function mergeShards(files: string[], source: string, name = 'merge'): Sm
       passed: false,
     };
     if (plan.model === 'open') {
-      load.requestedRate = plan.rate as number;
-      load.maxInFlight = plan.maxInFlight as number;
-    } else load.connections = plan.connections as number;
+      load.requestedRate = plan.rate;
+      load.maxInFlight = plan.maxInFlight;
+    } else load.connections = plan.connections;
     if (aborts.length > 0) load.abortReason = aborts.join('; ');
     load.passed = !load.aborted && thresholds.every((t) => t.passed);
     const failedShards = summaries.filter((s) => !s.passed).length;

@@ -81,7 +81,7 @@ test('Surefire 3.5.2 with rerunFailingTestsCount=2: flaky, rerun failures and er
   const t = gate(['real/surefire-TEST-*.xml']).tests;
   assert.deepEqual([t.tests, t.passed, t.failed, t.errored, t.skipped, t.flaky], [8, 5, 1, 1, 1, 1]);
   assert.equal(t.durationMs, 84, 'the sum of the <testcase> times');
-  const byOutcome = Object.fromEntries(t.failures.map((f) => [f.outcome, f]));
+  const byOutcome = Object.fromEntries(t.failures.map((f) => [f.outcome ?? 'none', f] as const));
   assert.equal(byOutcome.failed?.id, 'com.example.shop.PricingTest::totalsCart');
   assert.equal(byOutcome.failed?.message, 'expected: <4.0> but was: <3.0>');
   assert.match(
@@ -244,7 +244,7 @@ test('changed lines: diff coverage, findings on changed lines, min-changed-lines
 });
 
 test('baseline deltas: coverage, new and fixed findings, newly failing tests', () => {
-  const before = JSON.parse(
+  const before: unknown = JSON.parse(
     JSON.stringify(gate(['real/coverage.lcov', 'real/flake8.txt', 'real/go-junit-report.xml'])),
   );
   const after = gate(['real/c8-lcov.info', 'real/flake8-junit.xml', 'real/mypy.txt', 'real/pytest-junit.xml'], '', {

@@ -1,6 +1,5 @@
 // Delivers a message to an incoming webhook within one overall timeout: waits out 429s as
 // Retry-After says, backs off with jitter on 5xx and network errors, and never retries other 4xx.
-import type { IncomingWebhookHTTPError as HTTPErrorType } from '@slack/webhook';
 import { silentLogger, systemClock, type Clock, type Logger } from '@adci/common/basics';
 import type { SlackMessage } from './limits.ts';
 
@@ -126,7 +125,7 @@ export async function deliverMessage(
     } catch (error) {
       if (options.signal?.aborted) return fail('cancelled before the message was delivered');
       if (error instanceof IncomingWebhookHTTPError) {
-        const httpError = error as HTTPErrorType;
+        const httpError = error;
         result.statusCode = httpError.statusCode;
         const code = slackErrorCode(httpError.body);
         if (code) result.slackError = code;

@@ -292,7 +292,7 @@ export function renderMarkdown(r: GateReport, options: MarkdownOptions = {}): st
     if (!next) break;
     const i = next.i;
     level[i] = (level[i] as number) + 1;
-    texts[i] = (next.s.levels[level[i] as number] as () => string)();
+    texts[i] = (next.s.levels[level[i]] as () => string)();
     trimmed = true;
   }
   let text = texts.filter((t) => t !== '').join('\n') + footer();
