@@ -1,4 +1,6 @@
-// Lint configuration: typescript-eslint's recommended rules on all TypeScript, and every
+// Lint configuration: typescript-eslint's type-checked recommended rules on all TypeScript (types
+// from tsconfig.json through the project service; plain JavaScript files are linted without
+// types), and every
 // imported package declared by the workspace that imports it (import-x/no-extraneous-dependencies
 // against the nearest package.json: packages/<name>/, actions/<name>/, or the root for test/,
 // scripts/ and bench/).
@@ -43,10 +45,23 @@ export default tseslint.config(
     ],
   },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
+      // node:test's test()/describe() return promises the runner itself awaits and reports;
+      // every other promise must be awaited, returned, or voided on purpose.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
+      ],
       'no-eval': 'error',
       'no-implied-eval': 'error',
       'no-new-func': 'error',
@@ -54,5 +69,9 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // Every benchmark exports `async run()` for bench/run.ts to await; some measure synchronously.
+  { files: ['bench/**/*.ts'], rules: { '@typescript-eslint/require-await': 'off' } },
+  // eslint.config.js and other JavaScript files are not in tsconfig.json: no type information.
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   dependencyDeclarations,
 );
