@@ -181,7 +181,7 @@ async function startDiscoveryBridge(
     Promise.all(namespaces.map((ns) => kube.list('Pod', ns)))
       .then((lists) => {
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify(podTargets(lists.flatMap((l) => l.items) as unknown as PodJson[])));
+        res.end(JSON.stringify(podTargets(lists.flatMap((l) => l.items))));
       })
       .catch((error: unknown) => {
         res.statusCode = 500;
