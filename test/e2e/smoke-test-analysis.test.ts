@@ -98,6 +98,23 @@ describe('smoke-test with an analysis file', { skip, timeout: 180_000 }, () => {
     );
   });
 
+  test('credentials in prometheus-url and prometheus-token are masked and never shown', async () => {
+    const password = 'pw-s3cret-analysis-value';
+    const token = 'tok-s3cret-analysis-value';
+    const url = new URL(monitoring.prometheusUrl);
+    url.username = 'reader';
+    url.password = password;
+    const result = await smoke('metrics:\n  - name: up\n    query: up\n    success: result == 1\n', {
+      'prometheus-url': url.href,
+      'prometheus-token': token,
+    });
+    assert.equal(result.exitCode, 0, result.stdout.slice(-2000));
+    assert.ok(result.masks.includes(password) && result.masks.includes(token), JSON.stringify(result.masks));
+    for (const text of [result.stdout, result.stderr, result.summary]) {
+      assert.ok(!text.includes(password) && !text.includes(token), 'a Prometheus credential was shown');
+    }
+  });
+
   test('a bad analysis file is an input error with file and line, before any request', async () => {
     const before = served;
     const result = await smoke('metrics:\n  - name: x\n    query: up\n    success: result ~ 1\n');

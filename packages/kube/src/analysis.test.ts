@@ -1,0 +1,79 @@
+// Unit tests of the deploy's metric-analysis settings and placeholders. The phases themselves run
+// end to end against a real Prometheus on the local cluster (test/e2e/monitoring.test.ts).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '@adci/common';
+import { analysisVars } from './checks.ts';
+import { buildDeploySettings } from './settings.ts';
+
+test('analysisVars: the image tag is the version, digests and registries with ports included', () => {
+  assert.deepEqual(analysisVars('ad-platform:v2', 'green', 'ads', 3, 'ad-platform'), {
+    version: 'v2',
+    color: 'green',
+    namespace: 'ads',
+    revision: '3',
+    app: 'ad-platform',
+  });
+  assert.equal(analysisVars('registry:5000/team/app:1.4.2', 'blue', 'n', 1, 'a').version, '1.4.2');
+  assert.equal(
+    analysisVars('registry:5000/team/app@sha256:abc', 'blue', 'n', 1, 'a').version,
+    'registry:5000/team/app@sha256:abc',
+  );
+  assert.equal(analysisVars('app:v1@sha256:abc', 'blue', 'n', 1, 'a').version, 'v1');
+});
+
+test('buildDeploySettings reads the analysis files, naming the input on every mistake', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'adci-kube-analysis-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'app.yaml'),
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: web:1 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 80 }] }
+`,
+  );
+  const metric = 'metrics:\n  - name: errors\n    query: up{version="{{ version }}"}\n    success: result == 1\n';
+  writeFileSync(join(dir, 'with-url.yml'), `prometheus: http://prometheus:9090\n${metric}`);
+  writeFileSync(join(dir, 'no-url.yml'), metric);
+  writeFileSync(
+    join(dir, 'typo.yml'),
+    'metrics:\n  - name: e\n    query: up\n    success: result == 1\n    count: zero\n',
+  );
+  const build = (raw: Record<string, string>) =>
+    buildDeploySettings({ manifests: ['app.yaml'], ...raw }, dir, 'default', {});
+
+  const settings = build({ postAnalysis: 'with-url.yml' });
+  assert.equal(settings.postAnalysis?.metrics[0]?.name, 'errors');
+  assert.equal(settings.postAnalysis?.source, 'post-promotion-analysis (with-url.yml)');
+  assert.equal(settings.preAnalysis, undefined);
+  assert.equal(build({ preAnalysis: 'no-url.yml', prometheusUrl: 'http://p:9090' }).prometheusUrl, 'http://p:9090/');
+
+  const fails = (raw: Record<string, string>, pattern: RegExp) =>
+    assert.throws(
+      () => build(raw),
+      (error: unknown) => error instanceof InputError && pattern.test(error.message),
+    );
+  fails({ postAnalysis: 'no-url.yml' }, /^Input 'post-promotion-analysis': .*names no prometheus: URL/);
+  fails(
+    { preAnalysis: 'typo.yml' },
+    /^Input 'pre-promotion-analysis': typo\.yml:5: metrics\[0\]\.count: must be a whole number/,
+  );
+  fails({ postAnalysis: 'missing.yml' }, /^Input 'post-promotion-analysis': cannot read missing\.yml: ENOENT/);
+  fails(
+    { postAnalysis: 'with-url.yml', prometheusUrl: 'prometheus:9090' },
+    /^Input 'prometheus-url': must be http or https/,
+  );
+});
