@@ -17,6 +17,7 @@ import {
   type TestNamespace,
 } from '../cluster/testing.ts';
 import { testKubeconfig } from '../cluster/kubeconfig.ts';
+import { startFakeGitHub, type FakeDeployment, type FakeGitHub } from '../fakes/github-api.ts';
 
 const skip = clusterTestSkip();
 const work = mkdtempSync(join(tmpdir(), 'adci-bg-'));
@@ -495,5 +496,109 @@ describe('blue-green-deploy adoption and permissions', { skip, concurrency: fals
     } finally {
       await ns.remove();
     }
+  });
+});
+
+describe('blue-green-deploy records GitHub Deployments', { skip, concurrency: false, timeout: 600_000 }, () => {
+  const OWNER = 'adci-org';
+  const REPO = 'shop';
+  const SHA = 'a'.repeat(40);
+  let github: FakeGitHub;
+  let ns: TestNamespace;
+  before(async () => {
+    github = await startFakeGitHub({ owner: OWNER, repo: REPO });
+    ns = await createNamespace('bg-gh');
+  });
+  after(async () => {
+    await ns?.remove();
+    await github?.close();
+  });
+
+  const run = (inputs: Record<string, string>, options: { cancelOn?: RegExp; token?: string } = {}) =>
+    runActionBundle('blue-green-deploy', {
+      with: {
+        kubeconfig: kubeconfigText(),
+        namespace: ns.name,
+        manifests: join(work, 'gh.yaml'),
+        'post-promotion-window': '1s',
+        'scale-down-delay': '1s',
+        timeout: '90s',
+        'github-token': options.token ?? github.token,
+        environment: 'staging',
+        'environment-url': 'https://staging.shop.example',
+        ...inputs,
+      },
+      env: { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: `${OWNER}/${REPO}`, GITHUB_SHA: SHA, GITHUB_RUN_ID: '77' },
+      timeoutMs: 180_000,
+      ...(options.cancelOn ? { cancelOn: options.cancelOn } : {}),
+    });
+  const states = (d: FakeDeployment | undefined) => d?.statuses.map((s) => s.state) ?? [];
+
+  test('in_progress then success with the environment URL; a failure says why; nothing off-spec', async () => {
+    writeManifest('gh.yaml', manifest({ name: 'gh', replicas: 1 }));
+    const ok = await run({ image: 'adci/echo:v1' });
+    assert.equal(ok.exitCode, 0, failure(ok) + ok.stderr);
+    const [first] = github.deployments();
+    assert.equal(first?.environment, 'staging');
+    assert.equal(first?.sha, SHA);
+    assert.deepEqual(states(first), ['in_progress', 'success']);
+    assert.equal(first?.statuses[1]?.environment_url, 'https://staging.shop.example');
+    assert.equal(first?.statuses[1]?.log_url, `https://github.com/${OWNER}/${REPO}/actions/runs/77`);
+    assert.deepEqual(first?.payload, { app: 'gh', namespace: ns.name, image: 'adci/echo:v1', tool: 'adci' });
+    for (const text of [ok.log, ok.stderr, ok.summary]) assert.ok(!text.includes(github.token), 'the token leaked');
+
+    const bad = await run({ image: 'adci/does-not-exist:v2' });
+    assert.equal(bad.exitCode, 1);
+    const second = github.deployments()[1];
+    assert.deepEqual(states(second), ['in_progress', 'failure']);
+    assert.match(second?.statuses[1]?.description ?? '', /ErrImagePull|ImagePullBackOff/);
+    assert.ok((second?.statuses[1]?.description.length ?? 0) <= 140);
+    // The live deployment stays the successful one: a failed release never marks it inactive.
+    assert.deepEqual(states(first), ['in_progress', 'success']);
+    assert.deepEqual(github.violations, []);
+  });
+
+  test('a preview waits in_progress; promote finishes the same deployment and retires the previous one', async () => {
+    const preview = await run({ image: 'adci/echo:v3', 'auto-promote': 'false' });
+    assert.equal(preview.outputs.result, 'preview-ready', failure(preview));
+    const count = github.deployments().length;
+    const waiting = github.deployments().at(-1);
+    assert.deepEqual(states(waiting), ['in_progress', 'in_progress']);
+    assert.match(waiting?.statuses[1]?.description ?? '', /preview ready/);
+
+    const promoted = await run({ action: 'promote' });
+    assert.equal(promoted.outputs.result, 'promoted', failure(promoted));
+    assert.equal(github.deployments().length, count, 'promote reuses the waiting deployment');
+    assert.deepEqual(states(waiting), ['in_progress', 'in_progress', 'in_progress', 'success']);
+    assert.deepEqual(states(github.deployments()[0]), ['in_progress', 'success', 'inactive']);
+
+    const again = await run({ image: 'adci/echo:v4', 'auto-promote': 'false' });
+    assert.equal(again.outputs.result, 'preview-ready', failure(again));
+    const aborted = await run({ action: 'abort' });
+    assert.equal(aborted.outputs.result, 'aborted', failure(aborted));
+    assert.equal(states(github.deployments().at(-1)).at(-1), 'inactive');
+    assert.deepEqual(github.violations, []);
+  });
+
+  test('a cancelled deploy leaves an error status from the post: step', async () => {
+    const cancelled = await run({ image: 'adci/echo:v5' }, { cancelOn: /▶ wait-ready/ });
+    assert.ok(cancelled.cancelled);
+    assert.equal(states(github.deployments().at(-1)).at(-1), 'error');
+    assert.match(cancelled.log, /post: released lock|GitHub Deployment \d+ in staging: error/);
+  });
+
+  test('GitHub refusing the token is a warning; the deploy itself goes on', async () => {
+    const before = github.deployments().length;
+    const result = await run({ image: 'adci/echo:v6' }, { token: 'ghs_wrongTokenThatGitHubRefuses00000001' });
+    assert.equal(result.exitCode, 0, failure(result));
+    assert.equal(result.outputs.result, 'promoted');
+    assert.ok(
+      result.annotations.some(
+        (a) => a.level === 'warning' && /Could not record a GitHub Deployment.*Bad credentials/.test(a.message),
+      ),
+      JSON.stringify(result.annotations),
+    );
+    assert.equal(github.deployments().length, before);
+    assert.ok(!result.log.includes('ghs_wrongTokenThatGitHubRefuses00000001'));
   });
 });

@@ -48,12 +48,38 @@ export interface FakeGitHub {
   /** Requests or responses that do not match GitHub's OpenAPI description. */
   violations: string[];
   comments(issue: number): FakeComment[];
+  /** Deployments (newest last) with their statuses (oldest first), as GitHub keeps them. */
+  deployments(): FakeDeployment[];
   /** Adds comments by other users, e.g. to push the gate's own past the first page. */
   seed(issue: number, count: number, body?: (i: number) => string, login?: string): void;
   /** 'read' makes writes fail with 403 as a fork pull request's token does. */
   permission: 'write' | 'read';
   reset(): void;
   close(): Promise<void>;
+}
+
+export interface FakeDeploymentStatus {
+  id: number;
+  state: string;
+  description: string;
+  environment: string;
+  environment_url: string;
+  log_url: string;
+  created_at: string;
+}
+
+export interface FakeDeployment {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  environment: string;
+  description: string | null;
+  payload: unknown;
+  transient_environment: boolean;
+  production_environment: boolean;
+  created_at: string;
+  statuses: FakeDeploymentStatus[];
 }
 
 type Spec = {
@@ -106,6 +132,8 @@ function operations(spec: Spec, wanted: readonly string[]): Operation[] {
 const SERVED = [
   '/repos/{owner}/{repo}/issues/{issue_number}/comments',
   '/repos/{owner}/{repo}/issues/comments/{comment_id}',
+  '/repos/{owner}/{repo}/deployments',
+  '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
 ];
 
 export async function startFakeGitHub(options: { owner: string; repo: string; token?: string }): Promise<FakeGitHub> {
@@ -126,6 +154,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
 
   const token = options.token ?? 'ghs_fakeTokenForQualityGateTests0001';
   const issues = new Map<number, FakeComment[]>();
+  let deployments: FakeDeployment[] = [];
   let nextId = 1000;
   const state = {
     requests: [] as RecordedRequest[],
@@ -134,6 +163,26 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
   };
   let baseUrl = '';
 
+  const userJson = (login: string) => ({
+    login,
+    id: login === 'github-actions[bot]' ? 41898282 : 583231,
+    node_id: 'MDQ6VXNlcjE=',
+    avatar_url: 'https://avatars.githubusercontent.com/u/41898282?v=4',
+    gravatar_id: '',
+    url: `${baseUrl}/users/${encodeURIComponent(login)}`,
+    html_url: `https://github.com/${encodeURIComponent(login)}`,
+    followers_url: `${baseUrl}/users/x/followers`,
+    following_url: `${baseUrl}/users/x/following{/other_user}`,
+    gists_url: `${baseUrl}/users/x/gists{/gist_id}`,
+    starred_url: `${baseUrl}/users/x/starred{/owner}{/repo}`,
+    subscriptions_url: `${baseUrl}/users/x/subscriptions`,
+    organizations_url: `${baseUrl}/users/x/orgs`,
+    repos_url: `${baseUrl}/users/x/repos`,
+    events_url: `${baseUrl}/users/x/events{/privacy}`,
+    received_events_url: `${baseUrl}/users/x/received_events`,
+    type: login.endsWith('[bot]') ? 'Bot' : 'User',
+    site_admin: false,
+  });
   const commentJson = (c: FakeComment, issue: number) => {
     const repoUrl = `${baseUrl}/repos/${options.owner}/${options.repo}`;
     const htmlRepo = `https://github.com/${options.owner}/${options.repo}`;
@@ -143,32 +192,50 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
       url: `${repoUrl}/issues/comments/${c.id}`,
       html_url: `${htmlRepo}/pull/${issue}#issuecomment-${c.id}`,
       body: c.body,
-      user: {
-        login: c.login,
-        id: c.login === 'github-actions[bot]' ? 41898282 : 583231,
-        node_id: 'MDQ6VXNlcjE=',
-        avatar_url: 'https://avatars.githubusercontent.com/u/41898282?v=4',
-        gravatar_id: '',
-        url: `${baseUrl}/users/${encodeURIComponent(c.login)}`,
-        html_url: `https://github.com/${encodeURIComponent(c.login)}`,
-        followers_url: `${baseUrl}/users/x/followers`,
-        following_url: `${baseUrl}/users/x/following{/other_user}`,
-        gists_url: `${baseUrl}/users/x/gists{/gist_id}`,
-        starred_url: `${baseUrl}/users/x/starred{/owner}{/repo}`,
-        subscriptions_url: `${baseUrl}/users/x/subscriptions`,
-        organizations_url: `${baseUrl}/users/x/orgs`,
-        repos_url: `${baseUrl}/users/x/repos`,
-        events_url: `${baseUrl}/users/x/events{/privacy}`,
-        received_events_url: `${baseUrl}/users/x/received_events`,
-        type: c.login.endsWith('[bot]') ? 'Bot' : 'User',
-        site_admin: false,
-      },
+      user: userJson(c.login),
       created_at: c.created_at,
       updated_at: c.updated_at,
       issue_url: `${repoUrl}/issues/${issue}`,
       author_association: c.login.endsWith('[bot]') ? 'NONE' : 'MEMBER',
     };
   };
+
+  const repoApi = () => `${baseUrl}/repos/${options.owner}/${options.repo}`;
+  const deploymentJson = (d: FakeDeployment) => ({
+    url: `${repoApi()}/deployments/${d.id}`,
+    id: d.id,
+    node_id: `DE_kwDO${d.id}`,
+    sha: d.sha,
+    ref: d.ref,
+    task: d.task,
+    payload: d.payload,
+    original_environment: d.environment,
+    environment: d.environment,
+    description: d.description,
+    creator: userJson('github-actions[bot]'),
+    created_at: d.created_at,
+    updated_at: d.statuses.at(-1)?.created_at ?? d.created_at,
+    statuses_url: `${repoApi()}/deployments/${d.id}/statuses`,
+    repository_url: repoApi(),
+    transient_environment: d.transient_environment,
+    production_environment: d.production_environment,
+  });
+  const statusJson = (d: FakeDeployment, st: FakeDeploymentStatus) => ({
+    url: `${repoApi()}/deployments/${d.id}/statuses/${st.id}`,
+    id: st.id,
+    node_id: `DES_kwDO${st.id}`,
+    state: st.state,
+    creator: userJson('github-actions[bot]'),
+    description: st.description,
+    environment: st.environment,
+    target_url: st.log_url,
+    created_at: st.created_at,
+    updated_at: st.created_at,
+    deployment_url: `${repoApi()}/deployments/${d.id}`,
+    repository_url: repoApi(),
+    environment_url: st.environment_url,
+    log_url: st.log_url,
+  });
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -265,6 +332,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
           message: 'Resource not accessible by integration',
           documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
         });
+      if (op.template.includes('/deployments')) return deploymentsEndpoint(op, params, query, now);
       if (op.template.endsWith('{issue_number}/comments')) {
         const issue = Number(params.issue_number);
         const list = issues.get(issue) ?? [];
@@ -297,6 +365,107 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
         return send(res, 201, commentJson(comment, issue), op, {
           location: `${baseUrl}/repos/x/issues/comments/${comment.id}`,
         });
+      }
+      function deploymentsEndpoint(
+        op: Operation,
+        params: Record<string, string>,
+        query: Record<string, string>,
+        now: string,
+      ): void {
+        const unprocessable = (message: string) =>
+          send(res, 422, {
+            message: 'Validation Failed',
+            errors: [{ resource: 'DeploymentStatus', code: 'custom', message }],
+            documentation_url: 'https://docs.github.com/rest/deployments',
+          });
+        if (op.template.endsWith('/deployments')) {
+          if (op.method === 'GET') {
+            const perPage = Math.min(Number(query.per_page ?? 30), 100);
+            const matching = deployments
+              .filter((d) => (query.sha ? d.sha === query.sha : true))
+              .filter((d) => (query.ref ? d.ref === query.ref : true))
+              .filter((d) => (query.task ? d.task === query.task : true))
+              .filter((d) => (query.environment ? d.environment === query.environment : true))
+              .reverse(); // newest first, as GitHub lists them
+            const page = Number(query.page ?? 1);
+            return send(res, 200, matching.slice((page - 1) * perPage, page * perPage).map(deploymentJson), op);
+          }
+          if (state.permission === 'read') return forbidden();
+          const input = body as {
+            ref: string;
+            task?: string;
+            payload?: unknown;
+            environment?: string;
+            description?: string | null;
+            transient_environment?: boolean;
+            production_environment?: boolean;
+            required_contexts?: string[];
+          };
+          if (!/^[0-9a-f]{40}$/.test(input.ref) && !/^(refs\/)?[\w./-]+$/.test(input.ref))
+            return send(res, 422, { message: `No ref found for: ${input.ref}` });
+          if (input.required_contexts === undefined)
+            // GitHub then verifies every status context of the ref; here there are none, like a new repository.
+            state.violations.push(
+              'POST deployments without required_contexts: GitHub would check every status context',
+            );
+          const environment = input.environment ?? 'production';
+          const deployment: FakeDeployment = {
+            id: nextId++,
+            sha: /^[0-9a-f]{40}$/.test(input.ref) ? input.ref : 'f'.repeat(40),
+            ref: input.ref,
+            task: input.task ?? 'deploy',
+            environment,
+            description: input.description ?? '',
+            payload: input.payload ?? {},
+            transient_environment: input.transient_environment ?? false,
+            production_environment: input.production_environment ?? environment === 'production',
+            created_at: now,
+            statuses: [],
+          };
+          deployments.push(deployment);
+          return send(res, 201, deploymentJson(deployment), op);
+        }
+        const deployment = deployments.find((d) => d.id === Number(params.deployment_id));
+        if (!deployment)
+          return send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+        if (op.method === 'GET')
+          return send(
+            res,
+            200,
+            [...deployment.statuses].reverse().map((st) => statusJson(deployment, st)),
+            op,
+          );
+        if (state.permission === 'read') return forbidden();
+        const input = body as {
+          state: string;
+          description?: string;
+          environment?: string;
+          environment_url?: string;
+          log_url?: string;
+          target_url?: string;
+          auto_inactive?: boolean;
+        };
+        if ((input.description ?? '').length > 140)
+          return unprocessable('description is too long (maximum is 140 characters)');
+        const status: FakeDeploymentStatus = {
+          id: nextId++,
+          state: input.state,
+          description: input.description ?? '',
+          environment: input.environment ?? deployment.statuses.at(-1)?.environment ?? deployment.environment,
+          environment_url: input.environment_url ?? '',
+          log_url: input.log_url ?? input.target_url ?? '',
+          created_at: now,
+        };
+        deployment.statuses.push(status);
+        if (input.state === 'success' && input.auto_inactive !== false) {
+          // GitHub marks prior successful deployments of the environment inactive.
+          for (const other of deployments) {
+            if (other === deployment || other.environment !== deployment.environment) continue;
+            if (other.transient_environment || other.statuses.at(-1)?.state !== 'success') continue;
+            other.statuses.push({ ...status, id: nextId++, state: 'inactive', description: '' });
+          }
+        }
+        return send(res, 201, statusJson(deployment, status), op);
       }
       // /issues/comments/{comment_id}
       const id = Number(params.comment_id);
@@ -333,6 +502,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
       state.permission = value;
     },
     comments: (issue) => issues.get(issue) ?? [],
+    deployments: () => deployments,
     seed(issue, count, body = (i) => `Looks good to me (${i})`, login = 'octocat') {
       const list = issues.get(issue) ?? [];
       for (let i = 0; i < count; i++) {
@@ -343,6 +513,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
     },
     reset() {
       issues.clear();
+      deployments = [];
       state.requests = [];
       state.violations = [];
       state.permission = 'write';

@@ -7,6 +7,10 @@ import type { RawDeployInputs } from '@adci/kube';
 
 export interface DeployInputs {
   raw: RawDeployInputs;
+  /** For a GitHub Deployment record (masked). */
+  githubToken?: string;
+  environment?: string;
+  environmentUrl?: string;
   kubeconfig?: string;
   context?: string;
   workspace: string;
@@ -51,7 +55,15 @@ export function readInputs(): DeployInputs {
       );
     }
   }
+  const githubToken = core.getInput('github-token').trim();
+  if (githubToken) core.setSecret(githubToken);
+  const environmentUrl = readString('environment-url');
+  if (environmentUrl && !/^https?:\/\/[^\s]+$/.test(environmentUrl))
+    throw new InputError('environment-url', `must be an http(s) URL, got "${environmentUrl}"`);
   return {
+    githubToken: githubToken || undefined,
+    environment: readString('environment') || undefined,
+    environmentUrl: environmentUrl || undefined,
     kubeconfig: kubeconfig.trim() ? kubeconfig : undefined,
     context: readString('context') || undefined,
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),

@@ -3,7 +3,28 @@
 import * as core from '@actions/core';
 import { Redactor, errorMessage } from '@adci/common';
 import { cancellationSignal, coreLogger, readRunContext, runAction } from '@adci/action-common';
-import { readInputs } from './inputs.ts';
+import { readInputs, type DeployInputs } from './inputs.ts';
+import { GitHubDeployment, finalState, type DeploymentTarget } from './github-deployment.ts';
+
+function deploymentTarget(
+  inputs: DeployInputs,
+  settings: {
+    action: string;
+    namespace: string;
+    image?: string;
+    app: { deployment: { object: { metadata: { name: string } } } };
+  },
+): DeploymentTarget {
+  return {
+    token: inputs.githubToken ?? '',
+    environment: inputs.environment ?? settings.namespace,
+    environmentUrl: inputs.environmentUrl,
+    app: settings.app.deployment.object.metadata.name,
+    namespace: settings.namespace,
+    action: settings.action as DeploymentTarget['action'],
+    image: settings.image,
+  };
+}
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -27,6 +48,14 @@ export async function run(): Promise<void> {
       holder: context.runUrl ? `${context.runUrl} (${context.workflow}/${context.job})` : undefined,
     });
     const redactor = new Redactor();
+    if (inputs.githubToken) redactor.add(inputs.githubToken);
+    const recorded = settings.action !== 'status' && !settings.dryRun && inputs.githubToken;
+    const target = deploymentTarget(inputs, settings);
+    const ghDeployment = recorded ? await GitHubDeployment.open(target, context) : undefined;
+    if (ghDeployment) {
+      core.saveState('gh-deployment-id', String(ghDeployment.id));
+      core.saveState('gh-deployment-environment', target.environment);
+    }
     const result = await runBlueGreen(settings, {
       kube,
       logger: coreLogger,
@@ -59,6 +88,18 @@ export async function run(): Promise<void> {
     core.setOutput('ready-seconds', result.readySeconds === undefined ? '' : result.readySeconds.toFixed(2));
     core.setOutput('switch-seconds', result.switchSeconds === undefined ? '' : result.switchSeconds.toFixed(2));
     await core.summary.addRaw(redactor.redact(renderMarkdown(result)), true).write();
+    if (ghDeployment) {
+      // A cancelled run is an `error` (it did not finish), not a `failure` of the release.
+      const state = signal.aborted ? 'error' : finalState(result.result, result.failed);
+      const description =
+        state === undefined
+          ? `preview ready on ${result.previewColor ?? 'the new colour'}; waiting for promote`
+          : result.failed
+            ? redactor.redact(result.error ?? result.result)
+            : `${result.result}: ${result.activeColor ?? '-'} serves ${result.image ?? settings.app.deployment.object.metadata.name}`;
+      await ghDeployment.status(state ?? 'in_progress', description);
+      core.saveState('gh-deployment-done', 'true');
+    }
     if (result.failed) {
       const title =
         result.result === 'rolled-back'
@@ -75,6 +116,7 @@ export async function run(): Promise<void> {
  * release it if this run still holds it.
  */
 export async function post(): Promise<void> {
+  await finishGitHubDeployment();
   const name = core.getState('lock-name');
   const namespace = core.getState('lock-namespace');
   const holder = core.getState('lock-holder');
@@ -89,5 +131,30 @@ export async function post(): Promise<void> {
     );
   } catch (error) {
     core.warning(`post: could not release lock ${name} in ${namespace}: ${errorMessage(error)}`);
+  }
+}
+
+/** A main step that opened a GitHub Deployment and never finished it was cancelled or crashed. */
+async function finishGitHubDeployment(): Promise<void> {
+  const id = Number(core.getState('gh-deployment-id'));
+  if (!id || core.getState('gh-deployment-done') === 'true') return;
+  try {
+    const inputs = readInputs();
+    if (!inputs.githubToken) return;
+    const context = readRunContext();
+    const target: DeploymentTarget = {
+      token: inputs.githubToken,
+      environment: core.getState('gh-deployment-environment'),
+      app: '',
+      namespace: '',
+      action: 'deploy',
+    };
+    const deployment = await GitHubDeployment.resume(id, target, context);
+    await deployment?.status(
+      'error',
+      'the deploy step was cancelled or crashed; see the run log for the state it left',
+    );
+  } catch (error) {
+    core.warning(`post: could not finish GitHub Deployment ${id}: ${errorMessage(error)}`);
   }
 }

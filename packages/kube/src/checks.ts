@@ -7,14 +7,35 @@ import { SMOKE_DEFAULTS, createHttpClient, runSmoke, type HttpClientOptions } fr
 import type { KubeClient } from './client.ts';
 import type { BlueGreenSettings, CheckRunner } from './deploy.ts';
 
-async function proxyTransport(kube: KubeClient): Promise<HttpClientOptions> {
-  const options: { ca?: unknown; cert?: unknown; key?: unknown; headers?: Record<string, unknown> } = { headers: {} };
+export async function proxyTransport(kube: KubeClient): Promise<HttpClientOptions> {
+  const options: {
+    ca?: unknown;
+    cert?: unknown;
+    key?: unknown;
+    servername?: unknown;
+    rejectUnauthorized?: unknown;
+    auth?: unknown;
+    headers?: Record<string, unknown>;
+  } = { headers: {} };
   await kube.config.applyToHTTPSOptions(options);
   const text = (v: unknown): string | undefined =>
     v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : scalarText(v);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(options.headers ?? {})) if (typeof v === 'string') headers[k] = v;
-  return { tls: { ca: text(options.ca), cert: text(options.cert), key: text(options.key) }, headers };
+  // A kubeconfig user with username and password (basic auth) comes back as `auth`.
+  if (typeof options.auth === 'string' && !headers.Authorization)
+    headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+  // The kubeconfig's tls-server-name and insecure-skip-tls-verify apply to the proxy as to the API.
+  return {
+    tls: {
+      ca: text(options.ca),
+      cert: text(options.cert),
+      key: text(options.key),
+      servername: text(options.servername),
+    },
+    insecureTls: options.rejectUnauthorized === false,
+    headers,
+  };
 }
 
 export function createCheckRunner(kube: KubeClient, ports: { logger: Logger; redactor?: Redactor }): CheckRunner {
