@@ -233,7 +233,8 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
     updated_at: st.created_at,
     deployment_url: `${repoApi()}/deployments/${d.id}`,
     repository_url: repoApi(),
-    environment_url: st.environment_url,
+    // Not set is left out: the description types it as a URI, which '' is not.
+    ...(st.environment_url ? { environment_url: st.environment_url } : {}),
     log_url: st.log_url,
   });
 
