@@ -1,4 +1,5 @@
 // `npm run cluster -- up|down|status|build`: the local Kubernetes the end-to-end tests run against.
+import { join } from 'node:path';
 import { ensureBinaries } from './build.ts';
 import { down, status, up } from './cluster.ts';
 
@@ -8,7 +9,11 @@ const usage = `usage: npm run cluster -- <command>
           kube-controller-manager, kube-scheduler, the process kubelet and kube-proxy
   down    stop everything up started, remove pod network namespaces and the bridge
   status  print the kubeconfig paths and the health of each component
-  build   only build (or find in the cache) the binaries`;
+  build   only build (or find in the cache) the binaries
+  monitoring <namespace>...
+          in the foreground until Ctrl-C: a real Prometheus scraping the annotated pods of
+          those namespaces every second, with the example's alerting rules (what the tests
+          start for themselves; see test/cluster/monitoring.ts)`;
 
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
@@ -25,6 +30,8 @@ async function main(command: string | undefined): Promise<number> {
       for (const [name, path] of Object.entries(bin)) console.log(`${name.padEnd(22)} ${path}`);
       return 0;
     }
+    case 'monitoring':
+      return monitoring(process.argv.slice(3));
     default:
       console.error(usage);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
@@ -38,3 +45,23 @@ main(process.argv[2]).then(
     process.exit(1);
   },
 );
+
+async function monitoring(namespaces: string[]): Promise<number> {
+  if (namespaces.length === 0) {
+    console.error('usage: npm run cluster -- monitoring <namespace>...');
+    return 2;
+  }
+  const { startMonitoring } = await import('./monitoring.ts');
+  const { paths, repoRoot } = await import('./config.ts');
+  const stack = await startMonitoring({
+    kubernetes: { kubeconfig: paths.adminKubeconfig, namespaces },
+    ruleFiles: [join(repoRoot, 'examples', 'ad-platform', 'deploy', 'monitoring', 'rules.yml')],
+  });
+  console.log(`Prometheus ${stack.prometheusUrl} (scraping ${namespaces.join(', ')}; Ctrl-C stops it)`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await stack.stop();
+  return 0;
+}
