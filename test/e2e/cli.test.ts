@@ -69,11 +69,17 @@ test('adci notify from GitLab CI sends the same default message with GitLab fact
   assert.ok(!`${stdout}${stderr}`.includes(slack.webhookUrl));
 });
 
-test('adci notify refuses a missing webhook and a bad option, naming them', async () => {
+test('adci notify: an empty webhook warns and exits 0 (2 with --fail-on-error); a bad option exits 2', async () => {
   slack.reset();
   const missing = await adci(['notify'], {});
-  assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /Input 'SLACK_WEBHOOK_URL': is required/);
+  assert.equal(missing.code, 0, missing.stderr);
+  assert.match(
+    missing.stderr,
+    /warning: Slack notification not sent: input 'SLACK_WEBHOOK_URL' is empty \(pull requests from forks get no secrets, or the secret is not set\)\. Exit 0; set --fail-on-error to fail it instead/,
+  );
+  const required = await adci(['notify', '--fail-on-error'], { SLACK_WEBHOOK_URL: ' ' });
+  assert.equal(required.code, 2);
+  assert.match(required.stderr, /Input 'SLACK_WEBHOOK_URL': is empty \(pull requests from forks get no secrets/);
   const bad = await adci(['notify', '--timeout', 'later'], { SLACK_WEBHOOK_URL: slack.webhookUrl });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Input '--timeout': 'later' is not a valid duration/);

@@ -181,6 +181,42 @@ test('a webhook that never answers: the delivery gives up within the timeout', a
   assertNoLeak(result);
 });
 
+test('a stalled first attempt has its own deadline: the second attempt is delivered within the timeout', async () => {
+  // The first connection is accepted and never answered; a per-attempt deadline (a third of the
+  // timeout here) ends it, so the retry still fits in the 6 s budget.
+  slack.script({ hang: true });
+  const result = await notify({ 'webhook-url': slack.webhookUrl, timeout: '6s', 'fail-on-error': 'true' });
+  assert.equal(result.exitCode, 0, result.stdout);
+  assert.deepEqual(result.outputs, { ok: 'true', 'status-code': '200', attempts: '2' });
+  assert.equal(slack.received.length, 2);
+  const gap = (slack.received[1]?.at ?? 0) - (slack.received[0]?.at ?? 0);
+  assert.ok(gap >= 1900 && gap < 5000, `second attempt came ${gap} ms after the first`);
+  assert.match(result.stdout, /no answer from the webhook \(attempt 1 timed out after 2000 ms\); retrying/);
+  assertNoLeak(result);
+});
+
+test('an empty webhook-url (fork pull requests get no secrets) is a warning saying why; the step passes', async () => {
+  const result = await notify({ 'webhook-url': '', status: 'failure' });
+  assert.equal(result.exitCode, 0, result.stdout);
+  assert.deepEqual(result.outputs, { ok: 'false', 'status-code': '0', attempts: '0' });
+  assert.equal(slack.received.length, 0);
+  const warnings = result.annotations.filter((a) => a.level === 'warning');
+  assert.equal(warnings.length, 1);
+  assert.match(
+    warnings[0]?.message ?? '',
+    /Slack notification not sent: input 'webhook-url' is empty.*pull requests from forks get no secrets.*fail-on-error: true/,
+  );
+  assert.match(result.summary, /Not sent: input 'webhook-url' is empty/);
+});
+
+test('an empty webhook-url with fail-on-error: the step fails, naming the input and why', async () => {
+  const result = await notify({ 'webhook-url': '', status: 'failure', 'fail-on-error': 'true' });
+  assert.equal(result.exitCode, 1);
+  assert.equal(slack.received.length, 0);
+  const error = result.annotations.find((a) => a.level === 'error');
+  assert.match(error?.message ?? '', /Input 'webhook-url': is empty.*pull requests from forks get no secrets/);
+});
+
 test('a custom YAML payload file has its placeholders filled from the run context', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'adci-notify-'));
   const file = join(dir, 'payload.yml');
@@ -232,7 +268,6 @@ test('a payload over Slack limits fails naming the block and the limit; nothing 
 
 test('bad inputs are refused before anything is sent, naming the input', async () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ status: 'success' }, /Input 'webhook-url': is required/],
     [{ 'webhook-url': slack.webhookUrl, status: 'great' }, /Input 'status': 'great' is not one of success, failure/],
     [{ 'webhook-url': slack.webhookUrl, timeout: 'soon' }, /Input 'timeout': 'soon' is not a valid duration/],
     [{ 'webhook-url': slack.webhookUrl, mention: 'bob' }, /Input 'mention': 'bob' is not a Slack user id/],

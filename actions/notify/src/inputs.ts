@@ -13,7 +13,7 @@ import {
 } from '@adci/action-common';
 import {
   NOTIFY_STATUSES,
-  checkWebhookUrl,
+  resolveWebhookUrl,
   parseMentions,
   parsePayload,
   templateValues,
@@ -24,6 +24,8 @@ import {
 export interface NotifyInputs {
   settings: NotifySettings;
   failOnError: boolean;
+  /** Set when webhook-url is empty and fail-on-error is false: why nothing is sent. */
+  skipped?: string;
 }
 
 async function readPayload(): Promise<NotifySettings['payload']> {
@@ -36,7 +38,11 @@ async function readPayload(): Promise<NotifySettings['payload']> {
 }
 
 export async function readInputs(context: RunContext): Promise<NotifyInputs> {
-  const webhookUrl = checkWebhookUrl(readSecret('webhook-url', 'SLACK_WEBHOOK_URL'), 'webhook-url');
+  const failOnError = readBoolean('fail-on-error', false);
+  const webhook = resolveWebhookUrl(readSecret('webhook-url', 'SLACK_WEBHOOK_URL'), failOnError, {
+    input: 'webhook-url',
+    failOnError: 'fail-on-error: true',
+  });
   const message = {
     status: readEnum('status', NOTIFY_STATUSES, 'success'),
     title: readString('title'),
@@ -69,13 +75,14 @@ export async function readInputs(context: RunContext): Promise<NotifyInputs> {
     name.startsWith('env.') ? process.env[name.slice(4)] : Object.hasOwn(values, name) ? values[name] : undefined;
   return {
     settings: {
-      webhookUrl,
+      webhookUrl: 'url' in webhook ? webhook.url : '',
       message,
       payload: await readPayload(),
       run,
       lookup,
       timeoutMs: readDuration('timeout', '30s'),
     },
-    failOnError: readBoolean('fail-on-error', false),
+    failOnError,
+    ...('skipped' in webhook ? { skipped: webhook.skipped } : {}),
   };
 }

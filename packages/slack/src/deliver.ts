@@ -14,6 +14,11 @@ export interface DeliveryOptions {
   /** First backoff before jitter; doubles each retry up to `maxBackoffMs`. */
   baseBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Deadline of each attempt; default a third of `timeoutMs`, between 1 s and 10 s, so that one
+   * stalled connection leaves room for retries within the whole timeout.
+   */
+  attemptTimeoutMs?: number;
 }
 
 export interface DeliveryResult {
@@ -78,7 +83,13 @@ function slackErrorCode(body: string): string {
 
 const MAX_ATTEMPTS = 20;
 /** Slack answers in well under a second; an attempt this slow is treated as lost. */
-const ATTEMPT_TIMEOUT_MS = 10_000;
+const MAX_ATTEMPT_TIMEOUT_MS = 10_000;
+const MIN_ATTEMPT_TIMEOUT_MS = 1000;
+
+/** Each attempt's own deadline: a third of the whole timeout, within [1 s, 10 s]. */
+export function attemptTimeout(timeoutMs: number): number {
+  return Math.min(MAX_ATTEMPT_TIMEOUT_MS, Math.max(MIN_ATTEMPT_TIMEOUT_MS, Math.ceil(timeoutMs / 3)));
+}
 
 export async function deliverMessage(
   webhookUrl: string,
@@ -91,6 +102,7 @@ export async function deliverMessage(
   const baseBackoff = options.baseBackoffMs ?? 1000;
   const maxBackoff = options.maxBackoffMs ?? 15_000;
   const deadline = clock.now() + options.timeoutMs;
+  const perAttempt = options.attemptTimeoutMs ?? attemptTimeout(options.timeoutMs);
   // Loaded on first use so a step that fails on its inputs starts fast.
   const { IncomingWebhook, IncomingWebhookHTTPError } = await import('@slack/webhook');
 
@@ -113,9 +125,10 @@ export async function deliverMessage(
     if (options.signal?.aborted) return fail('cancelled before the message was delivered');
     result.attempts += 1;
     lastResponse.retryAfter = null;
-    // A hung connection must not eat the whole budget: later attempts get a fresh connection.
-    const attemptTimeout = Math.min(remaining, ATTEMPT_TIMEOUT_MS);
-    const webhook = new IncomingWebhook(webhookUrl, { timeout: attemptTimeout, fetch: fetchWithHeaders });
+    // A hung connection must not eat the whole budget: each attempt has its own deadline, and
+    // later attempts get a fresh connection.
+    const thisAttemptMs = Math.min(remaining, perAttempt);
+    const webhook = new IncomingWebhook(webhookUrl, { timeout: thisAttemptMs, fetch: fetchWithHeaders });
     let waitMs: number;
     try {
       await webhook.send(message);
@@ -142,7 +155,9 @@ export async function deliverMessage(
       } else {
         // No answer: refused, reset, DNS, or this attempt's timeout.
         waitMs = backoff(backoffStep++, baseBackoff, maxBackoff, random);
-        logger.info(`no answer from the webhook (${networkReason(error)}); retrying in ${Math.round(waitMs)} ms`);
+        const reason = networkReason(error);
+        const why = reason === 'timed out' ? `attempt ${result.attempts} timed out after ${thisAttemptMs} ms` : reason;
+        logger.info(`no answer from the webhook (${why}); retrying in ${Math.round(waitMs)} ms`);
       }
     }
     const left = deadline - clock.now();

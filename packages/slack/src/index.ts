@@ -10,7 +10,7 @@ export {
   type RunInfo,
   type MessageSettings,
 } from './message.ts';
-export { deliverMessage, type DeliveryOptions, type DeliveryResult } from './deliver.ts';
+export { deliverMessage, attemptTimeout, type DeliveryOptions, type DeliveryResult } from './deliver.ts';
 export { renderMessageMarkdown } from './render.ts';
 export { notify, composeMessage, templateValues, type NotifySettings, type NotifyResult } from './notify.ts';
-export { parseMentions, checkWebhookUrl, parsePayload } from './settings.ts';
+export { parseMentions, checkWebhookUrl, resolveWebhookUrl, EMPTY_WEBHOOK_REASON, parsePayload } from './settings.ts';

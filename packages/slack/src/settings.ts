@@ -18,9 +18,32 @@ export function parseMentions(text: string, input: string): string[] {
   return ids;
 }
 
+/** Why a webhook URL is empty in practice. */
+export const EMPTY_WEBHOOK_REASON = 'pull requests from forks get no secrets, or the secret is not set';
+
+/**
+ * The webhook URL, or, when it is empty and failing is not asked for, the warning that says why
+ * nothing is sent (a fork's pull request gets no secrets: its notify step should not fail the run).
+ * An empty URL with fail-on-error, or a malformed one, is an input error. `names` are as the front
+ * end spells them: `{ input: 'webhook-url', failOnError: 'fail-on-error: true' }`.
+ */
+export function resolveWebhookUrl(
+  url: string,
+  failOnError: boolean,
+  names: { input: string; failOnError: string },
+): { url: string } | { skipped: string } {
+  if (url) return { url: checkWebhookUrl(url, names.input) };
+  const why = `is empty (${EMPTY_WEBHOOK_REASON})`;
+  if (failOnError)
+    throw new InputError(names.input, `${why}; nothing was sent, and ${names.failOnError} makes that an error`);
+  return {
+    skipped: `Slack notification not sent: input '${names.input}' ${why}. The step passes; set ${names.failOnError} to fail it instead.`,
+  };
+}
+
 /** Checks a webhook URL without ever echoing it: it is a secret. */
 export function checkWebhookUrl(url: string, input: string): string {
-  if (!url) throw new InputError(input, 'is required (or set the SLACK_WEBHOOK_URL environment variable)');
+  if (!url) throw new InputError(input, `is required: it is empty (${EMPTY_WEBHOOK_REASON})`);
   let parsed: URL;
   try {
     parsed = new URL(url);

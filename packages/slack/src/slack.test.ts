@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  attemptTimeout,
+  resolveWebhookUrl,
   buildCustomMessage,
   buildDefaultMessage,
   findLimitProblems,
@@ -86,4 +88,23 @@ test('the markdown rendering shows header, fields and links', () => {
   assert.match(markdown, /^### ✅ Deploy succeeded/);
   assert.match(markdown, /\| \*\*Repository\*\* \| \[org\/ads\]\(https:\/\/github.com\/org\/ads\) \|/);
   assert.match(markdown, /Fix <bid> & cap/);
+});
+
+test('each delivery attempt gets a third of the timeout, between 1 s and 10 s', () => {
+  assert.equal(attemptTimeout(6000), 2000);
+  assert.equal(attemptTimeout(2000), 1000);
+  assert.equal(attemptTimeout(30_000), 10_000);
+  assert.equal(attemptTimeout(120_000), 10_000);
+});
+
+test('an empty webhook URL is a reason to skip, or an input error with fail-on-error', () => {
+  const names = { input: 'webhook-url', failOnError: 'fail-on-error: true' };
+  const skipped = resolveWebhookUrl('', false, names);
+  assert.ok('skipped' in skipped);
+  assert.match(skipped.skipped, /input 'webhook-url' is empty \(pull requests from forks get no secrets/);
+  assert.throws(() => resolveWebhookUrl('', true, names), /Input 'webhook-url': is empty/);
+  assert.deepEqual(resolveWebhookUrl('https://hooks.slack.com/services/T/B/x', true, names), {
+    url: 'https://hooks.slack.com/services/T/B/x',
+  });
+  assert.throws(() => resolveWebhookUrl('not a url', false, names), /Input 'webhook-url': is not a valid URL/);
 });

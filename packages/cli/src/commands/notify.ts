@@ -4,7 +4,8 @@ import { Option, type Command } from 'commander';
 import { InputError, consoleLogger, parseDuration, parseStringMap } from '@adci/common';
 import {
   NOTIFY_STATUSES,
-  checkWebhookUrl,
+  composeMessage,
+  resolveWebhookUrl,
   notify,
   parseMentions,
   parsePayload,
@@ -50,7 +51,10 @@ export function registerNotify(program: Command): void {
     .option('--verbose', 'log each attempt', false)
     .action(async (options: NotifyOptions) => {
       // The URL is a secret: taken from the environment only, never from argv (visible in `ps`).
-      const webhookUrl = checkWebhookUrl(process.env.SLACK_WEBHOOK_URL ?? '', 'SLACK_WEBHOOK_URL');
+      const webhook = resolveWebhookUrl((process.env.SLACK_WEBHOOK_URL ?? '').trim(), options.failOnError, {
+        input: 'SLACK_WEBHOOK_URL',
+        failOnError: '--fail-on-error',
+      });
       const ci = readCiRun();
       const message = {
         status: options.status,
@@ -71,17 +75,23 @@ export function registerNotify(program: Command): void {
           ? await parsePayload(readFileSync(options.payloadFile, 'utf8'), `--payload-file ${options.payloadFile}`)
           : undefined;
       const values: Record<string, string> = templateValues(ci, message, { run_id: ci.runId });
-      const result = await notify(
-        {
-          webhookUrl,
-          message,
-          payload,
-          run: ci,
-          lookup: (name) => (name.startsWith('env.') ? process.env[name.slice(4)] : values[name]),
-          timeoutMs: parseDuration(options.timeout, '--timeout'),
-        },
-        { logger: consoleLogger(options.verbose) },
-      );
+      const settings = {
+        webhookUrl: 'url' in webhook ? webhook.url : '',
+        message,
+        payload,
+        run: ci,
+        lookup: (name: string) => (name.startsWith('env.') ? process.env[name.slice(4)] : values[name]),
+        timeoutMs: parseDuration(options.timeout, '--timeout'),
+      };
+      const logger = consoleLogger(options.verbose);
+      if ('skipped' in webhook) {
+        // Composed all the same, so a bad payload is an error whether or not a URL is set.
+        composeMessage(settings);
+        logger.warning(webhook.skipped.replace('The step passes', 'Exit 0'));
+        if (options.json) process.stdout.write(`${JSON.stringify({ ok: false, skipped: webhook.skipped }, null, 2)}\n`);
+        return;
+      }
+      const result = await notify(settings, { logger });
       const { delivery } = result;
       if (options.json) process.stdout.write(`${JSON.stringify(delivery, null, 2)}\n`);
       else if (delivery.ok) process.stdout.write(`delivered to Slack (${delivery.attempts} attempt(s))\n`);
