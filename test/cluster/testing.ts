@@ -2,7 +2,8 @@
 // after themselves, kubectl with argument arrays, YAML applied through stdin, waiting for a
 // condition, and a Service's NodePort.
 import type { TestContext } from 'node:test';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errorMessage, waitUntil, WaitTimeoutError } from '../../packages/common/src/basics.ts';
 import { kubectlBinary, missingClusterReason, testKubeconfig } from './kubeconfig.ts';
@@ -176,4 +177,36 @@ export async function nodePortOf(
     throw new Error(`Service ${ns}/${service} has no NodePort${port === undefined ? '' : ` for port ${port}`}`);
   }
   return nodePort;
+}
+
+/**
+ * A namespace for the example ad platform (examples/ad-platform): its virtual environment is set
+ * up (the kubelet runs the venv of the checkout that started the cluster; in CI, this one) and the
+ * `ad-platform-tokens` Secret its Deployment reads holds `apiTokens` (`owner=token,…`).
+ */
+export async function createAdPlatformNamespace(prefix: string, apiTokens: string): Promise<TestNamespace> {
+  const setup = spawnSync(
+    'bash',
+    [join(import.meta.dirname, '..', '..', 'examples', 'ad-platform', 'scripts', 'setup-venv.sh')],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (setup.status !== 0) throw new Error(`setup-venv.sh failed:\n${setup.stdout}\n${setup.stderr}`);
+  const namespace = await createNamespace(prefix);
+  try {
+    await kubectlOk([
+      '-n',
+      namespace.name,
+      'create',
+      'secret',
+      'generic',
+      'ad-platform-tokens',
+      `--from-literal=api-tokens=${apiTokens}`,
+    ]);
+  } catch (error) {
+    await namespace.remove().catch(() => undefined);
+    throw error;
+  }
+  return namespace;
 }

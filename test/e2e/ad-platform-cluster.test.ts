@@ -4,13 +4,18 @@
 // `ad-platform:<tag>` from the example's virtual environment with APP_VERSION = the tag.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, runActionBundle } from '../runner/index.ts';
-import { clusterTestSkip, createNamespace, kubectlOk, nodePortOf, type TestNamespace } from '../cluster/testing.ts';
+import {
+  clusterTestSkip,
+  createAdPlatformNamespace,
+  kubectlOk,
+  nodePortOf,
+  type TestNamespace,
+} from '../cluster/testing.ts';
 import { nodeAddress } from '../cluster/kubeconfig.ts';
 
 const skip = clusterTestSkip();
@@ -21,19 +26,7 @@ let ns: TestNamespace | undefined;
 
 describe('ad-platform on the local cluster', { skip, timeout: 600_000 }, () => {
   before(async () => {
-    // The kubelet runs the venv of the checkout that started the cluster (CI: this one).
-    const setup = spawnSync('bash', [join(example, 'scripts', 'setup-venv.sh')], { encoding: 'utf8' });
-    assert.equal(setup.status, 0, `setup-venv.sh failed:\n${setup.stdout}\n${setup.stderr}`);
-    ns = await createNamespace('ad-platform');
-    await kubectlOk([
-      '-n',
-      ns.name,
-      'create',
-      'secret',
-      'generic',
-      'ad-platform-tokens',
-      `--from-literal=api-tokens=smoke=${token}`,
-    ]);
+    ns = await createAdPlatformNamespace('ad-platform', `smoke=${token}`);
     await kubectlOk(['-n', ns.name, 'apply', '-f', join(example, 'deploy')]);
     await kubectlOk(['-n', ns.name, 'rollout', 'status', 'deployment/ad-platform', '--timeout=180s'], {
       timeoutMs: 200_000,

@@ -6,13 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { repoRoot, runActionBundle, type ActionResult } from '../runner/index.ts';
-import { clusterTestSkip, createNamespace, kubectlOk, nodePortOf, type TestNamespace } from '../cluster/testing.ts';
+import { clusterTestSkip, createAdPlatformNamespace, nodePortOf, type TestNamespace } from '../cluster/testing.ts';
 import { nodeAddress, testKubeconfig } from '../cluster/kubeconfig.ts';
 import {
   missingMonitoringReason,
@@ -80,8 +79,6 @@ describe('alerting: a bad release pages Slack, the rollback resolves it', { skip
   }
 
   before(async () => {
-    const setup = spawnSync('bash', [join(example, 'scripts', 'setup-venv.sh')], { encoding: 'utf8' });
-    assert.equal(setup.status, 0, `setup-venv.sh failed:\n${setup.stdout}\n${setup.stderr}`);
     slack = await startFakeSlack();
     // The example's Alertmanager config as it is, but for the webhook (a secret file, as in
     // production) and the notification timings (30s/5m would make a slow test).
@@ -93,16 +90,7 @@ describe('alerting: a bad release pages Slack, the rollback resolves it', { skip
     };
     for (const receiver of config.receivers) for (const s of receiver.slack_configs) s.api_url_file = webhookFile;
     Object.assign(config.route, { group_wait: '1s', group_interval: '1s', repeat_interval: '1h' });
-    ns = await createNamespace('alerts');
-    await kubectlOk([
-      '-n',
-      ns.name,
-      'create',
-      'secret',
-      'generic',
-      'ad-platform-tokens',
-      `--from-literal=api-tokens=e2e=alerts-${randomBytes(12).toString('hex')}`,
-    ]);
+    ns = await createAdPlatformNamespace('alerts', `e2e=alerts-${randomBytes(12).toString('hex')}`);
     monitoring = await startMonitoring({
       kubernetes: { kubeconfig: testKubeconfig() ?? '', namespaces: [ns.name] },
       ruleFiles: [join(monitoringDir, 'rules.yml')],

@@ -6,16 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, runActionBundle, type ActionResult } from '../runner/index.ts';
 import {
   clusterTestSkip,
-  createNamespace,
+  createAdPlatformNamespace,
   kubectlJson,
-  kubectlOk,
   nodePortOf,
   type TestNamespace,
 } from '../cluster/testing.ts';
@@ -116,18 +114,7 @@ describe(
     }
 
     before(async () => {
-      const setup = spawnSync('bash', [join(example, 'scripts', 'setup-venv.sh')], { encoding: 'utf8' });
-      assert.equal(setup.status, 0, `setup-venv.sh failed:\n${setup.stdout}\n${setup.stderr}`);
-      ns = await createNamespace('monitoring');
-      await kubectlOk([
-        '-n',
-        ns.name,
-        'create',
-        'secret',
-        'generic',
-        'ad-platform-tokens',
-        `--from-literal=api-tokens=e2e=${token}`,
-      ]);
+      ns = await createAdPlatformNamespace('monitoring', `e2e=${token}`);
       monitoring = await startMonitoring({ kubernetes: { kubeconfig: testKubeconfig() ?? '', namespaces: [ns.name] } });
       const first = await deploy({
         manifests: deploymentWith({}),

@@ -56,15 +56,19 @@ function checkName(input: string, value: string | undefined): string | undefined
   return value;
 }
 
-function readChecks(input: string, file: string | undefined, baseDir: string): ChecksDocument | undefined {
-  if (!file) return undefined;
+/** An input's file, relative to the workspace; unreadable is an error naming the input. */
+function readInputFile(input: string, file: string, baseDir: string): string {
   const path = isAbsolute(file) ? file : join(baseDir, file);
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error) {
     throw new InputError(input, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
+}
+
+function readChecks(input: string, file: string | undefined, baseDir: string): ChecksDocument | undefined {
+  if (!file) return undefined;
+  const text = readInputFile(input, file, baseDir);
   const document = parseChecksDocument(text, `${input} ${file}`);
   if (document.checks.length === 0 && !document.load)
     throw new InputError(input, `${file} holds no checks and no load phase`);
@@ -73,14 +77,7 @@ function readChecks(input: string, file: string | undefined, baseDir: string): C
 
 function readAnalysis(input: string, file: string | undefined, baseDir: string): AnalysisDocument | undefined {
   if (!file) return undefined;
-  const path = isAbsolute(file) ? file : join(baseDir, file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InputError(input, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  return parseAnalysisDocument(text, input, file);
+  return parseAnalysisDocument(readInputFile(input, file, baseDir), input, file);
 }
 
 function checkUrl(input: string, value: string | undefined): string | undefined {
