@@ -76,3 +76,37 @@ export function createActRepository(source = repoRoot): ActRepository {
   };
   return repository;
 }
+
+/**
+ * examples/ad-platform as its own repository (as a team would keep it, and as .gitlab-ci.yml and
+ * the Jenkinsfile expect): its files, tracked and new, not ignored, committed on `branch` with a
+ * remote named origin. Returns the directory and the commit.
+ */
+export function createExampleRepository(
+  branch: string,
+  remote = 'https://gitlab.example.com/ads/ad-platform.git',
+): { dir: string; sha: string } {
+  const example = join(repoRoot, 'examples', 'ad-platform');
+  const dir = mkdtempSync(join(tmpdir(), 'adci-example-repo-'));
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '.'], {
+    cwd: example,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter(Boolean);
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    cpSync(join(example, file), join(dir, file));
+  }
+  const git = (...args: string[]): string =>
+    execFileSync('git', [...IDENTITY, ...args], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
+  git('init', '--quiet', `--initial-branch=${branch}`);
+  git('remote', 'add', 'origin', remote);
+  git('add', '--all');
+  git('commit', '--quiet', '--no-verify', '-m', 'Raise the default bid');
+  return { dir, sha: git('rev-parse', 'HEAD') };
+}

@@ -131,3 +131,18 @@ test('Jenkins: commit with its link, branch (multibranch, PR and plain jobs) and
   assert.equal(pr.commitUrl, '');
   assert.equal(pr.repository, '');
 });
+
+test('gitlab-ci-local (GITLAB_CI=false, the same CI_* job variables) reads as GitLab', () => {
+  const cli = readCiRun({
+    GITLAB_CI: 'false',
+    CI_JOB_ID: '3',
+    CI_PROJECT_URL: 'https://gitlab.example.com/ads/ad-platform',
+    CI_COMMIT_SHA: HEAD,
+    CI_COMMIT_REF_NAME: 'develop',
+    CI_JOB_URL: 'https://gitlab.example.com/ads/ad-platform/-/jobs/3',
+  });
+  assert.equal(cli.system, 'gitlab');
+  assert.equal(cli.ref, 'develop');
+  assert.equal(cli.runUrl, 'https://gitlab.example.com/ads/ad-platform/-/jobs/3');
+  assert.equal(readCiRun({ GITLAB_CI: 'false' }).system, 'local');
+});

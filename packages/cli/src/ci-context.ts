@@ -26,7 +26,9 @@ export function readCiRun(env: NodeJS.ProcessEnv = process.env): CiRun {
       runId: context.runId,
     };
   }
-  if (env.GITLAB_CI === 'true') {
+  // GitLab sets GITLAB_CI=true; gitlab-ci-local (a local GitLab pipeline runner) sets it to false but
+  // provides the same CI_* job variables, which are what the notification needs.
+  if (env.GITLAB_CI === 'true' || (env.GITLAB_CI !== undefined && env.CI_JOB_ID && env.CI_PROJECT_URL)) {
     const projectUrl = env.CI_PROJECT_URL ?? '';
     // A merged-results pipeline tests a temporary merge commit: name the merge request's head instead.
     const sha = env.CI_MERGE_REQUEST_SOURCE_BRANCH_SHA || env.CI_COMMIT_SHA || '';
