@@ -176,6 +176,25 @@ test('podFailure: fatal reasons at once, pull errors after their grace unless th
     ],
   });
   assert.equal(podFailure([syncing], 0, new Map(), options), undefined);
+  // The Node authorizer may lag the pod's binding: the kubelet is refused the Secret for a moment and
+  // retries. Seen for real (pipeline-jenkins test); transient, so it gets the grace, then is fatal.
+  const lagging = pod('p7', {
+    containerStatuses: [
+      {
+        name: 'web',
+        state: {
+          waiting: {
+            reason: 'CreateContainerConfigError',
+            message:
+              'env API_TOKENS: secrets "ad-platform-tokens" is forbidden: User "system:node:adci-node" cannot get resource "secrets" in API group "" in the namespace "x": no relationship found between node \'adci-node\' and this object',
+          },
+        },
+      },
+    ],
+  });
+  const l = new Map<string, number>();
+  assert.equal(podFailure([lagging], 0, l, options), undefined);
+  assert.match(podFailure([lagging], 20_000, l, options)?.message ?? '', /CreateContainerConfigError: env API_TOKENS/);
   const unschedulable = pod('p6', {
     conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes' }],
   });

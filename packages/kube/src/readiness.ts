@@ -91,7 +91,7 @@ export function summarisePod(pod: PodObject): PodSummary {
 }
 
 export interface FailFastOptions {
-  /** How long a pull error may last before it is fatal. */
+  /** How long a transient pull or config error (see podFailure) may last before it is fatal. */
   pullGraceMs: number;
   /** How long a pod may stay unschedulable. */
   unschedulableGraceMs: number;
@@ -112,6 +112,20 @@ export function podFailure(
       if (!waiting?.reason) continue;
       if (waiting.reason === 'CreateContainerConfigError' && /failed to sync .*cache/i.test(waiting.message ?? ''))
         continue;
+      // The kubelet retries config errors. Most are for good (a Secret or key that does not exist),
+      // but a refusal by the Node authorizer, whose graph lags a new pod's binding, or an API timeout
+      // clears up by itself: those get the same grace as a transient pull error.
+      if (
+        waiting.reason === 'CreateContainerConfigError' &&
+        /is forbidden|no relationship found|timeout|timed out|connection refused/i.test(waiting.message ?? '')
+      ) {
+        const key = `${name}/${status.name}/config`;
+        const since = firstSeen.get(key) ?? nowMs;
+        firstSeen.set(key, since);
+        if (nowMs - since >= options.pullGraceMs)
+          return new PodStartError(name, status.name, waiting.reason, waiting.message);
+        continue;
+      }
       if (FATAL_WAITING.has(waiting.reason)) {
         const last = status.lastState?.terminated;
         const detail =
