@@ -62,7 +62,11 @@ test('adci smoke runs a journey with captures and a load phase, and exits 1 on a
     assert.match(text.stdout, /PASSED {3}create 201/);
     assert.match(text.stdout, /FAILED {3}read 200 .*: json \$\.name: expected "other", got "cli"/);
     assert.match(text.stdout, /PASSED {3}p\(99\)<5s/);
-    assert.match(text.stdout, /smoke test FAILED: 2 passed, 1 failed/);
+    assert.match(
+      text.stdout,
+      /PASSED {3}error_rate<0\.01 \(actual 0\) \(implicit: no threshold names the error rate\)/,
+    );
+    assert.match(text.stdout, /smoke test FAILED: 3 passed, 1 failed/);
 
     const json = await adciSmoke(['--base-url', service.url, '--checks', '- path: /healthz\n', '--json']);
     assert.equal(json.exitCode, 0, json.stderr);

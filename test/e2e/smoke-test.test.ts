@@ -2,6 +2,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runActionBundle, type ActionResult } from '../runner/index.ts';
@@ -344,5 +346,88 @@ test('a bad checks file is rejected with the line and the field named', async ()
     const result = await smoke({ 'base-url': 'http://127.0.0.1:9', 'checks-file': file });
     assert.equal(result.exitCode, 1);
     assert.match(errors(result).join('\n'), pattern);
+  }
+});
+
+test('a load phase judged by latency alone also gets an implicit error_rate<0.01, shown in the summary', async () => {
+  await withService({ failLoadAfterMs: 0 }, async (url) => {
+    const result = await smoke({
+      'base-url': url,
+      checks: 'load:\n  rate: 50/s\n  duration: 1s\n  path: /load\n  thresholds: [ "p(99)<5s" ]\n',
+    });
+    assert.equal(result.exitCode, 1, result.stdout);
+    const load = report(result).load;
+    assert.ok(load);
+    assert.deepEqual(
+      load.thresholds.map((t) => [t.threshold, t.passed, t.implicit ?? false]),
+      [
+        ['p(99)<5s', true, false],
+        ['error_rate<0.01', false, true],
+      ],
+    );
+    assert.match(
+      result.summary,
+      /\| `error_rate<0\.01` \(implicit: no threshold names the error rate\) \| ❌ fail \| 1 \|/,
+    );
+    assert.match(errors(result).join('\n'), /error_rate<0\.01 breached: actual 1/);
+  });
+});
+
+test('thresholds that name the error rate replace the implicit one; nothing to judge is an input error', async () => {
+  await withService({ failLoadAfterMs: 0 }, async (url) => {
+    const result = await smoke({
+      'base-url': url,
+      'load-rate': '50/s',
+      'load-duration': '1s',
+      'load-path': '/load',
+      'load-thresholds': 'error_rate<=1',
+    });
+    assert.equal(result.exitCode, 0, result.stdout);
+    assert.deepEqual(
+      report(result).load?.thresholds.map((t) => t.threshold),
+      ['error_rate<=1'],
+    );
+    // A wait alone judges nothing: not "passed: 0 checks".
+    const nothing = await smoke({ 'base-url': url, 'wait-for': '/healthz' });
+    assert.equal(nothing.exitCode, 1);
+    assert.match(errors(nothing).join('\n'), /Input 'checks': nothing to judge: no checks and no load phase/);
+    assert.equal(nothing.outputs.report, undefined);
+  });
+});
+
+test('requests a hung service never answered are recorded at their own age when the step is cancelled', async () => {
+  // Accepts every request and never answers.
+  const held: ServerResponse[] = [];
+  const hung = createServer((_req, res) => held.push(res));
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(hung.address() as AddressInfo).port}`;
+  try {
+    const result = await runActionBundle('smoke-test', {
+      with: { 'base-url': url, 'load-rate': '40/s', 'load-duration': '60s', 'load-path': '/load' },
+      env: { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: workspace },
+      cwd: workspace,
+      cancelAfterMs: 3000,
+      timeoutMs: 30_000,
+    });
+    assert.notEqual(result.exitCode, 0);
+    const load = report(result).load;
+    assert.ok(load);
+    assert.equal(load.abortReason, 'cancelled');
+    assert.equal(load.completed, 0);
+    assert.equal(load.errorKinds.unfinished, load.sent);
+    assert.ok(load.sent >= 40, `sent ${load.sent}`);
+    const l = load.latency;
+    // The first request was due at the start and never answered: its age is the whole phase.
+    assert.ok(l.max >= load.durationMs - 50, `max ${l.max}ms for a phase of ${load.durationMs}ms`);
+    assert.ok(l.p99 <= l.max && l.p95 <= l.p99 && l.p50 <= l.p95, JSON.stringify(l));
+    // Arrivals were evenly spread over the phase, so the ages are too: they span most of it (a
+    // loaded machine may lag at the cancel), and the median lies halfway from the youngest.
+    const spread = l.max - l.min;
+    assert.ok(spread >= load.durationMs * 0.75, `ages span ${spread}ms of a ${load.durationMs}ms phase`);
+    assert.ok(Math.abs(l.p50 - l.min - spread / 2) <= spread * 0.15, JSON.stringify(l));
+  } finally {
+    for (const res of held) res.destroy();
+    hung.closeAllConnections();
+    await new Promise<void>((resolve) => hung.close(() => resolve()));
   }
 });

@@ -25,6 +25,9 @@ function shownActual(t: ThresholdResult): string {
   return t.latency ? formatDuration(t.actual) : String(t.actual);
 }
 
+/** Said beside the implicit error-rate threshold wherever thresholds are listed. */
+const IMPLICIT = 'implicit: no threshold names the error rate';
+
 const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
 
 export function setOutputs(result: SmokeResult, reportFile: string): void {
@@ -87,7 +90,8 @@ function loadSection(load: LoadResult): string {
     '| Threshold | Verdict | Actual |',
     '| --- | --- | --- |',
     ...load.thresholds.map(
-      (t) => `| \`${cell(t.threshold)}\` | ${t.passed ? '✅ pass' : '❌ fail'} | ${shownActual(t)} |`,
+      (t) =>
+        `| \`${cell(t.threshold)}\`${t.implicit ? ` (${IMPLICIT})` : ''} | ${t.passed ? '✅ pass' : '❌ fail'} | ${shownActual(t)} |`,
     ),
     load.thresholds.length === 0 ? '| (none) | | |' : '',
     '',
@@ -181,7 +185,9 @@ export function annotate(result: SmokeResult): void {
     core.error(`${c.method} ${c.url}: ${describeFailure(c)}${excerpt}`, { title: `Smoke check failed: ${c.name}` });
   }
   for (const t of result.load?.thresholds.filter((threshold) => !threshold.passed) ?? []) {
-    core.error(`${t.threshold} breached: actual ${shownActual(t)}`, { title: 'Load threshold breached' });
+    core.error(`${t.threshold} breached: actual ${shownActual(t)}${t.implicit ? ` (${IMPLICIT})` : ''}`, {
+      title: 'Load threshold breached',
+    });
   }
   if (result.load && result.load.dropped > 0) {
     core.warning(

@@ -35,10 +35,15 @@ export class LatencyHistogram {
     return this.histogram.totalCount;
   }
 
-  /** Milliseconds at a percentile in (0, 100]; 0 when empty. */
+  /**
+   * Milliseconds at a percentile in (0, 100]; 0 when empty. HdrHistogram answers with the upper
+   * bound of the value's bucket, which may lie past the largest value recorded: clamped to the
+   * exact extremes, so p99 <= max always holds.
+   */
   percentileMs(percentile: number): number {
     if (this.count === 0) return 0;
-    return this.histogram.getValueAtPercentile(percentile) / 1000;
+    const us = Math.min(this.maxMicros, Math.max(this.minMicros, this.histogram.getValueAtPercentile(percentile)));
+    return us / 1000;
   }
 
   get maxMs(): number {

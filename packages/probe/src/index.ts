@@ -12,7 +12,14 @@ export {
 export { runLoad, type LoadTarget, type LoadPorts } from './load.ts';
 export { parseChecksDocument, mergeLoadOverrides, parseRate, defaultMaxInFlight, type LoadOverrides } from './spec.ts';
 export { smokeSettings, type SmokeSettingsSource, type SmokeSettingName, type SettingNamer } from './settings.ts';
-export { parseThreshold, evaluateThresholds, THRESHOLD_METRICS, type MetricSource } from './thresholds.ts';
+export {
+  parseThreshold,
+  evaluateThresholds,
+  withImplicitErrorRate,
+  IMPLICIT_ERROR_RATE,
+  THRESHOLD_METRICS,
+  type MetricSource,
+} from './thresholds.ts';
 export {
   createHttpClient,
   TransportError,

@@ -61,7 +61,7 @@ export function toJUnitXml(result: SmokeResult, suiteName = 'smoke-test'): strin
         : `\n      <failure message="${escape(`${t.threshold} failed: actual ${t.actual}${t.latency ? 'ms' : ''}`)}" type="threshold"/>\n    `;
       if (!t.passed) failures++;
       cases.push(
-        `    <testcase classname="${suiteName}.load" name="${escape(t.threshold)}" time="0.000">${body}</testcase>`,
+        `    <testcase classname="${suiteName}.load" name="${escape(t.threshold)}${t.implicit ? ' (implicit)' : ''}" time="0.000">${body}</testcase>`,
       );
     }
   }

@@ -126,7 +126,11 @@ test('requests that never answer count in the latency at their age, not as fast 
   // All 20 were abandoned after the 1.5 s drain: the ones from the first second are at least 1.5 s old.
   assert.ok(result.latency.p50 >= 1000, `p50 ${result.latency.p50}ms`);
   assert.deepEqual(
-    result.thresholds.map((t) => t.passed),
-    [false],
+    result.thresholds.map((t) => [t.threshold, t.passed, t.implicit ?? false]),
+    [
+      ['p(50)<100ms', false, false],
+      ['error_rate<0.01', false, true],
+    ],
   );
+  assert.ok(result.latency.p99 <= result.latency.max, JSON.stringify(result.latency));
 });

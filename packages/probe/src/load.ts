@@ -73,6 +73,12 @@ function prepare(spec: LoadSpec, target: LoadTarget): PreparedRequest[] {
   });
 }
 
+/** A request in flight: its timeline bucket and the moment its latency counts from. */
+interface InFlight {
+  bucket: number;
+  startedAt: number;
+}
+
 /** Requests scheduled within one timeline bucket; emitted once all of them have answered. */
 interface Bucket {
   histogram: LatencyHistogram;
@@ -98,6 +104,8 @@ class LoadStats {
   readonly statusCounts: Record<string, number> = {};
   readonly errorKinds: Record<string, number> = {};
   readonly timeline: TimelinePoint[] = [];
+  /** Every request sent and not yet answered, with its own start (scheduled or sent). */
+  readonly inFlight = new Set<InFlight>();
   private readonly buckets = new Map<number, Bucket>();
   private readonly spare: LatencyHistogram[] = [];
   /** Index of the next bucket to emit. */
@@ -194,33 +202,36 @@ class LoadStats {
   }
 
   /**
-   * Records requests abandoned in flight at their minimum age (as errors), so a request that never
-   * answered is never counted as a fast one.
+   * Records requests abandoned in flight (the phase ended, aborted or was cancelled before they
+   * answered) as errors at their own age: from each request's scheduled (open model) or sent
+   * (closed model) time to `nowMs`. A request that never answered is never counted as a fast
+   * one, and a hung service's percentiles are exact.
    */
-  recordUnfinished(elapsedMs: number): void {
-    for (const [index, bucket] of this.buckets) {
-      if (bucket.pending === 0) continue;
-      const ageMs = Math.max(0, elapsedMs - (index + 1) * this.bucketMs);
-      bucket.histogram.recordMs(ageMs, bucket.pending);
-      this.total.recordMs(ageMs, bucket.pending);
-      this.onSample?.(ageMs, bucket.pending);
-      bucket.requests += bucket.pending;
-      bucket.errors += bucket.pending;
-      bucket.pending = 0;
+  recordUnfinished(nowMs: number): void {
+    for (const request of this.inFlight) {
+      const ageMs = Math.max(0, nowMs - request.startedAt);
+      const bucket = this.bucket(request.bucket);
+      bucket.histogram.recordMs(ageMs);
+      this.total.recordMs(ageMs);
+      this.onSample?.(ageMs, 1);
+      bucket.requests++;
+      bucket.errors++;
+      bucket.pending--;
     }
+    this.inFlight.clear();
   }
 
   /**
-   * Metrics for judging thresholds while requests run. Requests still in flight from buckets whose
-   * time is over are counted at their minimum age, so a service that stops answering breaches a
-   * latency threshold now rather than when its requests finally time out.
+   * Metrics for judging thresholds while requests run. Requests still in flight are counted at
+   * their age so far, so a service that stops answering breaches a latency threshold now rather
+   * than when its requests finally time out.
    */
-  liveSource(elapsedMs: number): MetricSource {
+  liveSource(elapsedMs: number, nowMs: number): MetricSource {
     this.live.reset();
     this.live.add(this.total);
-    for (const [index, bucket] of this.buckets) {
-      const ageMs = elapsedMs - (index + 1) * this.bucketMs;
-      if (bucket.pending > 0 && ageMs > 0) this.live.recordMs(ageMs, bucket.pending);
+    for (const request of this.inFlight) {
+      const ageMs = nowMs - request.startedAt;
+      if (ageMs > 0) this.live.recordMs(ageMs);
     }
     return this.source(elapsedMs, 0, this.live);
   }
@@ -298,10 +309,13 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     const { request, success } = pick();
     inFlight++;
     const bucket = stats.sending(scheduledAt - start);
+    const entry: InFlight = { bucket, startedAt: scheduledAt };
+    stats.inFlight.add(entry);
     sender.fire(request, target.timeoutMs, (status, kind) => {
       // A request abandoned at the end of the drain may still call back when the client closes.
       if (finished) return;
       inFlight--;
+      stats.inFlight.delete(entry);
       stats.record(bucket, clock.now() - scheduledAt, status, kind, kind === undefined && success(status));
     });
   };
@@ -314,7 +328,8 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     if (elapsed < nextJudgement) return;
     nextJudgement = (Math.floor(elapsed / 1000) + 1) * 1000;
     if (earlyThresholds.length > 0 && !stopped && stats.sent > 0) {
-      const breached = evaluateThresholds(earlyThresholds, stats.liveSource(elapsed)).find((t) => !t.passed);
+      const live = stats.liveSource(elapsed, start + elapsed);
+      const breached = evaluateThresholds(earlyThresholds, live).find((t) => !t.passed);
       if (breached) stop(`threshold ${breached.threshold} breached (actual ${formatActual(breached.actual)})`);
     }
   };
@@ -351,22 +366,25 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     // One request in flight per worker, so its state lives in the worker and one callback serves
     // all its requests: nothing is allocated per request here.
     const worker = (fire: (prepared: PreparedRequest, done: LoadCallback) => void): void => {
-      let sentAt = 0;
-      let bucket = 0;
+      // The worker's one request in flight, reused for each request it sends.
+      const entry: InFlight = { bucket: 0, startedAt: 0 };
       let success = defaultSuccess;
       const next = (): void => {
         const prepared = pick();
         success = prepared.success;
         inFlight++;
-        sentAt = clock.now();
-        bucket = stats.sending(sentAt - start);
+        entry.startedAt = clock.now();
+        entry.bucket = stats.sending(entry.startedAt - start);
+        stats.inFlight.add(entry);
         fire(prepared, done);
       };
       const done: LoadCallback = (status, kind) => {
         // A request abandoned at the end of the drain may still call back when the client closes.
         if (finished) return;
         inFlight--;
-        stats.record(bucket, clock.now() - sentAt, status, kind, kind === undefined && success(status));
+        stats.inFlight.delete(entry);
+        const latencyMs = clock.now() - entry.startedAt;
+        stats.record(entry.bucket, latencyMs, status, kind, kind === undefined && success(status));
         if (!stopped) next();
       };
       if (!stopped) next();
@@ -410,7 +428,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   closeRaw();
   if (unfinished > 0) {
     stats.errorKinds.unfinished = unfinished;
-    stats.recordUnfinished(clock.now() - start);
+    stats.recordUnfinished(clock.now());
   }
   for (const point of stats.emitReady(stoppedAt, true)) ports.onProgress?.(point);
 

@@ -48,7 +48,8 @@ test('the same rule gives the same refusal, named as the action input or as the 
     [{ baseUrl: 'ftp://example.com' }, 'base-url', /http or https URL, not ftp:/],
     [{ checksFile: 'smoke.yml' }, 'checks', /give either (--)?checks or (--)?checks-file, not both/],
     [{ checks: '', load: { rate: '10/s', connections: '4' } }, 'load-connections', /open model.*not both/],
-    [{ checks: '' }, 'checks', /nothing to do/],
+    [{ checks: '' }, 'checks', /nothing to judge/],
+    [{ checks: '', waitFor: '/ready' }, 'checks', /nothing to judge: .*wait-for alone only waits/],
     [{ timeoutMs: 0 }, 'timeout', /must be longer than 0/],
     [{ waitIntervalMs: 0 }, 'wait-interval', /must be longer than 0/],
   ] as const) {

@@ -87,10 +87,15 @@ export function smokeSettings(source: SmokeSettingsSource, name: SettingNamer = 
     );
   }
   const load = mergeLoadOverrides(document.load, source.load, name('load-*'));
-  if (document.checks.length === 0 && !load && !source.waitFor) {
+  // Fail closed: a run with no checks and no thresholds would pass having judged nothing (a load
+  // phase always has thresholds: at least the implicit error rate).
+  if (document.checks.length === 0 && !load) {
     throw new InputError(
       name('checks'),
-      `nothing to do: give ${name('checks')} or ${name('checks-file')}, a load phase, or ${name('wait-for')}`,
+      `nothing to judge: no checks and no load phase; give ${name('checks')} or ${name('checks-file')}, or a load phase` +
+        (source.waitFor
+          ? ` (${name('wait-for')} alone only waits; add a check such as '- path: ${source.waitFor}')`
+          : ''),
     );
   }
   const settings: SmokeSettings = {

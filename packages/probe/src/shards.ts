@@ -6,7 +6,7 @@ import { existsSync, globSync, mkdirSync, readFileSync, readdirSync, statSync, w
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError } from '@adci/common/basics';
 import { LatencyHistogram } from './histogram.ts';
-import { evaluateThresholds, parseThreshold, type MetricSource } from './thresholds.ts';
+import { evaluateThresholds, parseThreshold, withImplicitErrorRate, type MetricSource } from './thresholds.ts';
 import type { LatencySummary, LoadResult, LoadSpec, ShardSummary, SmokeResult } from './types.ts';
 
 export interface ShardId {
@@ -178,7 +178,8 @@ export function writeShardResult(options: ShardWriteOptions): string {
         ? { rate: plan.model.ratePerSecond, maxInFlight: plan.model.maxInFlight }
         : { connections: plan.model.connections }),
       durationMs: plan.durationMs,
-      thresholds: plan.thresholds.map((t) => t.text),
+      // The implicit error rate is added again when the plan is read back (merge).
+      thresholds: plan.thresholds.filter((t) => !t.implicit).map((t) => t.text),
     },
     passed: problems.length === 0,
     problems,
@@ -469,7 +470,7 @@ export function mergeShards(files: string[], source: string, name = 'merge'): Sm
     };
     const plan = first.file.plan;
     const thresholds = evaluateThresholds(
-      plan.thresholds.map((t) => parseThreshold(t, `${first.path} plan.thresholds`)),
+      withImplicitErrorRate(plan.thresholds.map((t) => parseThreshold(t, `${first.path} plan.thresholds`))),
       source_,
     );
     const latency: LatencySummary = merged.summary();

@@ -120,3 +120,41 @@ test('load-* overrides win over the file and switch models', () => {
   assert.equal(mergeLoadOverrides(undefined, {}), undefined);
   assert.throws(() => mergeLoadOverrides(undefined, { rate: '5/s' }), /needs a 'duration'/);
 });
+
+test('a load phase whose thresholds do not name the error rate gets an implicit error_rate<0.01, once', () => {
+  const latencyOnly = parseChecksDocument(
+    'load: { rate: 5/s, duration: 1s, path: /, thresholds: [ "p(95)<1s" ] }',
+    'c',
+  );
+  assert.deepEqual(
+    latencyOnly.load?.thresholds.map((t) => [t.text, t.implicit ?? false]),
+    [
+      ['p(95)<1s', false],
+      ['error_rate<0.01', true],
+    ],
+  );
+  const none = parseChecksDocument('load: { rate: 5/s, duration: 1s, path: / }', 'c');
+  assert.deepEqual(
+    none.load?.thresholds.map((t) => t.text),
+    ['error_rate<0.01'],
+  );
+  const named = parseChecksDocument('load: { rate: 5/s, duration: 1s, path: /, thresholds: [ "error_rate<5%" ] }', 'c');
+  assert.deepEqual(
+    named.load?.thresholds.map((t) => [t.text, t.implicit ?? false]),
+    [['error_rate<5%', false]],
+  );
+  // Overrides re-read the block: the implicit threshold is not copied as an explicit one.
+  const merged = mergeLoadOverrides(latencyOnly.load, { duration: '2s' });
+  assert.deepEqual(
+    merged?.thresholds.map((t) => [t.text, t.implicit ?? false]),
+    [
+      ['p(95)<1s', false],
+      ['error_rate<0.01', true],
+    ],
+  );
+  const replaced = mergeLoadOverrides(latencyOnly.load, { thresholds: ['error_rate<0.2'] });
+  assert.deepEqual(
+    replaced?.thresholds.map((t) => t.text),
+    ['error_rate<0.2'],
+  );
+});

@@ -1,7 +1,7 @@
 // Reads a checks file (YAML or JSON) into typed specs. Every error names the line and the field,
 // and unknown keys are rejected: a typo such as `expcet:` must not turn a check into a no-op.
 import { InputError, parseDuration, parseStructured, scalarText, type ParsedDocument } from '@adci/common';
-import { parseThreshold } from './thresholds.ts';
+import { parseThreshold, withImplicitErrorRate } from './thresholds.ts';
 import type {
   CheckSpec,
   ChecksDocument,
@@ -308,7 +308,7 @@ class SpecReader {
     });
     const abortOnFail =
       record['abort-on-fail'] === undefined ? false : this.boolean(record['abort-on-fail'], [...path, 'abort-on-fail']);
-    return { model, durationMs, requests, thresholds, abortOnFail };
+    return { model, durationMs, requests, thresholds: withImplicitErrorRate(thresholds), abortOnFail };
   }
 
   loadRequest(record: Record<string, unknown>, path: Path): LoadRequestSpec {
@@ -394,7 +394,7 @@ export function mergeLoadOverrides(
     } else block.connections = base.model.connections;
     block.duration = base.durationMs;
     block.requests = base.requests;
-    block.thresholds = base.thresholds.map((t) => t.text);
+    block.thresholds = base.thresholds.filter((t) => !t.implicit).map((t) => t.text);
     block['abort-on-fail'] = base.abortOnFail;
   }
   if (overrides.rate !== undefined) {

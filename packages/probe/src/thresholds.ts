@@ -13,6 +13,19 @@ export function isLatencyMetric(metric: ThresholdMetric): boolean {
   return metric.kind === 'percentile' || (LATENCY_METRICS as readonly string[]).includes(metric.kind);
 }
 
+/** What a load phase is held to when none of its thresholds names the error rate. */
+export const IMPLICIT_ERROR_RATE = 'error_rate<0.01';
+
+/**
+ * A load phase is never judged by latency alone: unless a threshold names the error rate, an
+ * implicit `error_rate<0.01` is added (marked `implicit`, so presentations can say so).
+ */
+export function withImplicitErrorRate(thresholds: readonly Threshold[]): Threshold[] {
+  const explicit = thresholds.filter((t) => !t.implicit);
+  if (explicit.some((t) => t.metric.kind === 'error_rate')) return explicit;
+  return [...explicit, { ...parseThreshold(IMPLICIT_ERROR_RATE, 'implicit threshold'), implicit: true }];
+}
+
 /** Parses one threshold; `input` names where it came from in errors. */
 export function parseThreshold(text: string, input: string): Threshold {
   const match = EXPRESSION.exec(text);
@@ -103,12 +116,14 @@ export function compare(actual: number, operator: Threshold['operator'], limit: 
 export function evaluateThresholds(thresholds: readonly Threshold[], source: MetricSource): ThresholdResult[] {
   return thresholds.map((t) => {
     const actual = Math.round(measure(t.metric, source) * 1000) / 1000;
-    return {
+    const result: ThresholdResult = {
       threshold: t.text,
       passed: compare(actual, t.operator, t.value),
       actual,
       latency: isLatencyMetric(t.metric),
     };
+    if (t.implicit) result.implicit = true;
+    return result;
   });
 }
 

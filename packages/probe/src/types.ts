@@ -66,6 +66,8 @@ export interface Threshold {
   operator: '<' | '<=' | '>' | '>=' | '==';
   /** Milliseconds for latency metrics, a plain number otherwise. */
   value: number;
+  /** Added by adci, not written by the user: the error rate of a load phase whose thresholds do not name it. */
+  implicit?: boolean;
 }
 
 export interface LoadSpec {
@@ -151,6 +153,8 @@ export interface ThresholdResult {
   /** The measured value: milliseconds when `latency` is true, a plain number otherwise. */
   actual: number;
   latency: boolean;
+  /** The implicit `error_rate<0.01` (no threshold named the error rate). */
+  implicit?: boolean;
 }
 
 export interface LoadResult {

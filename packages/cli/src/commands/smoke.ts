@@ -131,7 +131,10 @@ export function renderSmokeText(result: SmokeResult): string {
       );
     }
     for (const t of load.thresholds)
-      lines.push(`${t.passed ? 'PASSED' : 'FAILED'}   ${t.threshold} (actual ${t.actual}${t.latency ? 'ms' : ''})`);
+      lines.push(
+        `${t.passed ? 'PASSED' : 'FAILED'}   ${t.threshold} (actual ${t.actual}${t.latency ? 'ms' : ''})` +
+          (t.implicit ? ' (implicit: no threshold names the error rate)' : ''),
+      );
   }
   lines.push(
     `${result.passed ? 'smoke test passed' : 'smoke test FAILED'}: ${result.counts.passed} passed, ${result.counts.failed} failed` +
