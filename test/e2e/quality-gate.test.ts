@@ -641,3 +641,54 @@ test('an empty thresholds input applies the documented defaults and says so; a m
     assert.equal(none.outputs.passed, undefined);
   }
 });
+
+const UNICORN =
+  '<!DOCTYPE html>\n<html><head><title>Unicorn! &middot; GitHub</title></head><body><p>No server is currently available to service your request.</p></body></html>\n';
+
+test('the PR comment rides out 502, 429 and a reset connection with back-off; the gate verdict is untouched', async () => {
+  github.fail(
+    { status: 502, body: UNICORN, contentType: 'text/html; charset=utf-8' },
+    { status: 429, body: JSON.stringify({ message: 'API rate limit exceeded' }), headers: { 'retry-after': '1' } },
+    { reset: true },
+  );
+  const result = await gate({ reports: 'reports/real/vitest-junit.xml', thresholds: 'tests.failed: 1' }, { pr: true });
+  assert.equal(result.exitCode, 0, result.stdout);
+  assert.equal(github.comments(PR).length, 1, 'the comment was written once the API recovered');
+  assert.match(github.comments(PR)[0]?.body ?? '', /Quality gate: passed/);
+  const statuses = github.requests.map((r) => r.status);
+  assert.deepEqual(statuses.slice(0, 3), [502, 429, 0]);
+  const afterRateLimit = (github.requests[3]?.at ?? 0) - (github.requests[1]?.at ?? 0);
+  assert.ok(afterRateLimit >= 950, `retried ${afterRateLimit} ms after the 429; Retry-After asked for 1 s`);
+  assert.match(result.stdout, /retrying the pull-request comment/);
+  assert.ok(!result.stdout.includes('<!DOCTYPE') && !result.stdout.includes('Unicorn'), 'raw HTML in the log');
+  assert.ok(!result.annotations.some((a) => /comment/i.test(`${a.title ?? ''} ${a.message}`)));
+  assert.deepEqual(github.violations, []);
+});
+
+test('a PR comment that still fails is a warning naming the comment; the gate verdict stands', async () => {
+  const outage = Array.from({ length: 12 }, () => ({
+    status: 502,
+    body: UNICORN,
+    contentType: 'text/html; charset=utf-8',
+  }));
+  github.fail(...outage);
+  const passing = await gate({ reports: 'reports/real/vitest-junit.xml', thresholds: 'tests.failed: 1' }, { pr: true });
+  assert.equal(passing.exitCode, 0, passing.stdout);
+  assert.equal(passing.outputs.passed, 'true');
+  const warnings = passing.annotations.filter((a) => a.level === 'warning');
+  assert.equal(warnings.length, 1, JSON.stringify(passing.annotations));
+  assert.match(
+    warnings[0]?.message ?? '',
+    /pull-request comment \(comment-id 'default'\) on #\d+ was not written: GitHub answered 502 Bad Gateway \(an HTML error page\) after \d+ attempts; the gate's verdict \(passed\) stands/,
+  );
+  const visible = [passing.stdout, passing.stderr, passing.summary, JSON.stringify(passing.annotations)].join('\n');
+  assert.ok(!visible.includes('<!DOCTYPE') && !visible.includes('Unicorn') && !visible.includes('<html'), visible);
+
+  github.reset();
+  github.fail(...outage);
+  const failing = await gate({ reports: 'reports/real/vitest-junit.xml', thresholds: 'tests.failed: 0' }, { pr: true });
+  assert.equal(failing.exitCode, 1);
+  const error = failing.annotations.find((a) => a.level === 'error');
+  assert.doesNotMatch(error?.message ?? '', /comment|502/);
+  assert.ok(failing.annotations.some((a) => a.level === 'warning' && /verdict \(failed\) stands/.test(a.message)));
+});

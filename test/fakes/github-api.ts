@@ -29,7 +29,21 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   body: unknown;
   operationId?: string;
+  /** 0 when the connection was reset instead of answered (a scripted fault). */
   status: number;
+  /** performance.now() when the request arrived. */
+  at: number;
+}
+
+/** An answer GitHub gives when it is unwell, served instead of the normal one (see `fail`). */
+export interface FakeFault {
+  status?: number;
+  body?: string;
+  /** Default application/json; GitHub's 5xx pages are text/html. */
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Close the connection without an answer (a network error). */
+  reset?: boolean;
 }
 
 export interface FakeComment {
@@ -52,6 +66,8 @@ export interface FakeGitHub {
   deployments(): FakeDeployment[];
   /** Adds comments by other users, e.g. to push the gate's own past the first page. */
   seed(issue: number, count: number, body?: (i: number) => string, login?: string): void;
+  /** The next requests, whatever their endpoint, get these answers in order (5xx, 429, resets). */
+  fail(...faults: FakeFault[]): void;
   /** 'read' makes writes fail with 403 as a fork pull request's token does. */
   permission: 'write' | 'read';
   reset(): void;
@@ -160,6 +176,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
     requests: [] as RecordedRequest[],
     violations: [] as string[],
     permission: 'write' as 'write' | 'read',
+    faults: [] as FakeFault[],
   };
   let baseUrl = '';
 
@@ -245,6 +262,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
       const url = new URL(req.url ?? '/', 'http://fake');
       const query = Object.fromEntries(url.searchParams);
       const raw = Buffer.concat(chunks).toString('utf8');
+      const at = performance.now();
       let body: unknown;
       const record = (status: number, operationId?: string): void => {
         state.requests.push({
@@ -255,8 +273,25 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
           body,
           operationId,
           status,
+          at,
         });
       };
+      const fault = state.faults.shift();
+      if (fault) {
+        if (fault.reset) {
+          record(0);
+          req.socket.destroy();
+          return;
+        }
+        const status = fault.status ?? 500;
+        res.writeHead(status, {
+          'content-type': fault.contentType ?? 'application/json; charset=utf-8',
+          ...fault.headers,
+        });
+        res.end(fault.body ?? '');
+        record(status);
+        return;
+      }
       const send = (
         res2: ServerResponse,
         status: number,
@@ -504,6 +539,9 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
     },
     comments: (issue) => issues.get(issue) ?? [],
     deployments: () => deployments,
+    fail(...faults) {
+      state.faults.push(...faults);
+    },
     seed(issue, count, body = (i) => `Looks good to me (${i})`, login = 'octocat') {
       const list = issues.get(issue) ?? [];
       for (let i = 0; i < count; i++) {
@@ -518,6 +556,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
       state.requests = [];
       state.violations = [];
       state.permission = 'write';
+      state.faults = [];
     },
     close: () =>
       new Promise<void>((resolve) => {
