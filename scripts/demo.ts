@@ -15,7 +15,7 @@ import { ensureAct, runAct, type ActResult } from '../test/act/act.ts';
 import { createActRepository } from '../test/act/repo.ts';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.ts';
 import {
-  createNamespace,
+  createAdPlatformNamespace,
   kubectlBinary,
   kubectlOk,
   nodeAddress,
@@ -147,16 +147,7 @@ async function main(): Promise<number> {
   const token = `demo-${randomBytes(12).toString('hex')}`;
   let ok = false;
   try {
-    ns = await createNamespace('adci-demo');
-    await kubectlOk([
-      '-n',
-      ns.name,
-      'create',
-      'secret',
-      'generic',
-      'ad-platform-tokens',
-      `--from-literal=api-tokens=demo=${token}`,
-    ]);
+    ns = await createAdPlatformNamespace('adci-demo', `demo=${token}`);
     // The environment's entry point, as its owners set it up once: its URL is vars.STAGING_URL.
     await kubectlOk(['-n', ns.name, 'apply', '-f', join(root, 'examples', 'ad-platform', 'deploy', 'service.yaml')]);
     const url = `http://${nodeAddress()}:${await nodePortOf(ns, 'ad-platform')}`;

@@ -18,7 +18,7 @@ import { delimiter, join } from 'node:path';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import {
   clusterTestSkip,
-  createNamespace,
+  createAdPlatformNamespace,
   kubectlOk,
   nodeAddress,
   nodePortOf,
@@ -59,16 +59,7 @@ describe('the GitLab pipeline under gitlab-ci-local', { skip: clusterTestSkip(),
     packDir = mkdtempSync(join(tmpdir(), 'adci-pack-'));
     execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: repoRoot, stdio: 'ignore' });
     slack = await startFakeSlack();
-    ns = await createNamespace('gitlab-staging');
-    await kubectlOk([
-      '-n',
-      ns.name,
-      'create',
-      'secret',
-      'generic',
-      'ad-platform-tokens',
-      `--from-literal=api-tokens=smoke=${token}`,
-    ]);
+    ns = await createAdPlatformNamespace('gitlab-staging', `smoke=${token}`);
     // The environment's entry point exists before the first deploy (its URL is STAGING_URL).
     await kubectlOk(['-n', ns.name, 'apply', '-f', join(example, 'deploy', 'service.yaml')]);
   });

@@ -17,7 +17,7 @@ import { delimiter, join } from 'node:path';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import {
   clusterTestSkip,
-  createNamespace,
+  createAdPlatformNamespace,
   kubectlOk,
   nodeAddress,
   nodePortOf,
@@ -169,16 +169,7 @@ describe('the Jenkinsfile sh steps in stage order', { skip: clusterTestSkip(), t
     packDir = mkdtempSync(join(tmpdir(), 'adci-pack-'));
     execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: repoRoot, stdio: 'ignore' });
     slack = await startFakeSlack();
-    ns = await createNamespace('jenkins-staging');
-    await kubectlOk([
-      '-n',
-      ns.name,
-      'create',
-      'secret',
-      'generic',
-      'ad-platform-tokens',
-      `--from-literal=api-tokens=smoke=${token}`,
-    ]);
+    ns = await createAdPlatformNamespace('jenkins-staging', `smoke=${token}`);
     await kubectlOk(['-n', ns.name, 'apply', '-f', join(example, 'deploy', 'service.yaml')]);
   });
 
