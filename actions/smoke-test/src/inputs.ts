@@ -2,7 +2,7 @@
 // values (and the environment values their placeholders name) are masked as they are read.
 import * as core from '@actions/core';
 import { isAbsolute, join } from 'node:path';
-import { InputError, templateNames } from '@adci/common';
+import { InputError, templateNames, urlSecrets } from '@adci/common';
 import {
   readInputFile,
   readBoolean,
@@ -94,6 +94,8 @@ export async function readInputs(): Promise<SmokeInputs> {
     }
   };
   Object.values(headers).forEach(mask);
+  // A password or token in the base URL (`https://ci:<password>@host/?token=...`).
+  urlSecrets(readString('base-url')).forEach(mask);
 
   const engine = smokeSettings({
     baseUrl: readString('base-url'),

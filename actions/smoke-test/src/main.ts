@@ -2,8 +2,8 @@
 import * as core from '@actions/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Redactor } from '@adci/common';
-import { cancellationSignal, coreLogger, runAction } from '@adci/action-common';
+import { Redactor, errorMessage, type Logger } from '@adci/common';
+import { cancellationSignal, runAction } from '@adci/action-common';
 import {
   captureHistogram,
   describeFailure,
@@ -24,76 +24,110 @@ function writeFile(path: string, text: string): void {
   writeFileSync(path, text);
 }
 
+/**
+ * The result as shown: every string passed through the redactor (registered secrets, URL
+ * credentials and secret-named query parameters), so the summary, annotations, log lines, JUnit
+ * and the report are all made from text that is already clean.
+ */
+function shownResult(result: SmokeResult, redactor: Redactor): SmokeResult {
+  return JSON.parse(redactor.redact(JSON.stringify(result))) as SmokeResult;
+}
+
+/** The runner's log and annotations, every message through the redactor. */
+function redactingLogger(redactor: Redactor): Logger {
+  return {
+    debug: (m) => core.debug(redactor.redact(m)),
+    info: (m) => core.info(redactor.redact(m)),
+    warning: (m) => core.warning(redactor.redact(m)),
+    error: (m) => core.error(redactor.redact(m)),
+  };
+}
+
+/** A failure whose message (and stack, logged as debug) may quote a URL, redacted. */
+function redactedError(error: unknown, redactor: Redactor): Error {
+  const redacted = new Error(redactor.redact(errorMessage(error)));
+  redacted.stack = error instanceof Error && error.stack ? redactor.redact(error.stack) : '';
+  return redacted;
+}
+
 /** Merge mode: judges the shards' merged results; sends no request. */
-function runMerge(merge: MergeInputs): Promise<void> {
+function runMerge(merge: MergeInputs, redactor: Redactor): Promise<void> {
   core.info(`merging ${merge.files.length} shard results from ${merge.source}`);
   const result = mergeShards(merge.files, merge.source, 'merge');
-  return finish(result, merge.reportFile, merge.junitFile, new Redactor());
+  return finish(result, merge.reportFile, merge.junitFile, redactor);
 }
 
 async function finish(
-  result: SmokeResult,
+  raw: SmokeResult,
   reportFile: string,
   junitFile: string | undefined,
   redactor: Redactor,
   analysis?: () => Promise<AnalysisResult>,
 ) {
-  writeFile(reportFile, `${redactor.redact(JSON.stringify(result, null, 2))}\n`);
+  const result = shownResult(raw, redactor);
+  writeFile(reportFile, `${JSON.stringify(result, null, 2)}\n`);
   if (junitFile) writeFile(junitFile, redactor.redact(toJUnitXml(result)));
   setOutputs(result, reportFile);
-  annotate(result);
-  await writeSummary(result);
+  annotate(result, redactor);
+  await writeSummary(result, redactor);
   const analysed = analysis ? await analysis() : undefined;
   if (analysed) await reportAnalysis(analysed, redactor);
-  if (!result.passed) throw new Error(failureMessage(result));
+  if (!result.passed) throw new Error(redactor.redact(failureMessage(result)));
   if (analysed && !analysed.passed) throw new Error(redactor.redact(`analysis failed: ${analysed.message}`));
   core.info(`Smoke test passed: ${result.counts.passed} checks and thresholds`);
 }
 
 export async function run(): Promise<void> {
+  const redactor = new Redactor();
   await runAction(async () => {
-    const merge = readMergeInputs();
-    if (merge) return runMerge(merge);
-    const inputs = await readInputs();
-    const redactor = new Redactor();
-    inputs.secrets.forEach((s) => redactor.add(s));
-    let histogram: CapturedHistogram | undefined;
-    const signal = cancellationSignal();
-    const analysisInputs = await readAnalysisInputs(process.env.GITHUB_WORKSPACE || process.cwd());
-    const analysis = analysisInputs
-      ? await startAnalysis(analysisInputs, { logger: coreLogger, redactor, signal, env: inputs.env })
-      : undefined;
-    const result = await runSmoke(inputs.engine, {
-      logger: coreLogger,
-      redactor,
-      signal,
-      env: inputs.env,
-      onLoadProgress: (p) =>
-        core.info(
-          `  t=${p.second}s  ${p.requests} req  ${p.errors} err  p50 ${p.p50}ms  p95 ${p.p95}ms  p99 ${p.p99}ms`,
-        ),
-      ...(inputs.engine.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
-    });
-    const shard = inputs.engine.shard;
-    if (shard && inputs.shardDir) {
-      const file = writeShardResult({
-        dir: inputs.shardDir,
-        shard,
-        plan: shard.plan,
-        result,
-        ...(histogram ? { histogram } : {}),
-        ...(inputs.run ? { run: inputs.run } : {}),
-        redact: (text) => redactor.redact(text),
-      });
-      core.setOutput('shard-dir', inputs.shardDir);
-      core.info(
-        `shard ${shard.index}/${shard.count} results: ${file} (thresholds are judged when the shards are merged)`,
-      );
+    try {
+      await main(redactor);
+    } catch (error) {
+      throw redactedError(error, redactor);
     }
-    for (const check of result.checks) {
-      const line = `${check.outcome.padEnd(7)} ${check.name}${check.latencyMs === undefined ? '' : ` (${check.latencyMs}ms)`}`;
-      core.info(check.outcome === 'failed' ? `${line}: ${describeFailure(check)}` : line);
-    }
-    await finish(result, inputs.reportFile, inputs.junitFile, redactor, analysis);
   });
+}
+
+async function main(redactor: Redactor): Promise<void> {
+  const logger = redactingLogger(redactor);
+  const merge = readMergeInputs();
+  if (merge) return runMerge(merge, redactor);
+  const inputs = await readInputs();
+  inputs.secrets.forEach((s) => redactor.add(s));
+  let histogram: CapturedHistogram | undefined;
+  const signal = cancellationSignal();
+  const analysisInputs = await readAnalysisInputs(process.env.GITHUB_WORKSPACE || process.cwd());
+  const analysis = analysisInputs
+    ? await startAnalysis(analysisInputs, { logger, redactor, signal, env: inputs.env })
+    : undefined;
+  const result = await runSmoke(inputs.engine, {
+    logger,
+    redactor,
+    signal,
+    env: inputs.env,
+    onLoadProgress: (p) =>
+      core.info(`  t=${p.second}s  ${p.requests} req  ${p.errors} err  p50 ${p.p50}ms  p95 ${p.p95}ms  p99 ${p.p99}ms`),
+    ...(inputs.engine.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
+  });
+  const shard = inputs.engine.shard;
+  if (shard && inputs.shardDir) {
+    const file = writeShardResult({
+      dir: inputs.shardDir,
+      shard,
+      plan: shard.plan,
+      result,
+      ...(histogram ? { histogram } : {}),
+      ...(inputs.run ? { run: inputs.run } : {}),
+      redact: (text) => redactor.redact(text),
+    });
+    core.setOutput('shard-dir', inputs.shardDir);
+    core.info(
+      `shard ${shard.index}/${shard.count} results: ${file} (thresholds are judged when the shards are merged)`,
+    );
+  }
+  for (const check of shownResult(result, redactor).checks) {
+    const line = `${check.outcome.padEnd(7)} ${check.name}${check.latencyMs === undefined ? '' : ` (${check.latencyMs}ms)`}`;
+    core.info(check.outcome === 'failed' ? `${line}: ${describeFailure(check)}` : line);
+  }
+  await finish(result, inputs.reportFile, inputs.junitFile, redactor, analysis);
 }

@@ -1,7 +1,7 @@
 // Presentation of a smoke result on GitHub: outputs, the job summary (checks table, threshold
 // verdicts, a latency chart), and an error annotation per failed check or threshold.
 import * as core from '@actions/core';
-import { formatDuration } from '@adci/common';
+import { formatDuration, redactUrlSecrets, type Redactor } from '@adci/common';
 import {
   describeFailure,
   type LoadResult,
@@ -179,10 +179,18 @@ export function failureMessage(result: SmokeResult): string {
   return `Smoke test failed: ${parts.join('; ')}`;
 }
 
-export function annotate(result: SmokeResult): void {
+/** The text with the redactor's secrets masked, or at least URL credentials and secret parameters. */
+function redactWith(redactor: Redactor | undefined): (text: string) => string {
+  return redactor ? (text) => redactor.redact(text) : redactUrlSecrets;
+}
+
+export function annotate(result: SmokeResult, redactor?: Redactor): void {
+  const redact = redactWith(redactor);
   for (const c of result.checks.filter((check) => check.outcome === 'failed')) {
     const excerpt = c.excerpt ? `\nResponse: ${c.excerpt.slice(0, 300)}` : '';
-    core.error(`${c.method} ${c.url}: ${describeFailure(c)}${excerpt}`, { title: `Smoke check failed: ${c.name}` });
+    core.error(redact(`${c.method} ${c.url}: ${describeFailure(c)}${excerpt}`), {
+      title: redact(`Smoke check failed: ${c.name}`),
+    });
   }
   for (const t of result.load?.thresholds.filter((threshold) => !threshold.passed) ?? []) {
     core.error(`${t.threshold} breached: actual ${shownActual(t)}${t.implicit ? ` (${IMPLICIT})` : ''}`, {
@@ -197,6 +205,6 @@ export function annotate(result: SmokeResult): void {
   }
 }
 
-export async function writeSummary(result: SmokeResult): Promise<void> {
-  await core.summary.addRaw(renderSummary(result)).write();
+export async function writeSummary(result: SmokeResult, redactor?: Redactor): Promise<void> {
+  await core.summary.addRaw(redactWith(redactor)(renderSummary(result))).write();
 }

@@ -4,7 +4,7 @@ export { InputError, errorMessage } from './errors.ts';
 export { scalarText } from './text.ts';
 export { parseDuration, formatDuration } from './duration.ts';
 export { type Logger, type Clock, systemClock, silentLogger, consoleLogger } from './ports.ts';
-export { Redactor } from './redact.ts';
+export { Redactor, redactUrlSecrets, isSecretParameterName, urlSecrets } from './redact.ts';
 export { fillTemplate, fillTemplateDeep, templateNames, type TemplateLookup } from './template.ts';
 export { retry, backoffDelay, DEFAULT_BACKOFF, type BackoffOptions, type RetryOptions } from './retry.ts';
 export { waitUntil, WaitTimeoutError, type WaitOptions } from './wait.ts';

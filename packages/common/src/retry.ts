@@ -1,5 +1,7 @@
-// The one retry loop with exponential back-off: every engine that repeats a failed call (the
-// Kubernetes API on 429/5xx/409, Slack's webhook) goes through here, so budgets and jitter agree.
+// The shared retry loop with exponential back-off, used by the Kubernetes API client (429/5xx/409),
+// the Prometheus client, GitHub deployments and the quality-gate PR comment, so their budgets and
+// jitter agree. Slack delivery (@adci/slack deliver.ts) keeps its own loop: it needs a fresh
+// per-attempt deadline and Retry-After from headers @slack/webhook's errors do not carry.
 import { type Clock, systemClock } from './ports.ts';
 
 export interface BackoffOptions {

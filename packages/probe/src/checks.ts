@@ -1,9 +1,17 @@
 // Waiting for a service to come up, then running the checks in order: each check's captures feed
 // the placeholders of the next, so a user journey (create, read back, delete) is one smoke test.
-import { errorMessage, formatDuration, silentLogger, type Clock, type Logger, type Redactor } from '@adci/common';
+import {
+  errorMessage,
+  formatDuration,
+  redactUrlSecrets,
+  silentLogger,
+  type Clock,
+  type Logger,
+  type Redactor,
+} from '@adci/common';
 import { capture, judge } from './expect.ts';
 import { TransportError, type HttpClient, type HttpResponse } from './http.ts';
-import { buildRequest, joinUrl, type BuiltRequest } from './request.ts';
+import { buildRequest, joinUrl, withUrlCredentials, type BuiltRequest } from './request.ts';
 import type { CheckResult, CheckSpec, StatusExpectation, WaitResult } from './types.ts';
 
 /** A check with no `expect.status` wants a 2xx. */
@@ -50,7 +58,9 @@ export async function waitForService(settings: WaitSettings, ports: ProbePorts):
   const { client, clock, redactor } = ports;
   const logger = ports.logger ?? silentLogger;
   const url = /^https?:\/\//.test(settings.path) ? new URL(settings.path) : joinUrl(settings.baseUrl, settings.path);
+  redactor.addUrl(url);
   const shownUrl = redactor.redact(url.href);
+  const headers = withUrlCredentials(url, lowerCaseKeys(settings.headers));
   const start = clock.now();
   let attempts = 0;
   let lastProblem: string;
@@ -61,7 +71,7 @@ export async function waitForService(settings: WaitSettings, ports: ProbePorts):
       const response = await client.send({
         method: 'GET',
         url,
-        headers: lowerCaseKeys(settings.headers),
+        headers,
         timeoutMs: Math.max(1, Math.min(settings.requestTimeoutMs, remaining)),
         ...(ports.signal ? { signal: ports.signal } : {}),
       });
@@ -119,10 +129,10 @@ export async function runChecks(
 
 export function skipped(check: CheckSpec, reason: string): CheckResult {
   return {
-    name: check.name,
+    name: redactUrlSecrets(check.name),
     outcome: 'skipped',
     method: check.method,
-    url: check.url ?? check.path ?? '',
+    url: redactUrlSecrets(check.url ?? check.path ?? ''),
     attempts: 0,
     failures: [],
     error: reason,
@@ -146,10 +156,11 @@ async function runCheck(
   const { client, clock, redactor } = ports;
   const logger = ports.logger ?? silentLogger;
   const result: CheckResult = {
-    name: check.name,
+    // A check named by default is named by its path, which may carry a secret parameter.
+    name: redactor.redact(check.name),
     outcome: 'failed',
     method: check.method,
-    url: check.url ?? check.path ?? '',
+    url: redactor.redact(check.url ?? check.path ?? ''),
     attempts: 0,
     failures: [],
     captured: [],
@@ -161,6 +172,8 @@ async function runCheck(
     result.error = redactor.redact(errorMessage(error));
     return result;
   }
+  // The URL's own credentials are masked wherever they show up (an error page echoing them).
+  redactor.addUrl(request.url);
   result.url = redactor.redact(request.url.href);
   for (let attempt = 0; attempt <= settings.retries; attempt++) {
     if (attempt > 0) await clock.sleep(settings.retryDelayMs, ports.signal);

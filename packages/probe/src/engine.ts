@@ -82,6 +82,7 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
   // Captured values used in headers (a token from a login check) are secrets too.
   const secretVariables = collectSecrets(settings, redactor, ports.env);
   const baseUrl = new URL(settings.baseUrl);
+  redactor.addUrl(baseUrl);
   const client = ports.client ?? createHttpClient({ insecureTls: settings.insecureTls });
   // The transport's own headers (API server credentials) are secrets like the settings' headers.
   for (const secret of client.secrets ?? []) redactor.add(secret);

@@ -3,6 +3,24 @@
 import { fillTemplate, fillTemplateDeep, type TemplateLookup } from '@adci/common';
 import type { RequestSpec } from './types.ts';
 
+/**
+ * Credentials written in a URL (`https://user:password@host/`) are sent as HTTP Basic
+ * authorization, as curl does, unless the request has its own `authorization` header: the
+ * connection is made to the URL's origin, which leaves them out. `headers` has lower-case names.
+ */
+export function withUrlCredentials(url: URL, headers: Record<string, string>): Record<string, string> {
+  if ((url.username === '' && url.password === '') || headers.authorization !== undefined) return headers;
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const credential = Buffer.from(`${decode(url.username)}:${decode(url.password)}`).toString('base64');
+  return { ...headers, authorization: `Basic ${credential}` };
+}
+
 export interface BuiltRequest {
   method: string;
   url: URL;
@@ -34,10 +52,10 @@ export function buildRequest(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(commonHeaders)) headers[name.toLowerCase()] = fill(value);
   for (const [name, value] of Object.entries(spec.headers)) headers[name.toLowerCase()] = fill(value);
-  const built: BuiltRequest = { method: spec.method, url, headers };
+  const built: BuiltRequest = { method: spec.method, url, headers: withUrlCredentials(url, headers) };
   if (spec.json !== undefined) {
     built.body = JSON.stringify(fillTemplateDeep(spec.json, lookup));
-    headers['content-type'] ??= 'application/json';
+    built.headers['content-type'] ??= 'application/json';
   } else if (spec.body !== undefined) {
     built.body = fill(spec.body);
   }

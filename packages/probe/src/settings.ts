@@ -1,7 +1,7 @@
 // The one place that turns smoke-test settings, as the smoke-test action's inputs and `adci smoke`'s
 // options give them, into validated engine settings. Each front end parses its own scalars (an
 // action input, a command-line flag) and names them its own way; the rules between them live here.
-import { InputError } from '@adci/common/basics';
+import { InputError, redactUrlSecrets } from '@adci/common/basics';
 import { SMOKE_DEFAULTS, type SmokeSettings } from './engine.ts';
 import { mergeLoadOverrides, parseChecksDocument, type LoadOverrides } from './spec.ts';
 import { parseShard, shardLoad } from './shards.ts';
@@ -53,7 +53,7 @@ function checkBaseUrl(value: string, name: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new InputError(name, `'${value}' is not a URL (write e.g. https://staging.example.com)`);
+    throw new InputError(name, `'${redactUrlSecrets(value)}' is not a URL (write e.g. https://staging.example.com)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new InputError(name, `must be an http or https URL, not ${url.protocol}`);

@@ -1,6 +1,13 @@
 // Reads a checks file (YAML or JSON) into typed specs. Every error names the line and the field,
 // and unknown keys are rejected: a typo such as `expcet:` must not turn a check into a no-op.
-import { InputError, parseDuration, parseStructured, scalarText, type ParsedDocument } from '@adci/common';
+import {
+  InputError,
+  parseDuration,
+  parseStructured,
+  redactUrlSecrets,
+  scalarText,
+  type ParsedDocument,
+} from '@adci/common';
 import { parseThreshold, withImplicitErrorRate } from './thresholds.ts';
 import type {
   CheckSpec,
@@ -55,7 +62,8 @@ class SpecReader {
   fail(path: Path, message: string): never {
     const line = this.lineOf(path);
     const where = line === undefined ? '' : `line ${line}: `;
-    throw new InputError(this.source, `${where}${formatPath(path)}: ${message}`);
+    // Messages quote values, and a URL's may carry credentials.
+    throw new InputError(this.source, redactUrlSecrets(`${where}${formatPath(path)}: ${message}`));
   }
 
   lineOf(path: Path): number | undefined {

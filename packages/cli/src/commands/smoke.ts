@@ -3,7 +3,16 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { InputError, Redactor, consoleLogger, formatDuration, parseDuration, parseStringMap } from '@adci/common';
+import {
+  InputError,
+  Redactor,
+  consoleLogger,
+  errorMessage,
+  formatDuration,
+  parseDuration,
+  parseStringMap,
+  type Logger,
+} from '@adci/common';
 import {
   captureHistogram,
   describeFailure,
@@ -148,6 +157,65 @@ function writeFile(path: string, text: string): void {
   writeFileSync(path, text);
 }
 
+/** Every line logged through the redactor (secrets, URL credentials, secret query parameters). */
+function redactingLogger(logger: Logger, redactor: Redactor): Logger {
+  return {
+    debug: (m) => logger.debug(redactor.redact(m)),
+    info: (m) => logger.info(redactor.redact(m)),
+    warning: (m) => logger.warning(redactor.redact(m)),
+    error: (m) => logger.error(redactor.redact(m)),
+  };
+}
+
+async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promise<void> {
+  if (options.merge !== undefined) {
+    if (options.shard !== undefined) throw new InputError('--merge', 'give --merge or --shard, not both');
+    const result = mergeShards(findShardFiles(options.merge, process.cwd(), '--merge'), options.merge, '--merge');
+    const json = redactor.redact(JSON.stringify(result, null, 2));
+    if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
+    if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
+    process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
+    if (!result.passed) process.exitCode = 1;
+    return;
+  }
+  const settings = smokeSettingsFromOptions(options);
+  let histogram: CapturedHistogram | undefined;
+  const env = (name: string): string | undefined => process.env[name];
+  const logger = redactingLogger(consoleLogger(options.verbose), redactor);
+  const controller = new AbortController();
+  const cancel = (): void => controller.abort(new Error('cancelled'));
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  const result = await runSmoke(settings, {
+    logger,
+    redactor,
+    env,
+    signal: controller.signal,
+    ...(options.verbose
+      ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
+      : {}),
+    ...(settings.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
+  });
+  if (settings.shard) {
+    const file = writeShardResult({
+      dir: options.shardDir,
+      shard: settings.shard,
+      plan: settings.shard.plan,
+      result,
+      ...(histogram ? { histogram } : {}),
+      redact: (text) => redactor.redact(text),
+    });
+    logger.info(`shard ${settings.shard.index}/${settings.shard.count} results: ${file}`);
+  }
+  process.off('SIGINT', cancel);
+  process.off('SIGTERM', cancel);
+  const json = redactor.redact(JSON.stringify(result, null, 2));
+  if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
+  if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
+  process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
+  if (!result.passed) process.exitCode = 1;
+}
+
 export function registerSmoke(program: Command): void {
   program
     .command('smoke')
@@ -183,53 +251,15 @@ export function registerSmoke(program: Command): void {
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'log each wait attempt and load second', false)
     .action(async (options: SmokeOptions) => {
-      if (options.merge !== undefined) {
-        if (options.shard !== undefined) throw new InputError('--merge', 'give --merge or --shard, not both');
-        const result = mergeShards(findShardFiles(options.merge, process.cwd(), '--merge'), options.merge, '--merge');
-        const json = JSON.stringify(result, null, 2);
-        if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
-        if (options.junitFile) writeFile(options.junitFile, toJUnitXml(result));
-        process.stdout.write(options.json ? `${json}\n` : renderSmokeText(result));
-        if (!result.passed) process.exitCode = 1;
-        return;
-      }
-      const settings = smokeSettingsFromOptions(options);
-      let histogram: CapturedHistogram | undefined;
-      const env = (name: string): string | undefined => process.env[name];
-      // The engine adds header values and the env values they name to the redactor.
+      // The engine adds header values and the env values they name to the redactor; errors may
+      // quote a URL with its credentials.
       const redactor = new Redactor();
-      const logger = consoleLogger(options.verbose);
-      const controller = new AbortController();
-      const cancel = (): void => controller.abort(new Error('cancelled'));
-      process.once('SIGINT', cancel);
-      process.once('SIGTERM', cancel);
-      const result = await runSmoke(settings, {
-        logger,
-        redactor,
-        env,
-        signal: controller.signal,
-        ...(options.verbose
-          ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
-          : {}),
-        ...(settings.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
-      });
-      if (settings.shard) {
-        const file = writeShardResult({
-          dir: options.shardDir,
-          shard: settings.shard,
-          plan: settings.shard.plan,
-          result,
-          ...(histogram ? { histogram } : {}),
-          redact: (text) => redactor.redact(text),
-        });
-        logger.info(`shard ${settings.shard.index}/${settings.shard.count} results: ${file}`);
+      try {
+        await runSmokeCommand(options, redactor);
+      } catch (error) {
+        // No `cause`: it would show the unredacted message again.
+        // eslint-disable-next-line preserve-caught-error
+        throw new Error(redactor.redact(errorMessage(error)));
       }
-      process.off('SIGINT', cancel);
-      process.off('SIGTERM', cancel);
-      const json = redactor.redact(JSON.stringify(result, null, 2));
-      if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
-      if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
-      process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
-      if (!result.passed) process.exitCode = 1;
     });
 }
