@@ -136,6 +136,13 @@ export class KubeClient {
   private readonly logger: Logger | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly requestTimeoutMs: number;
+  /**
+   * client-node hands out a new undici Agent with every request's security context; used as is, each
+   * call would open its own TCP + TLS connection (a new secure context, a handshake with the client
+   * certificate). The first one is kept and reused, so calls share keep-alive connections; headers
+   * (tokens, exec and OIDC credentials) are still applied to every request.
+   */
+  private dispatcher: unknown;
 
   constructor(options: KubeClientOptions = {}) {
     const config = new KubeConfig();
@@ -184,7 +191,7 @@ export class KubeClient {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: context.getDispatcher() as never,
+        dispatcher: (this.dispatcher ??= context.getDispatcher()) as never,
         signal: AbortSignal.any(signals),
       });
       const text = await response.text();

@@ -175,6 +175,8 @@ class BlueGreenRun {
   private readonly activeName: string;
   private readonly result: BlueGreenResult;
   private lock?: HeldLock;
+  /** The queue of state records on the active Service (see record()). */
+  private recorded: Promise<void> = Promise.resolve();
   private readonly deadline: number;
 
   constructor(settings: BlueGreenSettings, ports: BlueGreenPorts) {
@@ -210,20 +212,31 @@ class BlueGreenRun {
   async execute(): Promise<BlueGreenResult> {
     try {
       if (this.s.action !== 'status' && !this.s.dryRun) {
-        await this.phase('permissions', () => this.checkPermissions());
-        await this.phase('lock', async () => {
-          this.lock = await acquireLock(this.kube, {
-            namespace: this.s.namespace,
-            app: this.appName,
-            holder: this.holder(),
-            timeoutMs: this.s.lockTimeoutMs,
-            logger: this.log,
-            clock: this.clock,
-            signal: this.signal,
-          });
-          this.ports.onLock?.({ namespace: this.s.namespace, name: this.lock.name, holder: this.lock.holder });
-          return `held as ${this.lock.holder}`;
-        });
+        // The permission review and the lock are independent round trips: they run side by side.
+        // Missing permissions win (they say what to grant) and stop a lock wait at once; a lock taken
+        // meanwhile is released in `finally` like any other.
+        const permissionsFailed = new AbortController();
+        const [permissions, lock] = await Promise.allSettled([
+          this.phase('permissions', () => this.checkPermissions()).catch((error: unknown) => {
+            permissionsFailed.abort(error);
+            throw error;
+          }),
+          this.phase('lock', async () => {
+            this.lock = await acquireLock(this.kube, {
+              namespace: this.s.namespace,
+              app: this.appName,
+              holder: this.holder(),
+              timeoutMs: this.s.lockTimeoutMs,
+              logger: this.log,
+              clock: this.clock,
+              signal: AbortSignal.any([this.signal, permissionsFailed.signal]),
+            });
+            this.ports.onLock?.({ namespace: this.s.namespace, name: this.lock.name, holder: this.lock.holder });
+            return `held as ${this.lock.holder}`;
+          }),
+        ]);
+        if (permissions.status === 'rejected') throw permissions.reason;
+        if (lock.status === 'rejected') throw lock.reason;
       }
       const live = await this.phase('plan', () => this.readLive());
       switch (this.s.action) {
@@ -248,6 +261,7 @@ class BlueGreenRun {
       this.result.error ??= error instanceof Cancelled || this.signal.aborted ? INTERRUPTED : errorMessage(error);
       if (this.result.result !== 'rolled-back') this.result.result = 'failed';
     } finally {
+      await this.recorded;
       if (this.lock) {
         const lock = this.lock;
         await this.phase(
@@ -380,17 +394,22 @@ class BlueGreenRun {
     return out;
   }
 
-  /** Records the phase on the active Service, when it exists (best effort: never fails a deploy). */
-  private async record(live: LiveState, annotations: Record<string, string | null>): Promise<void> {
-    if (!live.active) return;
-    try {
-      await annotate(this.kube, 'Service', this.s.namespace, this.activeName, {
-        [ANNOTATIONS.updatedAt]: new Date().toISOString(),
-        ...annotations,
-      });
-    } catch (error) {
-      this.log.debug(`could not record state: ${errorMessage(error)}`);
-    }
+  /**
+   * Records the phase on the active Service, when it exists (best effort: never fails a deploy).
+   * Records are written one after another in call order (a queue), so a caller on the critical path
+   * may go on without waiting (`void this.record(…)`); the switch and the unlock wait for the queue.
+   */
+  private record(live: LiveState, annotations: Record<string, string | null>): Promise<void> {
+    if (!live.active) return this.recorded;
+    const stamped = { [ANNOTATIONS.updatedAt]: new Date().toISOString(), ...annotations };
+    this.recorded = this.recorded.then(async () => {
+      try {
+        await annotate(this.kube, 'Service', this.s.namespace, this.activeName, stamped);
+      } catch (error) {
+        this.log.debug(`could not record state: ${errorMessage(error)}`);
+      }
+    });
+    return this.recorded;
   }
 
   // ── permissions ────────────────────────────────────────────────────────────────────────────
@@ -516,7 +535,7 @@ class BlueGreenRun {
 
     // apply
     const readyStart = this.clock.now();
-    await this.record(live, { [ANNOTATIONS.phase]: 'apply', [ANNOTATIONS.startedAt]: new Date().toISOString() });
+    void this.record(live, { [ANNOTATIONS.phase]: 'apply', [ANNOTATIONS.startedAt]: new Date().toISOString() });
     await this.phase('apply', async () => {
       for (const object of others) await this.kube.apply(object, ns);
       await this.kube.apply(deployment, ns);
@@ -682,9 +701,13 @@ class BlueGreenRun {
   ): Promise<void> {
     const ns = this.s.namespace;
     const previous = live.activeColor;
-    const desired =
-      (await this.kube.get<DeploymentObject>('Deployment', ns, colorName(this.appName, newColor)))?.spec?.replicas ?? 1;
-    const newPods = await this.podNames(newColor);
+    // What the endpoint verification compares against, read alongside the switch (off the critical path).
+    const expected = Promise.all([
+      this.kube.get<DeploymentObject>('Deployment', ns, colorName(this.appName, newColor)),
+      this.podNames(newColor),
+    ]);
+    expected.catch(() => undefined); // awaited below; a failure there fails the verification
+    await this.recorded;
     const switchAnnotations = this.stateAnnotations({
       [ANNOTATIONS.activeColor]: newColor,
       [ANNOTATIONS.previousColor]: previous ?? '',
@@ -710,6 +733,8 @@ class BlueGreenRun {
       await this.phase(
         'verify-endpoints',
         async () => {
+          const [deployment, newPods] = await expected;
+          const desired = deployment?.spec?.replicas ?? 1;
           const reports = await verifyEndpoints(
             this.kube,
             ns,
@@ -724,7 +749,7 @@ class BlueGreenRun {
         },
         { ignoreSignal: true },
       );
-      await this.record(live, { [ANNOTATIONS.phase]: 'post-check' });
+      void this.record(live, { [ANNOTATIONS.phase]: 'post-check' });
       await this.phase('post-check', () =>
         this.withAnalysis('post', newColor, revision, (signal) => this.postPromotionWindow(newColor, signal)),
       );
@@ -744,7 +769,7 @@ class BlueGreenRun {
       throw new Cancelled();
     }
     await this.phase('drain', async () => {
-      await this.record(live, { [ANNOTATIONS.phase]: 'drain' });
+      void this.record(live, { [ANNOTATIONS.phase]: 'drain' });
       await this.clock.sleep(this.s.scaleDownDelayMs, this.signal);
       return `${Math.round(this.s.scaleDownDelayMs / 1000)}s`;
     }).catch(async (error: unknown) => {
@@ -793,12 +818,18 @@ class BlueGreenRun {
         if (manifest) created.push(serviceFor(manifest.object, color, name === this.activeName ? annotations : {}));
       }
     }
+    // One merge patch per Service, all at once; the active one carries the new state in the same
+    // write as its selector, so what the Service says and where it sends traffic never disagree.
+    const active = existing.includes(this.activeName) ? [this.activeName] : [];
     await Promise.all([
-      switchServices(this.kube, ns, existing, color, {}).then(() =>
-        existing.includes(this.activeName)
-          ? annotate(this.kube, 'Service', ns, this.activeName, { ...annotations, [ANNOTATIONS.previewColor]: null })
-          : undefined,
+      switchServices(
+        this.kube,
+        ns,
+        existing.filter((name) => name !== this.activeName),
+        color,
+        {},
       ),
+      switchServices(this.kube, ns, active, color, { ...annotations, [ANNOTATIONS.previewColor]: null }),
       ...created.map((svc) => this.kube.apply(svc, ns)),
     ]);
     if (!live.active) live.active = await this.kube.get<ServiceObject>('Service', ns, this.activeName);
@@ -846,6 +877,7 @@ class BlueGreenRun {
   ): Promise<void> {
     const ns = this.s.namespace;
     this.log.warning(`rolling back: ${reason}`);
+    await this.recorded; // a queued record must not land after the rollback's own
     await this.phase(
       'rollback',
       async () => {

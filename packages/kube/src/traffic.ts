@@ -18,7 +18,7 @@ export async function switchServices(
   namespace: string,
   services: string[],
   color: Color | undefined,
-  annotations: Record<string, string>,
+  annotations: Record<string, string | null>,
 ): Promise<void> {
   await Promise.all(
     services.map((name) =>
