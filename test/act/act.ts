@@ -1,13 +1,14 @@
 // Runs this repository's workflows with nektos/act, GitHub's workflow semantics as act implements
-// them, on this machine: act is built once from the Go module proxy (like the cluster's binaries)
-// and cached under ~/.cache/adci/act-<version>/, and runs jobs in self-hosted mode
+// them, on this machine: act is built once from the Go module proxy (like the cluster's binaries,
+// through test/cluster/gobuild.ts) and cached under ~/.cache/adci/act-<version>/, and runs jobs in self-hosted mode
 // (`-P ubuntu-latest=-self-hosted`: no Docker), with the project's pinned Node 24 first on PATH so
 // the actions' `node24` runtime is Node 24. Secrets and variables go through files (never argv, never
 // act's own environment, which act hands to every step).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { ensureGoBuild } from '../cluster/gobuild.ts';
 import { homedir, tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 export const ACT_VERSION = 'v0.2.89';
 const ACT_MODULE = 'github.com/nektos/act';
@@ -29,37 +30,28 @@ export function node24Dir(): string {
 }
 
 /**
- * The cached act binary, built first if missing: `go install` from the Go module proxy into a
- * private directory renamed into place when complete, so an interrupted build is never used.
+ * The cached act binary, built first if missing (test/cluster/gobuild.ts: once per machine, in a
+ * private directory renamed into place when complete, so an interrupted build is never used).
  */
-export function ensureAct(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
+export async function ensureAct(
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<string> {
   const binary = actBinary();
   if (existsSync(binary)) return binary;
-  const target = actCacheDir();
-  mkdirSync(dirname(target), { recursive: true });
-  const partial = `${target}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  log(`act: building ${ACT_MODULE}@${ACT_VERSION} from the Go module proxy into ${target} (once; about 3-5 minutes)`);
-  const started = Date.now();
-  const result = spawnSync('go', ['install', `${ACT_MODULE}@${ACT_VERSION}`], {
-    cwd: tmpdir(),
-    env: { ...process.env, GOFLAGS: '-mod=mod', GOBIN: join(partial, 'bin') },
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
+  await ensureGoBuild({
+    what: `act ${ACT_VERSION}`,
+    dir: actCacheDir(),
+    marker: join('bin', 'act'),
+    expected: 'about 3-5 minutes',
+    log: (line) => log(`act: ${line}`),
+    commands: (partial) => [
+      {
+        args: ['install', '-v', `${ACT_MODULE}@${ACT_VERSION}`],
+        cwd: tmpdir(),
+        env: { ...process.env, GOFLAGS: '-mod=mod', GOBIN: join(partial, 'bin') },
+      },
+    ],
   });
-  if (result.error) throw new Error(`act: cannot run go (${result.error.message}); Go >= 1.24 must be on PATH`);
-  if (result.status !== 0) {
-    rmSync(partial, { recursive: true, force: true });
-    throw new Error(`act: go install ${ACT_MODULE}@${ACT_VERSION} failed (exit ${result.status}):\n${result.stderr}`);
-  }
-  try {
-    renameSync(partial, target);
-  } catch (error) {
-    // Another process finished first: use its build.
-    rmSync(partial, { recursive: true, force: true });
-    if (!existsSync(binary)) throw error;
-  }
-  log(`act: built in ${Math.round((Date.now() - started) / 1000)}s`);
   return binary;
 }
 
@@ -111,7 +103,7 @@ function actEnvironment(): NodeJS.ProcessEnv {
 }
 
 export async function runAct(options: ActOptions): Promise<ActResult> {
-  const binary = ensureAct();
+  const binary = await ensureAct();
   const dir = mkdtempSync(join(tmpdir(), 'adci-act-'));
   try {
     const eventFile = join(dir, 'event.json');
@@ -176,5 +168,5 @@ export async function runAct(options: ActOptions): Promise<ActResult> {
 
 if (import.meta.main) {
   // `node test/act/act.ts` builds (or finds) act and prints its path.
-  process.stdout.write(`${ensureAct()}\n`);
+  process.stdout.write(`${await ensureAct()}\n`);
 }

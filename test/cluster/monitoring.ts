@@ -1,27 +1,25 @@
-// Real Prometheus and Alertmanager for the tests (Debian's `prometheus` 2.42 and
-// `prometheus-alertmanager` 0.25 binaries, which .ci/run installs): each test starts its own on
-// free loopback ports with temporary directories, and stops them when it ends. Prometheus finds
-// pods through kubernetes_sd_configs against the local API server (the admin kubeconfig) and
-// scrapes the annotated ones (prometheus.io/scrape, /port, /path) every second.
-// Debian builds Prometheus without its Kubernetes service discovery (`kubernetes_sd_configs` is an
-// unknown field there), so with such a binary a discovery bridge on loopback lists the pods through
-// the API server and serves them to Prometheus's http_sd_configs with the very same
-// __meta_kubernetes_pod_* labels; the relabelling, and so every target label, is identical.
-// ADCI_PROMETHEUS may name a full build, which then uses kubernetes_sd_configs directly.
+// Real Prometheus and Alertmanager for the tests: Prometheus 3.16 (prometheus and promtool) built
+// once per machine from its Go module (test/cluster/prometheus/go.mod, through gobuild.ts, like the
+// cluster's binaries) with only the Kubernetes, file and HTTP service discovery, and Debian's
+// `prometheus-alertmanager` 0.25 (and amtool), which .ci/run installs. Each test starts its own
+// processes on free loopback ports with temporary directories, and stops them when it ends.
+// Prometheus finds pods through kubernetes_sd_configs (role: pod) against the cluster's API server,
+// with the credentials of the kubeconfig written to files in the temporary directory, and scrapes
+// the annotated ones (prometheus.io/scrape, /port, /path) every second. ADCI_PROMETHEUS and
+// ADCI_PROMTOOL may name other builds of those two (they need the Kubernetes discovery).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { createServer as createHttpServer, request, type Server } from 'node:http';
-import { KubeClient } from '../../packages/kube/src/index.ts';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { dirname, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { cacheDir, clusterSourceDir } from './config.ts';
+import { ensureGoBuild, goAvailable, goEnv, isBuilt, recipeHash, type GoBuild } from './gobuild.ts';
 
 const BINARIES = {
   amtool: ['amtool'],
-  prometheus: ['prometheus'],
-  promtool: ['promtool'],
   alertmanager: ['prometheus-alertmanager', 'alertmanager'],
 } as const;
 
@@ -31,17 +29,78 @@ function findOnPath(names: readonly string[]): string | undefined {
   return undefined;
 }
 
+/** Debian's Alertmanager binaries (ADCI_ALERTMANAGER / ADCI_AMTOOL override). */
 export function binary(name: keyof typeof BINARIES): string | undefined {
   const override = process.env[`ADCI_${name.toUpperCase()}`];
   return override || findOnPath(BINARIES[name]);
 }
 
+// ── Prometheus, built from its Go module ─────────────────────────────────────────────────────
+
+export const prometheusModuleDir = join(clusterSourceDir, 'prometheus');
+const prometheusPackages = [
+  'github.com/prometheus/prometheus/cmd/prometheus',
+  'github.com/prometheus/prometheus/cmd/promtool',
+];
+// plugins/: `remove_all_sd` drops every service discovery but file and HTTP, `enable_kubernetes_sd`
+// keeps Kubernetes'. No `builtinassets`: the web UI is not embedded (the tests use the HTTP API).
+const prometheusTags = 'remove_all_sd,enable_kubernetes_sd';
+
+/** `3.16.0`, from the module version in go.mod (github.com/prometheus/prometheus v0.316.0). */
+export function prometheusVersion(): string {
+  const mod = readFileSync(join(prometheusModuleDir, 'go.mod'), 'utf8');
+  const match = /github\.com\/prometheus\/prometheus v0\.(\d)(\d\d)\.(\d+)/.exec(mod);
+  if (!match) throw new Error(`${join(prometheusModuleDir, 'go.mod')}: no github.com/prometheus/prometheus v0.3XX.Y`);
+  return `${match[1]}.${Number(match[2])}.${match[3]}`;
+}
+
+function prometheusBuild(): GoBuild {
+  const version = prometheusVersion();
+  const ldflags = `-s -w -X github.com/prometheus/common/version.Version=${version}`;
+  const args = ['build', '-v', '-trimpath', '-tags', prometheusTags, '-ldflags', ldflags];
+  const key = recipeHash(prometheusModuleDir, ['go.mod', 'go.sum'], [...args, ...prometheusPackages]);
+  return {
+    what: `Prometheus ${version} (prometheus, promtool)`,
+    dir: join(cacheDir, `prometheus-${version}-${key}`),
+    expected: 'about 3 minutes on 2 cores',
+    commands: (partial) => [
+      {
+        args: [...args, '-o', `${partial}/`, ...prometheusPackages],
+        cwd: prometheusModuleDir,
+        env: goEnv(),
+        progressOf: prometheusPackages,
+      },
+    ],
+  };
+}
+
+export interface PrometheusBinaries {
+  prometheus: string;
+  promtool: string;
+}
+
+/** prometheus and promtool: ADCI_PROMETHEUS / ADCI_PROMTOOL, else the cached build (made first if missing). */
+export async function ensurePrometheus(log?: (line: string) => void): Promise<PrometheusBinaries> {
+  const { ADCI_PROMETHEUS: prometheus, ADCI_PROMTOOL: promtool } = process.env;
+  if (prometheus && promtool) return { prometheus, promtool };
+  const dir = await ensureGoBuild({ ...prometheusBuild(), ...(log ? { log } : {}) });
+  return { prometheus: prometheus || join(dir, 'prometheus'), promtool: promtool || join(dir, 'promtool') };
+}
+
+/** Why Prometheus cannot run here (no build and no Go to make one), or undefined. */
+export function missingPrometheusReason(): string | undefined {
+  if (process.env.ADCI_PROMETHEUS && process.env.ADCI_PROMTOOL) return undefined;
+  if (isBuilt(prometheusBuild()) || goAvailable()) return undefined;
+  return `Prometheus ${prometheusVersion()} is built once from its Go module, and Go is not on PATH`;
+}
+
 /** Why the monitoring stack cannot run here, or undefined. */
 export function missingMonitoringReason(): string | undefined {
-  const missing = (['prometheus', 'alertmanager'] as const).filter((n) => !binary(n));
-  return missing.length
-    ? `${missing.join(' and ')} not installed: apt-get install -y prometheus prometheus-alertmanager (.ci/run does)`
-    : undefined;
+  const reasons = [missingPrometheusReason()];
+  if (!binary('alertmanager'))
+    reasons.push('prometheus-alertmanager is not installed: apt-get install -y prometheus-alertmanager (.ci/run does)');
+  const found = reasons.filter(Boolean);
+  return found.length ? found.join('; ') : undefined;
 }
 
 export async function freePort(): Promise<number> {
@@ -127,86 +186,86 @@ async function stopChild(started: Started): Promise<void> {
   clearTimeout(timer);
 }
 
-let kubernetesSd: boolean | undefined;
-
-/** Whether this Prometheus build has kubernetes_sd_configs (Debian's does not). */
-export async function supportsKubernetesSd(): Promise<boolean> {
-  if (kubernetesSd !== undefined) return kubernetesSd;
-  const dir = await mkdtemp(join(tmpdir(), 'adci-promcheck-'));
-  const file = join(dir, 'p.yml');
-  await writeFile(file, stringify({ scrape_configs: [{ job_name: 'k', kubernetes_sd_configs: [{ role: 'pod' }] }] }));
-  const run = spawnSync(binary('promtool') ?? 'promtool', ['check', 'config', '--syntax-only', file], {
-    encoding: 'utf8',
-  });
-  await rm(dir, { recursive: true, force: true });
-  kubernetesSd = run.status === 0;
-  return kubernetesSd;
+interface KubeconfigDoc {
+  'current-context'?: string;
+  contexts?: { name: string; context?: { cluster?: string; user?: string } }[];
+  clusters?: { name: string; cluster?: Record<string, unknown> }[];
+  users?: { name: string; user?: Record<string, unknown> }[];
 }
 
-interface PodJson {
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  status?: { podIP?: string; phase?: string };
-  spec?: { containers?: { ports?: { containerPort: number }[] }[] };
+/** kubernetes_sd_configs' connection settings: the API server and credentials as Prometheus reads them. */
+export interface KubernetesSdConnection {
+  api_server: string;
+  tls_config: { ca_file?: string; cert_file?: string; key_file?: string; insecure_skip_verify?: boolean };
+  authorization?: { type: 'Bearer'; credentials_file: string };
+  basic_auth?: { username: string; password_file: string };
 }
 
-const metaName = (name: string): string => name.replace(/[^a-zA-Z0-9_]/g, '_');
-
-/** The targets kubernetes_sd_configs (role: pod) would give for these pods, in http_sd's format. */
-export function podTargets(pods: PodJson[]): { targets: string[]; labels: Record<string, string> }[] {
-  return pods
-    .filter((pod) => pod.status?.podIP)
-    .map((pod) => {
-      const labels: Record<string, string> = {
-        __meta_kubernetes_namespace: pod.metadata.namespace ?? '',
-        __meta_kubernetes_pod_name: pod.metadata.name,
-        __meta_kubernetes_pod_ip: pod.status?.podIP ?? '',
-        __meta_kubernetes_pod_phase: pod.status?.phase ?? '',
-      };
-      for (const [k, v] of Object.entries(pod.metadata.labels ?? {}))
-        labels[`__meta_kubernetes_pod_label_${metaName(k)}`] = v;
-      for (const [k, v] of Object.entries(pod.metadata.annotations ?? {}))
-        labels[`__meta_kubernetes_pod_annotation_${metaName(k)}`] = v;
-      const port = pod.spec?.containers?.[0]?.ports?.[0]?.containerPort;
-      return { targets: [port ? `${pod.status?.podIP}:${port}` : (pod.status?.podIP as string)], labels };
-    });
-}
-
-/** Serves the pods of `namespaces` to Prometheus's http_sd_configs, listed fresh on each refresh. */
-async function startDiscoveryBridge(
-  kubeconfig: string,
-  namespaces: string[],
-): Promise<{ url: string; server: Server }> {
-  const kube = new KubeClient({ kubeconfig: await readFile(kubeconfig, 'utf8') });
-  const server = createHttpServer((_req, res) => {
-    Promise.all(namespaces.map((ns) => kube.list('Pod', ns)))
-      .then((lists) => {
-        res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify(podTargets(lists.flatMap((l) => l.items))));
-      })
-      .catch((error: unknown) => {
-        res.statusCode = 500;
-        res.end(String(error));
-      });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return { url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`, server };
+/**
+ * The current context's API server and credentials of a kubeconfig, written to files (mode 0600) in
+ * dir for kubernetes_sd_configs: the secrets are never in Prometheus's configuration, argv or logs.
+ */
+export async function kubernetesSdConnection(kubeconfig: string, dir: string): Promise<KubernetesSdConnection> {
+  const fail = (why: string): Error => new Error(`kubeconfig ${kubeconfig}: ${why}`);
+  let doc: KubeconfigDoc;
+  try {
+    doc = parse(await readFile(kubeconfig, 'utf8')) as KubeconfigDoc;
+  } catch (error) {
+    throw fail(`unreadable (${(error as Error).message.split('\n')[0]})`);
+  }
+  const context = doc?.contexts?.find((c) => c.name === doc['current-context'])?.context;
+  if (!context) throw fail(`no context named by current-context (${String(doc?.['current-context'])})`);
+  const cluster = doc.clusters?.find((c) => c.name === context.cluster)?.cluster;
+  const user = doc.users?.find((u) => u.name === context.user)?.user ?? {};
+  if (typeof cluster?.server !== 'string') throw fail(`cluster ${String(context.cluster)} has no server`);
+  const base = dirname(resolve(kubeconfig));
+  const secrets = join(dir, 'kubernetes-sd');
+  await mkdir(secrets, { recursive: true, mode: 0o700 });
+  // A `-data` field (base64) is written to a file; a path field is used as it is (relative to the kubeconfig).
+  const file = async (from: Record<string, unknown>, field: string, name: string): Promise<string | undefined> => {
+    const data = from[`${field}-data`];
+    if (typeof data === 'string') {
+      const path = join(secrets, name);
+      await writeFile(path, Buffer.from(data, 'base64'), { mode: 0o600 });
+      return path;
+    }
+    const path = from[field];
+    return typeof path === 'string' ? resolve(base, path) : undefined;
+  };
+  if (user.exec || user['auth-provider'])
+    throw fail('exec and auth-provider users are not supported here: use a client certificate or a token');
+  const connection: KubernetesSdConnection = { api_server: cluster.server, tls_config: {} };
+  const ca = await file(cluster, 'certificate-authority', 'ca.crt');
+  if (ca) connection.tls_config.ca_file = ca;
+  if (cluster['insecure-skip-tls-verify'] === true) connection.tls_config.insecure_skip_verify = true;
+  const cert = await file(user, 'client-certificate', 'client.crt');
+  const key = await file(user, 'client-key', 'client.key');
+  if (cert && key) Object.assign(connection.tls_config, { cert_file: cert, key_file: key });
+  if (typeof user.token === 'string') {
+    const path = join(secrets, 'token');
+    await writeFile(path, user.token, { mode: 0o600 });
+    connection.authorization = { type: 'Bearer', credentials_file: path };
+  } else if (typeof user.tokenFile === 'string') {
+    connection.authorization = { type: 'Bearer', credentials_file: resolve(base, user.tokenFile) };
+  } else if (typeof user.username === 'string' && typeof user.password === 'string') {
+    const path = join(secrets, 'password');
+    await writeFile(path, user.password, { mode: 0o600 });
+    connection.basic_auth = { username: user.username, password_file: path };
+  }
+  return connection;
 }
 
 /** The scrape job for annotated pods, as a Prometheus operator would write it. */
 export function kubernetesPodsJob(
-  kubeconfig: string,
+  connection: KubernetesSdConnection,
   namespaces: string[],
   interval: string,
-  bridgeUrl?: string,
 ): Record<string, unknown> {
   return {
     job_name: 'kubernetes-pods',
     scrape_interval: interval,
     scrape_timeout: interval,
-    ...(bridgeUrl
-      ? { http_sd_configs: [{ url: bridgeUrl, refresh_interval: '1s' }] }
-      : { kubernetes_sd_configs: [{ role: 'pod', kubeconfig_file: kubeconfig, namespaces: { names: namespaces } }] }),
+    kubernetes_sd_configs: [{ role: 'pod', ...connection, namespaces: { names: namespaces } }],
     relabel_configs: [
       { source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'], action: 'keep', regex: 'true' },
       { source_labels: ['__meta_kubernetes_pod_phase'], action: 'drop', regex: 'Pending|Succeeded|Failed' },
@@ -234,13 +293,13 @@ export function kubernetesPodsJob(
 export async function startMonitoring(options: MonitoringOptions): Promise<Monitoring> {
   const reason = missingMonitoringReason();
   if (reason) throw new Error(reason);
+  const { prometheus } = await ensurePrometheus();
   const dir = await mkdtemp(join(tmpdir(), 'adci-monitoring-'));
+  await chmod(dir, 0o700);
   const interval = options.scrapeInterval ?? '1s';
   const processes: Started[] = [];
-  let bridge: Server | undefined;
   const stop = async (): Promise<void> => {
     for (const p of processes.reverse()) await stopChild(p);
-    await new Promise<void>((resolve) => (bridge ? bridge.close(() => resolve()) : resolve()));
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -269,13 +328,7 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Monit
     const scrapeConfigs: Record<string, unknown>[] = [];
     if (options.kubernetes) {
       const { kubeconfig, namespaces } = options.kubernetes;
-      let bridgeUrl: string | undefined;
-      if (!(await supportsKubernetesSd())) {
-        const started = await startDiscoveryBridge(kubeconfig, namespaces);
-        bridge = started.server;
-        bridgeUrl = started.url;
-      }
-      scrapeConfigs.push(kubernetesPodsJob(kubeconfig, namespaces, interval, bridgeUrl));
+      scrapeConfigs.push(kubernetesPodsJob(await kubernetesSdConnection(kubeconfig, dir), namespaces, interval));
     }
     if (options.staticTargets?.length)
       scrapeConfigs.push({
@@ -296,7 +349,7 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Monit
     await writeFile(configFile, stringify(config));
     const port = await freePort();
     const prom = startLogged(
-      binary('prometheus') as string,
+      prometheus,
       [
         `--config.file=${configFile}`,
         `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
@@ -343,10 +396,9 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Monit
   }
 }
 
-/** Runs promtool with an argument array; resolves its exit code and output. */
-export function promtool(args: string[], cwd?: string): { code: number; output: string } {
-  const file = binary('promtool');
-  if (!file) throw new Error('promtool is not installed (apt-get install -y prometheus)');
+/** Runs promtool (the same build as the Prometheus the tests run) with an argument array. */
+export async function promtool(args: string[], cwd?: string): Promise<{ code: number; output: string }> {
+  const { promtool: file } = await ensurePrometheus();
   const run = spawnSync(file, args, { cwd, encoding: 'utf8' });
   return { code: run.status ?? 1, output: `${run.stdout}${run.stderr}` };
 }

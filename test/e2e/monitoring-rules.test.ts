@@ -1,24 +1,22 @@
 // The example's alerting rules and Alertmanager config, checked by Prometheus's and Alertmanager's
 // own tools: `promtool check rules`, `promtool test rules` (the alerts fire on the series that should
-// fire them, and not on a healthy service) and `amtool check-config`.
+// fire them, and not on a healthy service) and `amtool check-config`. promtool is the one built with
+// the Prometheus the other tests run the rules in (test/cluster/monitoring.ts: same version).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../runner/index.ts';
-import { binary, promtool } from '../cluster/monitoring.ts';
+import { binary, missingPrometheusReason, promtool } from '../cluster/monitoring.ts';
 import { parseAnalysisDocument } from '../../packages/analysis/src/index.ts';
 import { readFileSync } from 'node:fs';
 
 const dir = join(repoRoot, 'examples', 'ad-platform', 'deploy', 'monitoring');
-const missing = binary('promtool')
-  ? false
-  : 'promtool is not installed: apt-get install -y prometheus (.ci/run installs it)';
-const skip = process.env.CI ? false : missing;
+const skip = process.env.CI ? false : (missingPrometheusReason() ?? false);
 
-test('promtool check rules accepts the alerting rules', { skip }, () => {
-  const run = promtool(['check', 'rules', 'rules.yml'], dir);
+test('promtool check rules accepts the alerting rules', { skip }, async () => {
+  const run = await promtool(['check', 'rules', 'rules.yml'], dir);
   assert.equal(run.code, 0, run.output);
   assert.match(run.output, /SUCCESS: 5 rules found/);
 });
@@ -26,21 +24,25 @@ test('promtool check rules accepts the alerting rules', { skip }, () => {
 test(
   'promtool test rules: error-budget burn, /bid p99 and target down fire, a healthy service stays quiet',
   { skip },
-  () => {
-    const run = promtool(['test', 'rules', 'rules.test.yml'], dir);
+  async () => {
+    const run = await promtool(['test', 'rules', 'rules.test.yml'], dir);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /SUCCESS/);
   },
 );
 
-test('promtool test rules fails a rule that does not fire as its test says (the check can fail)', { skip }, () => {
-  const run = promtool(
-    ['test', 'rules', join(repoRoot, 'test', 'fixtures', 'monitoring', 'wrong-expectation.test.yml')],
-    dir,
-  );
-  assert.equal(run.code, 1, run.output);
-  assert.match(run.output, /FAILED/);
-});
+test(
+  'promtool test rules fails a rule that does not fire as its test says (the check can fail)',
+  { skip },
+  async () => {
+    const run = await promtool(
+      ['test', 'rules', join(repoRoot, 'test', 'fixtures', 'monitoring', 'wrong-expectation.test.yml')],
+      dir,
+    );
+    assert.equal(run.code, 1, run.output);
+    assert.match(run.output, /FAILED/);
+  },
+);
 
 test(
   'amtool accepts the Alertmanager config',

@@ -135,6 +135,52 @@ describe(
       rmSync(work, { recursive: true, force: true });
     });
 
+    test('Prometheus discovers the pods through kubernetes_sd_configs and scrapes the annotated ones every second', async () => {
+      interface Target {
+        scrapePool: string;
+        scrapeInterval: string;
+        scrapeUrl: string;
+        health: string;
+        labels: Record<string, string>;
+        discoveredLabels: Record<string, string>;
+      }
+      let targets: Target[] = [];
+      for (let i = 0; i < 100; i++) {
+        const body = (await (await fetch(`${monitoring.prometheusUrl}/api/v1/targets?state=active`)).json()) as {
+          data: { activeTargets: Target[] };
+        };
+        targets = body.data.activeTargets.filter((t) => t.scrapePool === 'kubernetes-pods');
+        if (targets.length && targets.every((t) => t.health === 'up')) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(targets.length >= 1, `no kubernetes-pods target up:\n${await monitoring.logs()}`);
+      for (const target of targets) {
+        assert.equal(target.health, 'up');
+        assert.equal(target.scrapeInterval, '1s');
+        assert.equal(target.labels.namespace, ns.name);
+        assert.equal(target.labels.app, 'ad-platform');
+        assert.match(target.labels.color ?? '', /^(blue|green)$/);
+        assert.equal(target.labels.pod, target.discoveredLabels.__meta_kubernetes_pod_name);
+        assert.equal(target.discoveredLabels.__meta_kubernetes_pod_annotation_prometheus_io_scrape, 'true');
+        // prometheus.io/port and /path from the pod's annotations.
+        assert.match(target.scrapeUrl, /^http:\/\/[\d.]+:8080\/metrics$/);
+      }
+      // The configuration Prometheus runs names the API server and credential files, never the keys.
+      const config = (
+        (await (await fetch(`${monitoring.prometheusUrl}/api/v1/status/config`)).json()) as { data: { yaml: string } }
+      ).data.yaml;
+      assert.match(config, /kubernetes_sd_configs:/);
+      assert.match(config, /api_server: https:\/\//);
+      assert.doesNotMatch(config, /http_sd_configs/);
+      const key = /client-key-data: (\S+)/.exec(kubeconfig())?.[1];
+      if (key) {
+        const pem = Buffer.from(key, 'base64').toString('utf8');
+        const secret = pem.split('\n')[1] ?? pem;
+        assert.ok(!config.includes(key) && !config.includes(secret), 'the client key is in the configuration');
+        assert.ok(!(await monitoring.logs()).includes(secret), 'the client key is in a log');
+      }
+    });
+
     test('v2 failing 5% of /campaigns passes every HTTP check; the post-promotion analysis rolls back', async () => {
       const analysis = analysisFile(
         'error-rate',
@@ -282,7 +328,11 @@ describe(
         'post-promotion-analysis': analysis,
         'post-promotion-window': '10s',
       });
-      assert.equal(result.outputs.result, 'promoted', `${errorOf(result)}\n${result.summary}`);
+      assert.equal(
+        result.outputs.result,
+        'promoted',
+        `${errorOf(result)}\n${result.summary}\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`,
+      );
       assert.equal(await activeColor(), 'green');
       assert.match(result.summary, /#### ✅ error-rate: passed/);
       assert.match(result.summary, /#### ✅ bid-p99: passed/);

@@ -60,7 +60,7 @@ const messageText = (m: unknown): string => JSON.stringify(m);
 
 describe('the reference pipeline under act', { timeout: 2_400_000 }, () => {
   before(async () => {
-    ensureAct();
+    await ensureAct();
     slack = await startFakeSlack();
     github = await startFakeGitHub({ owner: 'org', repo: 'adci' });
     repo = createActRepository();
