@@ -169,6 +169,13 @@ export class KubeClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
+  /** Applies the kubeconfig's credentials to a request (each time) and the shared connection pool. */
+  private async authenticate(context: RequestContext): Promise<void> {
+    await this.config.applySecurityAuthentication(context);
+    this.dispatcher ??= context.getDispatcher();
+    if (this.dispatcher) context.setDispatcher(this.dispatcher as never);
+  }
+
   /** One REST call; JSON in, JSON out. */
   async request<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
@@ -181,7 +188,7 @@ export class KubeClient {
         if (value !== undefined) url.searchParams.set(key, String(value));
       }
       const context = new RequestContext(url.toString(), method);
-      await this.config.applySecurityAuthentication(context);
+      await this.authenticate(context);
       const headers = context.getHeaders() as unknown as Record<string, string>;
       headers.accept = 'application/json';
       if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
@@ -191,7 +198,7 @@ export class KubeClient {
         method,
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: (this.dispatcher ??= context.getDispatcher()) as never,
+        dispatcher: context.getDispatcher() as never,
         signal: AbortSignal.any(signals),
       });
       const text = await response.text();
@@ -346,7 +353,12 @@ export class KubeClient {
     let resourceVersion = await relist();
     const first = onChange(objects);
     if (first !== undefined) return first;
-    const watch = new Watch(this.config);
+    // client-node's Watch reads the cluster and authenticates through this view, so watches share the
+    // connection pool (and its TLS session) with every other call.
+    const watch = new Watch({
+      getCurrentCluster: () => this.config.getCurrentCluster(),
+      applySecurityAuthentication: (context: RequestContext) => this.authenticate(context),
+    } as unknown as KubeConfig);
     let failures = 0;
     for (;;) {
       signal.throwIfAborted();
