@@ -110,6 +110,7 @@ export async function readInputs(): Promise<SmokeInputs> {
     headers,
     failFast: readBoolean('fail-fast', SMOKE_DEFAULTS.failFast),
     insecureTls: readBoolean('insecure-tls', SMOKE_DEFAULTS.insecureTls),
+    maxBody: readString('max-body'),
     load: readLoadOverrides(),
     shard: readString('shard'),
     loadStartAt: readString('load-start-at'),

@@ -1,8 +1,9 @@
-// The light building blocks: errors, ports, durations, templates, redaction, retry and wait.
+// The light building blocks: errors, ports, durations, sizes, templates, redaction, retry and wait.
 // Everything but the YAML/JSON reader, so that an action's start-up path need not load a YAML parser.
 export { InputError, errorMessage } from './errors.ts';
 export { scalarText } from './text.ts';
 export { parseDuration, formatDuration } from './duration.ts';
+export { parseByteSize, formatBytes } from './size.ts';
 export { type Logger, type Clock, systemClock, silentLogger, consoleLogger } from './ports.ts';
 export { Redactor, redactUrlSecrets, isSecretParameterName, urlSecrets } from './redact.ts';
 export { fillTemplate, fillTemplateDeep, templateNames, type TemplateLookup } from './template.ts';

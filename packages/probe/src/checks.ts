@@ -48,6 +48,8 @@ export interface CheckSettings {
   failFast: boolean;
   /** Variables whose captured values are masked (those used in headers). */
   secretVariables?: ReadonlySet<string>;
+  /** The setting that raises the body cap, named when a body is truncated (`max-body`). */
+  maxBodySetting?: string;
 }
 
 /**
@@ -200,8 +202,9 @@ async function runCheck(
     delete result.error;
     result.status = response.status;
     result.latencyMs = Math.round(response.latencyMs * 10) / 10;
-    const failures = judge(response, check.expect, DEFAULT_STATUS);
-    const captured = failures.length === 0 ? capture(response, check.capture) : { values: {}, failures: [] };
+    const options = settings.maxBodySetting ? { maxBodySetting: settings.maxBodySetting } : {};
+    const failures = judge(response, check.expect, DEFAULT_STATUS, options);
+    const captured = failures.length === 0 ? capture(response, check.capture, options) : { values: {}, failures: [] };
     result.failures = [...failures, ...captured.failures].map((f) => ({
       assertion: f.assertion,
       expected: redactor.redact(f.expected),

@@ -2,7 +2,7 @@
 // and return one result object. blue-green-deploy calls this for its pre/post-promotion checks.
 import { Redactor, silentLogger, systemClock, templateNames, type Clock, type Logger } from '@adci/common';
 import { runChecks, skipped, templateLookup, waitForService } from './checks.ts';
-import { createHttpClient, type HttpClient } from './http.ts';
+import { DEFAULT_MAX_BODY_BYTES, createHttpClient, type HttpClient } from './http.ts';
 import { runLoad, type LoadPorts } from './load.ts';
 import type { CheckSpec, LoadSpec, SmokeResult, TimelinePoint } from './types.ts';
 
@@ -21,6 +21,14 @@ export interface SmokeSettings {
   failFast: boolean;
   insecureTls: boolean;
   /**
+   * Largest response body kept for a check's assertions, in bytes; a longer body is reported as
+   * truncated rather than judged on its first part. Applies to the client runSmoke creates (a
+   * client given in the ports keeps its own cap).
+   */
+  maxBodyBytes: number;
+  /** The setting that raises `maxBodyBytes` as the front end names it (`max-body`, `--max-body`). */
+  maxBodySetting?: string;
+  /**
    * Wall-clock time (ms since the epoch) the load phase waits for after the checks, so shards on
    * several runners send one schedule together. Already past: the load starts at once.
    */
@@ -36,6 +44,7 @@ export const SMOKE_DEFAULTS = {
   timeoutMs: 10_000,
   failFast: false,
   insecureTls: false,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
 } as const;
 
 export interface SmokePorts {
@@ -83,7 +92,8 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
   const secretVariables = collectSecrets(settings, redactor, ports.env);
   const baseUrl = new URL(settings.baseUrl);
   redactor.addUrl(baseUrl);
-  const client = ports.client ?? createHttpClient({ insecureTls: settings.insecureTls });
+  const client =
+    ports.client ?? createHttpClient({ insecureTls: settings.insecureTls, maxBodyBytes: settings.maxBodyBytes });
   // The transport's own headers (API server credentials) are secrets like the settings' headers.
   for (const secret of client.secrets ?? []) redactor.add(secret);
   const startedAt = new Date().toISOString();
@@ -133,6 +143,7 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
           retryDelayMs: settings.waitIntervalMs,
           failFast: settings.failFast,
           secretVariables,
+          ...(settings.maxBodySetting ? { maxBodySetting: settings.maxBodySetting } : {}),
         },
         probePorts,
         variables,

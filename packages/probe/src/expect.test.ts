@@ -69,3 +69,21 @@ test('paths join under the base URL path prefix and keep their query', () => {
   );
   assert.equal(joinUrl(new URL('http://127.0.0.1:8080'), '/a').href, 'http://127.0.0.1:8080/a');
 });
+
+test('a truncated body is reported as truncated, naming the setting, not as not found or unparsable', () => {
+  const cut: HttpResponse = { ...response('{"filler":"xxxx'), truncated: true, truncatedAt: 4 * 1024 * 1024 };
+  const failures = judge(cut, expectOf('{ body-contains: END, json: { $.marker: END } }'), DEFAULT_STATUS, {
+    maxBodySetting: 'max-body',
+  });
+  assert.deepEqual(
+    failures.map((f) => `${f.assertion}: ${f.actual}`),
+    [
+      'body-contains: body truncated at 4 MiB; raise `max-body` (not in the part read)',
+      'json $.marker: body truncated at 4 MiB; raise `max-body`',
+    ],
+  );
+  // Found in the part read: passes.
+  assert.deepEqual(judge(cut, expectOf('{ body-contains: filler }'), DEFAULT_STATUS), []);
+  // Without a setting to name (blue-green-deploy's checks), the cap alone.
+  assert.equal(capture(cut, { id: '$.id' }).failures[0]?.actual, 'body truncated at 4 MiB');
+});

@@ -2,7 +2,7 @@
 // Each failure says what was expected and what came back, so a red check explains itself.
 import { isDeepStrictEqual } from 'node:util';
 import { JSONPath } from 'jsonpath-plus';
-import { formatDuration, scalarText } from '@adci/common';
+import { formatBytes, formatDuration, scalarText } from '@adci/common';
 import type { HttpResponse } from './http.ts';
 import type { AssertionFailure, Expectation, StatusExpectation, ValueMatcher } from './types.ts';
 
@@ -76,9 +76,24 @@ function matches(matcher: ValueMatcher, found: boolean, value: unknown): boolean
   }
 }
 
+/** How judging treats the body: the setting that raises its cap, named in a truncation's message. */
+export interface JudgeOptions {
+  /** e.g. `max-body` (action input) or `--max-body` (CLI flag); unset where there is no such setting. */
+  maxBodySetting?: string;
+}
+
+/** Why a truncated body cannot be judged: `body truncated at 4 MiB; raise \`max-body\``. */
+export function truncation(response: HttpResponse, options: JudgeOptions = {}): string {
+  const at = response.truncatedAt === undefined ? '' : ` at ${formatBytes(response.truncatedAt)}`;
+  return `body truncated${at}${options.maxBodySetting ? `; raise \`${options.maxBodySetting}\`` : ''}`;
+}
+
 /** Parses a body as JSON, or explains why it could not be. */
-export function parseJsonBody(response: HttpResponse): { ok: true; value: unknown } | { ok: false; reason: string } {
-  if (response.truncated) return { ok: false, reason: 'body too large to parse' };
+export function parseJsonBody(
+  response: HttpResponse,
+  options: JudgeOptions = {},
+): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (response.truncated) return { ok: false, reason: truncation(response, options) };
   try {
     return { ok: true, value: JSON.parse(response.body) as unknown };
   } catch {
@@ -91,6 +106,7 @@ export function judge(
   response: HttpResponse,
   expect: Expectation,
   defaultStatus: StatusExpectation,
+  options: JudgeOptions = {},
 ): AssertionFailure[] {
   const failures: AssertionFailure[] = [];
   const status = expect.status ?? defaultStatus;
@@ -106,11 +122,13 @@ export function judge(
   }
   for (const needle of expect.bodyContains) {
     if (!response.body.includes(needle)) {
-      failures.push({ assertion: 'body-contains', expected: `body to contain ${show(needle)}`, actual: 'not found' });
+      // Not in the part read is not "not found": the rest was never looked at.
+      const actual = response.truncated ? `${truncation(response, options)} (not in the part read)` : 'not found';
+      failures.push({ assertion: 'body-contains', expected: `body to contain ${show(needle)}`, actual });
     }
   }
   if (expect.json.length > 0) {
-    const parsed = parseJsonBody(response);
+    const parsed = parseJsonBody(response, options);
     for (const { path, matcher } of expect.json) {
       if (!parsed.ok) {
         failures.push({ assertion: `json ${path}`, expected: describe(matcher), actual: parsed.reason });
@@ -141,6 +159,7 @@ export function judge(
 export function capture(
   response: HttpResponse,
   sources: Record<string, string>,
+  options: JudgeOptions = {},
 ): { values: Record<string, string>; failures: AssertionFailure[] } {
   const values: Record<string, string> = {};
   const failures: AssertionFailure[] = [];
@@ -154,7 +173,7 @@ export function capture(
       value = response.headers[(header[1] as string).toLowerCase()];
       found = value !== undefined;
     } else {
-      parsed ??= parseJsonBody(response);
+      parsed ??= parseJsonBody(response, options);
       if (parsed.ok) ({ found, value } = readValue(parsed.value, source));
       else reason = parsed.reason;
     }

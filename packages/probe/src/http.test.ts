@@ -308,3 +308,27 @@ test('every certificate verification failure counts as a TLS error', async () =>
     assert.equal(classifyError(Object.assign(new Error(code), { code })), 'tls', code);
   }
 });
+
+test('exactly maxBodyBytes of a body are kept, whatever the chunking; the cap is reported when cut', async () => {
+  const server = createHttpServer((req, res) => {
+    const size = Number(req.url?.slice(1));
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    // Several writes so the body arrives in more than one chunk.
+    for (let sent = 0; sent < size; sent += 7) res.write('a'.repeat(Math.min(7, size - sent)));
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = createHttpClient({ maxBodyBytes: 20 });
+  try {
+    const send = (size: number) =>
+      client.send({ method: 'GET', url: new URL(`${origin}/${size}`), headers: {}, timeoutMs: 5000 });
+    const exact = await send(20);
+    assert.deepEqual([exact.body.length, exact.truncated, exact.truncatedAt], [20, false, undefined]);
+    const longer = await send(50);
+    assert.deepEqual([longer.body.length, longer.truncated, longer.truncatedAt], [20, true, 20]);
+  } finally {
+    await client.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});

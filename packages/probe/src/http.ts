@@ -19,8 +19,10 @@ export interface HttpResponse {
   /** Lower-case names; repeated headers joined with ', '. */
   headers: Record<string, string>;
   body: string;
-  /** True when the body was longer than the kept limit. */
+  /** True when the body was longer than the kept limit (`body` then holds its first `truncatedAt` bytes). */
   truncated: boolean;
+  /** The limit, in bytes, when the body was truncated. */
+  truncatedAt?: number;
   latencyMs: number;
 }
 
@@ -94,9 +96,12 @@ export interface HttpClientOptions {
   headers?: Record<string, string>;
   /** Connections per origin; undefined for no cap. */
   connections?: number;
-  /** Largest body kept for assertions. */
+  /** Largest body kept for assertions, in bytes (default 4 MiB); the rest is read and dropped. */
   maxBodyBytes?: number;
 }
+
+/** The body kept for assertions unless a setting says otherwise: 4 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export function classifyError(error: unknown): TransportErrorKind {
   const e = error as { code?: string; name?: string; cause?: { code?: string } } | undefined;
@@ -258,7 +263,7 @@ function transportSecrets(headers: Record<string, string> | undefined): string[]
 }
 
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
-  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const transportHeaders =
     options.headers && Object.keys(options.headers).length > 0 ? { ...options.headers } : undefined;
   for (const [name, value] of Object.entries(transportHeaders ?? {})) {
@@ -290,11 +295,15 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
       const chunks: Buffer[] = [];
       let kept = 0;
       let truncated = false;
+      // Exactly the first maxBodyBytes are kept, whatever the chunking, so a check's verdict does
+      // not depend on how the body happened to arrive.
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        if (kept < maxBodyBytes) {
-          chunks.push(chunk);
-          kept += chunk.length;
-        } else truncated = true;
+        const room = maxBodyBytes - kept;
+        if (chunk.length > room) truncated = true;
+        if (room > 0) {
+          chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+          kept += Math.min(room, chunk.length);
+        }
       }
       const latencyMs = performance.now() - started;
       return {
@@ -302,6 +311,7 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
         headers: headerRecord(response.headers),
         body: Buffer.concat(chunks).toString('utf8'),
         truncated,
+        ...(truncated ? { truncatedAt: maxBodyBytes } : {}),
         latencyMs,
       };
     } catch (error) {

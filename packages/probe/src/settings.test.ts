@@ -92,3 +92,17 @@ test('load values from settings win over the file and still go through its valid
 function readFileText(path: string): string {
   return readFileSync(path, 'utf8');
 }
+
+test('max-body reads binary sizes or bytes, names itself in messages, and refuses what is not a size', () => {
+  assert.equal(smokeSettings(source()).maxBodyBytes, 4 * 1024 * 1024);
+  assert.equal(smokeSettings(source()).maxBodySetting, 'max-body');
+  assert.equal(smokeSettings(source(), cli).maxBodySetting, '--max-body');
+  assert.equal(smokeSettings(source({ maxBody: '8MiB' })).maxBodyBytes, 8 * 1024 * 1024);
+  assert.equal(smokeSettings(source({ maxBody: '512 KiB' })).maxBodyBytes, 512 * 1024);
+  assert.equal(smokeSettings(source({ maxBody: '1048576' })).maxBodyBytes, 1048576);
+  assert.equal(smokeSettings(source({ maxBody: '' })).maxBodyBytes, 4 * 1024 * 1024);
+  assert.match(refusal(source({ maxBody: 'lots' })).message, /^Input 'max-body': 'lots' is not a size/);
+  assert.match(refusal(source({ maxBody: '4MB' }), cli).message, /^Input '--max-body': .*units are binary: 4MiB/);
+  assert.match(refusal(source({ maxBody: '0' })).message, /less than 1 byte/);
+  assert.match(refusal(source({ maxBody: '1GiB' })).message, /more than the largest allowed, 256 MiB/);
+});

@@ -1,7 +1,7 @@
 // The one place that turns smoke-test settings, as the smoke-test action's inputs and `adci smoke`'s
 // options give them, into validated engine settings. Each front end parses its own scalars (an
 // action input, a command-line flag) and names them its own way; the rules between them live here.
-import { InputError, redactUrlSecrets } from '@adci/common/basics';
+import { InputError, parseByteSize, redactUrlSecrets } from '@adci/common/basics';
 import { SMOKE_DEFAULTS, type SmokeSettings } from './engine.ts';
 import { mergeLoadOverrides, parseChecksDocument, type LoadOverrides } from './spec.ts';
 import { parseShard, shardLoad } from './shards.ts';
@@ -15,6 +15,7 @@ export type SmokeSettingName =
   | 'wait-for'
   | 'wait-interval'
   | 'timeout'
+  | 'max-body'
   | 'load-rate'
   | 'load-connections'
   | 'load-start-at'
@@ -37,12 +38,17 @@ export interface SmokeSettingsSource {
   headers: Record<string, string>;
   failFast?: boolean;
   insecureTls?: boolean;
+  /** The body cap as written (`4MiB`, `512KiB`, `1048576`); '' or undefined for the default, 4 MiB. */
+  maxBody?: string;
   load: LoadOverrides;
   /** `i/n`: run shard i of n of the load phase (shards.ts); '' or undefined when not sharded. */
   shard?: string;
   /** When the load phase starts: an ISO 8601 time; '' or undefined for at once. */
   loadStartAt?: string;
 }
+
+/** The largest body cap accepted: a body is held in memory (as one string) while it is judged. */
+export const MAX_BODY_LIMIT = 256 * 1024 * 1024;
 
 /** How a front end spells a setting in messages: `base-url` (action input) or `--base-url` (CLI flag). */
 export type SettingNamer = (name: SmokeSettingName) => string;
@@ -75,7 +81,7 @@ function readDocument(source: SmokeSettingsSource, name: SettingNamer): ChecksDo
 /**
  * Validated engine settings, or an InputError naming the setting at fault: a base URL that is
  * not http(s), both inline checks and a checks file, both an open and a closed load model,
- * nothing to do, or a zero timeout or wait interval. Unset values take SMOKE_DEFAULTS.
+ * nothing to do, a zero timeout or wait interval, or a `max-body` that is not a size. Unset values take SMOKE_DEFAULTS.
  */
 export function smokeSettings(source: SmokeSettingsSource, name: SettingNamer = (n) => n): SmokeSettings {
   const baseUrl = checkBaseUrl(source.baseUrl, name('base-url'));
@@ -110,6 +116,10 @@ export function smokeSettings(source: SmokeSettingsSource, name: SettingNamer = 
   if (source.timeoutMs !== undefined) settings.timeoutMs = source.timeoutMs;
   if (source.failFast !== undefined) settings.failFast = source.failFast;
   if (source.insecureTls !== undefined) settings.insecureTls = source.insecureTls;
+  if (source.maxBody !== undefined && source.maxBody.trim() !== '') {
+    settings.maxBodyBytes = parseByteSize(source.maxBody, name('max-body'), MAX_BODY_LIMIT);
+  }
+  settings.maxBodySetting = name('max-body');
   if (settings.timeoutMs <= 0) throw new InputError(name('timeout'), 'must be longer than 0');
   if (settings.waitIntervalMs <= 0) throw new InputError(name('wait-interval'), 'must be longer than 0');
   if (load) settings.load = load;

@@ -41,6 +41,7 @@ interface SmokeOptions {
   junitFile?: string;
   reportFile?: string;
   insecureTls: boolean;
+  maxBody?: string;
   loadRate?: string;
   loadConnections?: string;
   loadDuration?: string;
@@ -90,6 +91,7 @@ export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
       headers: parseStringMap(options.headers, '--headers'),
       failFast: options.failFast,
       insecureTls: options.insecureTls,
+      ...(options.maxBody !== undefined ? { maxBody: options.maxBody } : {}),
       load: {
         ...(options.loadRate !== undefined ? { rate: options.loadRate } : {}),
         ...(options.loadConnections !== undefined ? { connections: options.loadConnections } : {}),
@@ -237,6 +239,10 @@ export function registerSmoke(program: Command): void {
     .option('--junit-file <path>', 'write the results as JUnit XML')
     .option('--report-file <path>', 'write the JSON report')
     .option('--insecure-tls', 'accept any TLS certificate', false)
+    .option(
+      '--max-body <size>',
+      'largest response body read for assertions, e.g. 8MiB, 512KiB or bytes (default 4MiB); a longer one fails as truncated',
+    )
     .option('--load-rate <rate>', 'open-model arrival rate, e.g. 200/s')
     .option('--load-connections <n>', 'closed model: connections sending as fast as possible')
     .option('--load-duration <duration>', 'length of the load phase, e.g. 30s')
