@@ -17,6 +17,7 @@ import type { CheckResult, CheckSpec, StatusExpectation, WaitResult } from './ty
 /** A check with no `expect.status` wants a 2xx. */
 export const DEFAULT_STATUS: StatusExpectation = { codes: [], classes: [2], text: '2xx' };
 const EXCERPT_CHARS = 500;
+const EXCERPT_WINDOW = 64 * 1024;
 
 export interface ProbePorts {
   client: HttpClient;
@@ -228,9 +229,16 @@ async function runCheck(
   return result;
 }
 
+/**
+ * The start of the body, secrets masked. Only a window well past the excerpt is redacted, so a body
+ * of many MiB (a raised `max-body`) is not scanned whole for 500 characters; a secret that begins
+ * in the excerpt is far shorter than the window, so it is masked whole.
+ */
 function excerpt(response: HttpResponse, redactor: Redactor): string {
-  const body = redactor.redact(response.body);
-  return body.length > EXCERPT_CHARS ? `${body.slice(0, EXCERPT_CHARS)}… (${body.length} chars)` : body;
+  const window = response.body.length > EXCERPT_WINDOW ? response.body.slice(0, EXCERPT_WINDOW) : response.body;
+  const body = redactor.redact(window);
+  const total = window === response.body ? body.length : response.body.length;
+  return body.length > EXCERPT_CHARS ? `${body.slice(0, EXCERPT_CHARS)}… (${total} chars)` : body;
 }
 
 /** One line saying why a check failed: the transport error, or each expected vs actual. */
