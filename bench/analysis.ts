@@ -62,7 +62,11 @@ export async function run(): Promise<BenchFigure[]> {
     return [{ name, ratio: Number.NaN, target: '< 1', ok: false, detail: `skipped: ${missing}` }];
 
   let gate = 0;
-  const exporter = createServer((_req, res) => res.end(`# TYPE bench_gate gauge\nbench_gate ${gate}\n`));
+  // Prometheus 3 refuses a scrape without the exposition format's Content-Type, as it should.
+  const exporter = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/plain; version=0.0.4');
+    res.end(`# TYPE bench_gate gauge\nbench_gate ${gate}\n`);
+  });
   await new Promise<void>((r) => exporter.listen(0, '127.0.0.1', r));
   const monitoring = await startMonitoring({
     staticTargets: [`127.0.0.1:${(exporter.address() as AddressInfo).port}`],
@@ -134,8 +138,12 @@ metrics:
       const response = (await (
         await fetch(`${monitoring.prometheusUrl}/api/v1/query?query=${encodeURIComponent('bench_gate[5m]')}`)
       ).json()) as { data: { result: { values: [number, string][] }[] } };
-      const crossed = response.data.result[0]?.values.find(([t, v]) => Number(v) >= 1 && t * 1000 >= flippedAt - 1);
-      if (!crossed) throw new Error(`run ${i}: no sample over the threshold in Prometheus`);
+      // The sample after the run's last one under it: its timestamp is when the scrape began, which
+      // can be a few ms before the flip that its answer already saw (Prometheus 3 also aligns it).
+      const values = response.data.result[0]?.values ?? [];
+      const crossed = values[values.findLastIndex(([, v]) => Number(v) < 1) + 1];
+      if (!crossed || Number(crossed[1]) < 1 || crossed[0] * 1000 < flippedAt - SCRAPE_INTERVAL_MS)
+        throw new Error(`run ${i}: no sample over the threshold in Prometheus after the flip`);
       latencies.push(switchedBackAt - crossed[0] * 1000);
     }
   } finally {

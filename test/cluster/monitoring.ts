@@ -363,17 +363,29 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Monit
     processes.push(prom);
     const prometheusUrl = `http://127.0.0.1:${port}`;
     await waitReady(`${prometheusUrl}/-/ready`, prom, 'Prometheus');
-    // Discovery hands targets to the scrapers ~5 s after start: wait for the first scrape of each
-    // static target, so a test's first query sees data.
+    // Discovery hands targets to the scrapers ~5 s after start: wait for the first successful scrape
+    // of each static target, so a test's first query sees data (a failing one says why).
     if (options.staticTargets?.length) {
       const expected = options.staticTargets.length;
       await waitReady(
-        `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(`count(up{job="static"}) == ${expected}`)}`,
+        `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(`count(up{job="static"} == 1) == ${expected}`)}`,
         prom,
         'the first scrape',
         30_000,
         (body) => body.includes('"value"'),
-      );
+      ).catch(async (error: unknown) => {
+        const targets = (await (
+          await fetch(`${prometheusUrl}/api/v1/targets?state=active`)
+        )
+          .json()
+          .catch(() => ({}))) as {
+          data?: { activeTargets?: { scrapeUrl: string; lastError: string }[] };
+        };
+        const errors = (targets.data?.activeTargets ?? [])
+          .filter((t) => t.lastError)
+          .map((t) => `${t.scrapeUrl}: ${t.lastError}`);
+        throw new Error(`${(error as Error).message}${errors.length ? `\nscrape errors:\n${errors.join('\n')}` : ''}`);
+      });
     }
     return {
       prometheusUrl,
