@@ -1,7 +1,7 @@
 // Every blue-green-deploy input is read here, once. The kubeconfig is masked the moment it is
 // read; validation of the rest is the engine's buildDeploySettings, shared with `adci deploy`.
 import * as core from '@actions/core';
-import { readBoolean, readLines, readString } from '@adci/action-common';
+import { readBoolean, readLines, readString, readText } from '@adci/action-common';
 import { InputError } from '@adci/common';
 import type { RawDeployInputs } from '@adci/kube';
 
@@ -82,6 +82,8 @@ export function readInputs(): DeployInputs {
       postAnalysis: readString('post-promotion-analysis'),
       prometheusUrl: readUrlMaskingPassword('prometheus-url'),
       prometheusToken: readSecret('prometheus-token'),
+      // A YAML mapping, parsed (and refused, naming the input) by buildDeploySettings.
+      analysisVars: readText('analysis-vars'),
       autoPromote: readBoolean('auto-promote', true),
       postPromotionWindow: readString('post-promotion-window'),
       scaleDownDelay: readString('scale-down-delay'),

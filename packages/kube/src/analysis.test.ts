@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '@adci/common';
-import { analysisVars } from './checks.ts';
+import { InputError, silentLogger, systemClock } from '@adci/common';
+import { analysisVars, defaultAnalysisRunner } from './checks.ts';
 import { buildDeploySettings } from './settings.ts';
 
 test('analysisVars: the image tag is the version, digests and registries with ports included', () => {
@@ -76,4 +76,71 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
     { postAnalysis: 'with-url.yml', prometheusUrl: 'prometheus:9090' },
     /^Input 'prometheus-url': must be http or https/,
   );
+});
+
+test("analysis-vars: its placeholders reach the rendered query; the deploy's own values cannot be overridden", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'adci-kube-analysis-vars-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'app.yaml'),
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: web:1 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 80 }] }
+`,
+  );
+  // Port 1 on loopback refuses: the analysis ends as unreachable, with its query rendered.
+  writeFileSync(
+    join(dir, 'region.yml'),
+    'prometheus: http://127.0.0.1:1\nmetrics:\n  - name: errors\n    query: up{region="{{ region }}",version="{{ version }}"}\n    success: result == 1\n',
+  );
+  const build = (raw: Record<string, string>) =>
+    buildDeploySettings({ manifests: ['app.yaml'], ...raw }, dir, 'default', {});
+
+  const settings = build({ postAnalysis: 'region.yml', analysisVars: 'region: eu-west-1\nshard: 3' });
+  assert.deepEqual(settings.analysisVars, { region: 'eu-west-1', shard: '3' });
+  const vars = analysisVars('web:v2', 'green', 'ads', 4, 'web', settings.analysisVars);
+  assert.deepEqual(vars, {
+    region: 'eu-west-1',
+    shard: '3',
+    version: 'v2',
+    color: 'green',
+    namespace: 'ads',
+    revision: '4',
+    app: 'web',
+  });
+  const runner = defaultAnalysisRunner(settings, silentLogger, systemClock);
+  const result = await runner('post', settings.postAnalysis!, vars, new AbortController().signal, 30_000);
+  assert.equal(result.metrics[0]?.query, 'up{region="eu-west-1",version="v2"}');
+  assert.equal(result.metrics[0]?.errorKind, 'unreachable');
+
+  // Without analysis-vars, the file's {{ region }} is refused when read, naming file and line.
+  const fails = (raw: Record<string, string>, pattern: RegExp) =>
+    assert.throws(
+      () => build(raw),
+      (error: unknown) => error instanceof InputError && pattern.test(error.message),
+    );
+  fails(
+    { postAnalysis: 'region.yml' },
+    /^Input 'post-promotion-analysis': region\.yml:4: .*unknown placeholder \{\{ region \}\}/,
+  );
+  for (const own of ['version', 'color', 'namespace', 'revision', 'app']) {
+    fails(
+      { postAnalysis: 'region.yml', analysisVars: `region: eu\n${own}: x` },
+      new RegExp(`^Input 'analysis-vars': '${own}' is the deploy's own value and cannot be overridden`),
+    );
+  }
+  fails({ analysisVars: 'region: [eu' }, /^Input 'analysis-vars': /);
+  fails({ analysisVars: '- eu' }, /^Input 'analysis-vars': must be a YAML or JSON mapping/);
+  fails({ analysisVars: 'region: { a: 1 }' }, /^Input 'analysis-vars': value of 'region' must be a scalar/);
+  assert.deepEqual(build({ analysisVars: '' }).analysisVars, {});
 });

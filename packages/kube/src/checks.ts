@@ -74,18 +74,23 @@ export type AnalysisRunner = (
   timeoutMs: number,
 ) => Promise<AnalysisResult>;
 
-/** The placeholders a deploy fills: the image tag as `version`, the colour, namespace, revision, app. */
+/**
+ * The placeholders a deploy fills: the image tag as `version`, the colour, namespace, revision, app,
+ * plus the analysis-vars input's `extra` (which buildDeploySettings keeps off the deploy's own names;
+ * the deploy's values win regardless).
+ */
 export function analysisVars(
   image: string | undefined,
   color: string,
   namespace: string,
   revision: number,
   app: string,
+  extra: Record<string, string> = {},
 ): Record<string, string | undefined> {
   const withoutDigest = image?.split('@')[0] ?? '';
   const tagAt = withoutDigest.lastIndexOf(':');
   const version = tagAt > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(tagAt + 1) : image;
-  return { version, color, namespace, revision: String(revision), app };
+  return { ...extra, version, color, namespace, revision: String(revision), app };
 }
 
 /** Analysis with @adci/analysis against the settings' Prometheus (or each file's own). */

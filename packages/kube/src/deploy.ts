@@ -63,6 +63,8 @@ export interface BlueGreenSettings {
   /** Overrides the analysis files' `prometheus:`. */
   prometheusUrl?: string;
   prometheusToken?: string;
+  /** The analysis-vars input: placeholder values besides the deploy's own (never one of those). */
+  analysisVars?: Record<string, string>;
   autoPromote: boolean;
   postPromotionWindowMs: number;
   scaleDownDelayMs: number;
@@ -665,7 +667,14 @@ class BlueGreenRun {
     const onAbort = (): void => stop.abort(this.signal.reason);
     this.signal.addEventListener('abort', onAbort, { once: true });
     const runner = this.ports.runAnalysis ?? defaultAnalysisRunner(this.s, this.log, this.clock);
-    const vars = analysisVars(this.result.image ?? this.s.image, color, this.s.namespace, revision, this.appName);
+    const vars = analysisVars(
+      this.result.image ?? this.s.image,
+      color,
+      this.s.namespace,
+      revision,
+      this.appName,
+      this.s.analysisVars,
+    );
     this.log.info(`${phase}-promotion analysis ${document.source} on ${color}`);
     const analysis = runner(phase, document, vars, stop.signal, this.remaining()).then((result) => {
       this.result.analyses.push({ phase, result });

@@ -3,9 +3,9 @@
 // refuse the same bad values with the same messages, before anything changes.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { InputError, parseDuration } from '@adci/common';
+import { InputError, parseDuration, parseStringMap } from '@adci/common';
 import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
-import { parseAnalysisDocument, type AnalysisDocument } from '@adci/analysis';
+import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, type AnalysisDocument } from '@adci/analysis';
 import type { BlueGreenSettings, DeployAction, RunFacts } from './deploy.ts';
 import { findApp, readManifests, resolveManifestFiles } from './manifests.ts';
 
@@ -35,6 +35,8 @@ export interface RawDeployInputs {
   postAnalysis?: string;
   prometheusUrl?: string;
   prometheusToken?: string;
+  /** A YAML/JSON mapping of placeholder values for the analysis files (`region: eu-west-1`). */
+  analysisVars?: string;
   autoPromote?: boolean;
   postPromotionWindow?: string;
   scaleDownDelay?: string;
@@ -75,9 +77,32 @@ function readChecks(input: string, file: string | undefined, baseDir: string): C
   return document;
 }
 
-function readAnalysis(input: string, file: string | undefined, baseDir: string): AnalysisDocument | undefined {
+function readAnalysis(
+  input: string,
+  file: string | undefined,
+  baseDir: string,
+  vars: Record<string, string>,
+): AnalysisDocument | undefined {
   if (!file) return undefined;
-  return parseAnalysisDocument(readInputFile(input, file, baseDir), input, file);
+  return parseAnalysisDocument(readInputFile(input, file, baseDir), input, file, {
+    placeholders: Object.keys(vars),
+  });
+}
+
+/** The analysis-vars mapping; naming one of the deploy's own placeholders is refused. */
+function readAnalysisVars(text: string | undefined): Record<string, string> {
+  if (!text?.trim()) return {};
+  const vars = parseStringMap(text, 'analysis-vars');
+  for (const name of Object.keys(vars)) {
+    if ((ANALYSIS_PLACEHOLDERS as readonly string[]).includes(name)) {
+      throw new InputError(
+        'analysis-vars',
+        `'${name}' is the deploy's own value and cannot be overridden ` +
+          `(the deploy fills ${ANALYSIS_PLACEHOLDERS.join(', ')}); use another name`,
+      );
+    }
+  }
+  return vars;
 }
 
 function checkUrl(input: string, value: string | undefined): string | undefined {
@@ -157,9 +182,10 @@ export function buildDeploySettings(
 function analysisSettings(
   raw: RawDeployInputs,
   baseDir: string,
-): Pick<BlueGreenSettings, 'preAnalysis' | 'postAnalysis' | 'prometheusUrl' | 'prometheusToken'> {
-  const preAnalysis = readAnalysis('pre-promotion-analysis', raw.preAnalysis, baseDir);
-  const postAnalysis = readAnalysis('post-promotion-analysis', raw.postAnalysis, baseDir);
+): Pick<BlueGreenSettings, 'preAnalysis' | 'postAnalysis' | 'prometheusUrl' | 'prometheusToken' | 'analysisVars'> {
+  const analysisVars = readAnalysisVars(raw.analysisVars);
+  const preAnalysis = readAnalysis('pre-promotion-analysis', raw.preAnalysis, baseDir, analysisVars);
+  const postAnalysis = readAnalysis('post-promotion-analysis', raw.postAnalysis, baseDir, analysisVars);
   const prometheusUrl = checkUrl('prometheus-url', raw.prometheusUrl);
   for (const [input, document] of [
     ['pre-promotion-analysis', preAnalysis],
@@ -169,5 +195,11 @@ function analysisSettings(
       throw new InputError(input, `${document.source} names no prometheus: URL; give one there or in prometheus-url`);
     }
   }
-  return { preAnalysis, postAnalysis, prometheusUrl, prometheusToken: raw.prometheusToken || undefined };
+  return {
+    preAnalysis,
+    postAnalysis,
+    prometheusUrl,
+    prometheusToken: raw.prometheusToken || undefined,
+    analysisVars,
+  };
 }

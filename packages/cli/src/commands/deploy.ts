@@ -19,6 +19,7 @@ interface DeployOptions {
   preAnalysis?: string;
   postAnalysis?: string;
   prometheusUrl?: string;
+  analysisVars?: string;
   autoPromote: boolean;
   postPromotionWindow: string;
   scaleDownDelay: string;
@@ -61,6 +62,10 @@ export function registerDeploy(program: Command): void {
       '--prometheus-url <url>',
       "Prometheus for the analyses (overrides the files' prometheus:); token from ADCI_PROMETHEUS_TOKEN",
     )
+    .option(
+      '--analysis-vars <yaml>',
+      "placeholder values for the analysis files, a YAML mapping (not the deploy's own version, color, namespace, revision, app)",
+    )
     .option('--no-auto-promote', 'stop with the preview ready; promote later with --action promote')
     .option('--post-promotion-window <duration>', 'how long the new colour is watched after the switch', '60s')
     .option('--scale-down-delay <duration>', 'drain delay before the old colour is scaled down', '30s')
@@ -91,6 +96,7 @@ export function registerDeploy(program: Command): void {
           postAnalysis: options.postAnalysis,
           prometheusUrl: options.prometheusUrl,
           prometheusToken: process.env.ADCI_PROMETHEUS_TOKEN,
+          analysisVars: options.analysisVars,
           autoPromote: options.autoPromote,
           postPromotionWindow: options.postPromotionWindow,
           scaleDownDelay: options.scaleDownDelay,
