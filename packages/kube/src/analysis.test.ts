@@ -25,7 +25,8 @@ test('analysisVars: the image tag is the version, digests and registries with po
   assert.equal(analysisVars('app:v1@sha256:abc', 'blue', 'n', 1, 'a').version, 'v1');
 });
 
-test('buildDeploySettings reads the analysis files, naming the input on every mistake', (t) => {
+/** A temporary directory holding a minimal app manifest (a Deployment and its Service). */
+function appDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'adci-kube-analysis-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(
@@ -45,6 +46,11 @@ metadata: { name: web }
 spec: { selector: { app: web }, ports: [{ port: 80 }] }
 `,
   );
+  return dir;
+}
+
+test('buildDeploySettings reads the analysis files, naming the input on every mistake', (t) => {
+  const dir = appDir(t);
   const metric = 'metrics:\n  - name: errors\n    query: up{version="{{ version }}"}\n    success: result == 1\n';
   writeFileSync(join(dir, 'with-url.yml'), `prometheus: http://prometheus:9090\n${metric}`);
   writeFileSync(join(dir, 'no-url.yml'), metric);
@@ -79,25 +85,7 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
 });
 
 test("analysis-vars: its placeholders reach the rendered query; the deploy's own values cannot be overridden", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'adci-kube-analysis-vars-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(
-    join(dir, 'app.yaml'),
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web }
-spec:
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web } }
-    spec: { containers: [{ name: web, image: web:1 }] }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web }
-spec: { selector: { app: web }, ports: [{ port: 80 }] }
-`,
-  );
+  const dir = appDir(t);
   // Port 1 on loopback refuses: the analysis ends as unreachable, with its query rendered.
   writeFileSync(
     join(dir, 'region.yml'),
