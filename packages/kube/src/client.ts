@@ -5,34 +5,12 @@
 import { KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 import { errorMessage, retry, type Logger } from '@adci/common';
+import type { KubeObject, KubePort, ListResult, ResourceRule, Selectors, WatchEvent } from './port.ts';
 
 export const FIELD_MANAGER = 'adci';
 
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    resourceVersion?: string;
-    generation?: number;
-    uid?: string;
-    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
-    creationTimestamp?: string;
-    deletionTimestamp?: string;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-}
+export type { KubeObject, ListResult, WatchEvent } from './port.ts';
 
-export interface ListResult<T> {
-  items: T[];
-  resourceVersion: string;
-}
-
-/** An answer from the API server that is not a success, with its Status reason and message. */
 export class KubeApiError extends Error {
   readonly status: number;
   readonly reason: string;
@@ -126,9 +104,7 @@ export function objectPath(kind: string, namespace: string, name: string): strin
   return `${collectionPath(kind, namespace)}/${encodeURIComponent(name)}`;
 }
 
-export type WatchEvent<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: T };
-
-export class KubeClient {
+export class KubeClient implements KubePort {
   readonly config: KubeConfig;
   readonly server: string;
   /** The kubeconfig context's namespace, if it names one. */
@@ -236,7 +212,7 @@ export class KubeClient {
   async list<T extends KubeObject>(
     kind: string,
     namespace: string,
-    selectors: { labelSelector?: string; fieldSelector?: string } = {},
+    selectors: Selectors = {},
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
@@ -315,6 +291,46 @@ export class KubeClient {
     }
   }
 
+  /** SelfSubjectRulesReview: what the current user may do in `namespace`. */
+  async rulesReview(namespace: string): Promise<ResourceRule[]> {
+    const review = await this.request<{ status?: { resourceRules?: ResourceRule[] } }>(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace } } },
+    );
+    return review.status?.resourceRules ?? [];
+  }
+
+  /** The last lines of a container's log (plain text, through the API server's pods/log). */
+  async podLogs(
+    namespace: string,
+    pod: string,
+    container: string,
+    options: { tailLines: number; previous?: boolean },
+  ): Promise<string> {
+    const url = new URL(`${objectPath('Pod', namespace, pod)}/log`, this.server);
+    url.searchParams.set('container', container);
+    url.searchParams.set('tailLines', String(options.tailLines));
+    url.searchParams.set('limitBytes', String(64 * 1024));
+    if (options.previous) url.searchParams.set('previous', 'true');
+    const context = new RequestContext(this.server + url.pathname + url.search, 'GET');
+    await this.authenticate(context);
+    const response = await fetch(context.getUrl(), {
+      headers: context.getHeaders() as unknown as Record<string, string>,
+      dispatcher: context.getDispatcher() as never,
+      signal: AbortSignal.timeout(this.requestTimeoutMs),
+    });
+    const text = await response.text();
+    if (response.status >= 200 && response.status < 300) return text;
+    let message = `GET ${url.pathname} answered ${response.status}`;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? message;
+    } catch {
+      // not a Status object
+    }
+    throw new KubeApiError(response.status, String(response.status), message);
+  }
+
   /** Can the current user do `verb` on `resource` in `namespace`? (SelfSubjectAccessReview) */
   async canI(verb: string, group: string, resource: string, namespace: string, subresource?: string): Promise<boolean> {
     const review = await this.request<{ status?: { allowed?: boolean } }>(
@@ -339,7 +355,7 @@ export class KubeClient {
   async watchUntil<T extends KubeObject, R>(
     kind: string,
     namespace: string,
-    selectors: { labelSelector?: string; fieldSelector?: string },
+    selectors: Selectors,
     onChange: (objects: Map<string, T>, event?: WatchEvent<T>) => R | undefined,
     signal: AbortSignal,
   ): Promise<R> {

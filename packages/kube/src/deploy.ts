@@ -6,7 +6,8 @@ import { errorMessage, silentLogger, systemClock, type Clock, type Logger } from
 import { describeFailure, type ChecksDocument, type SmokeResult } from '@adci/probe';
 import type { AnalysisDocument, AnalysisResult } from '@adci/analysis';
 import { analysisVars, defaultAnalysisRunner, type AnalysisRunner } from './checks.ts';
-import { isStatus, isTransient, KubeApiError, resourceOf, type KubeClient, type KubeObject } from './client.ts';
+import { isStatus, isTransient, KubeApiError, resourceOf } from './client.ts';
+import type { KubeObject, KubePort } from './port.ts';
 import { colorDeployment, colorHpa, imageOf, previewServiceFor, serviceFor, specHash, withImage } from './colors.ts';
 import { acquireLock, type HeldLock } from './lock.ts';
 import { selectorMatches, type AppManifests } from './manifests.ts';
@@ -87,7 +88,7 @@ export type CheckRunner = (
 ) => Promise<SmokeResult>;
 
 export interface BlueGreenPorts {
-  kube: KubeClient;
+  kube: KubePort;
   logger?: Logger;
   clock?: Clock;
   signal?: AbortSignal;
@@ -168,7 +169,7 @@ export async function runBlueGreen(settings: BlueGreenSettings, ports: BlueGreen
 
 class BlueGreenRun {
   private readonly s: BlueGreenSettings;
-  private readonly kube: KubeClient;
+  private readonly kube: KubePort;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly signal: AbortSignal;

@@ -2,7 +2,8 @@
 // renews it while it works; an expired lease (a runner that died) is taken over; a waiter gives
 // up after lock-timeout with a message naming the holder.
 import type { Clock, Logger } from '@adci/common';
-import { isStatus, type KubeClient, type KubeObject } from './client.ts';
+import { isStatus } from './client.ts';
+import type { KubeObject, KubePort } from './port.ts';
 
 export interface LeaseObject extends KubeObject {
   spec?: {
@@ -59,7 +60,7 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-export async function acquireLock(kube: KubeClient, options: LockOptions): Promise<HeldLock> {
+export async function acquireLock(kube: KubePort, options: LockOptions): Promise<HeldLock> {
   const name = leaseName(options.app);
   const duration = options.durationSeconds ?? 30;
   const started = options.clock.now();
@@ -156,19 +157,14 @@ export async function acquireLock(kube: KubeClient, options: LockOptions): Promi
 }
 
 /** Deletes the lease if `holder` still holds it (the post: step calls this after a cancel). */
-export async function releaseLock(kube: KubeClient, namespace: string, name: string, holder: string): Promise<boolean> {
+export async function releaseLock(kube: KubePort, namespace: string, name: string, holder: string): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const lease = await kube.get<LeaseObject>('Lease', namespace, name);
     if (!lease || lease.spec?.holderIdentity !== holder) return false;
     try {
-      await kube.request(
-        'DELETE',
-        `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`,
-        {
-          body: { preconditions: { resourceVersion: lease.metadata.resourceVersion } },
-        },
-      );
-      return true;
+      return await kube.delete('Lease', namespace, name, {
+        preconditions: { resourceVersion: lease.metadata.resourceVersion },
+      });
     } catch (error) {
       if (isStatus(error, 404)) return false;
       if (!isStatus(error, 409)) throw error;

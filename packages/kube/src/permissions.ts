@@ -1,6 +1,6 @@
 // Before anything changes: can this user do every verb the plan needs? One
 // SelfSubjectAccessReview per need, all at once; a missing one names verb, resource and namespace.
-import type { KubeClient } from './client.ts';
+import type { KubePort, ResourceRule } from './port.ts';
 
 export interface PermissionNeed {
   verb: string;
@@ -21,13 +21,6 @@ export class PermissionError extends Error {
   }
 }
 
-interface ResourceRule {
-  verbs: string[];
-  apiGroups?: string[];
-  resources?: string[];
-  resourceNames?: string[];
-}
-
 const covers = (list: string[] | undefined, value: string): boolean =>
   !!list && (list.includes('*') || list.includes(value));
 
@@ -46,16 +39,11 @@ export function allowedByRules(rules: ResourceRule[], need: PermissionNeed): boo
  * One SelfSubjectRulesReview answers most needs in a single request; what it cannot vouch for
  * (an authorizer that does not list its rules) is asked with a SelfSubjectAccessReview each.
  */
-export async function checkPermissions(kube: KubeClient, namespace: string, needs: PermissionNeed[]): Promise<void> {
+export async function checkPermissions(kube: KubePort, namespace: string, needs: PermissionNeed[]): Promise<void> {
   const unique = [
     ...new Map(needs.map((n) => [`${n.verb} ${n.group} ${n.resource} ${n.subresource ?? ''}`, n])).values(),
   ];
-  const review = await kube.request<{ status?: { resourceRules?: ResourceRule[] } }>(
-    'POST',
-    '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
-    { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', spec: { namespace } } },
-  );
-  const rules = review.status?.resourceRules ?? [];
+  const rules = await kube.rulesReview(namespace);
   const unknown = unique.filter((n) => !allowedByRules(rules, n));
   const answers = await Promise.all(
     unknown.map((n) => kube.canI(n.verb, n.group, n.resource, namespace, n.subresource)),

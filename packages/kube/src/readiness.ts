@@ -2,7 +2,7 @@
 // replica updated and available, so minReadySeconds is honoured), by watching rather than
 // polling; fails fast, naming pod, container, reason and message, when its pods cannot start.
 import type { Clock } from '@adci/common';
-import type { KubeClient, KubeObject } from './client.ts';
+import type { KubeObject, KubePort } from './port.ts';
 
 interface ContainerStatus {
   name: string;
@@ -210,7 +210,7 @@ export class WaitReadyTimeoutError extends Error {
   }
 }
 
-export async function waitForAvailable(kube: KubeClient, options: WaitAvailableOptions): Promise<AvailableResult> {
+export async function waitForAvailable(kube: KubePort, options: WaitAvailableOptions): Promise<AvailableResult> {
   const controller = new AbortController();
   const outer = options.signal;
   const onOuterAbort = (): void => controller.abort(outer?.reason);

@@ -1,7 +1,7 @@
 // Moves traffic: patches only the colour key of every switched Service's selector (a merge
 // patch cannot empty or widen it), then proves the move by watching the Services'
 // EndpointSlices until they hold only ready endpoints of the new colour, at least the desired count.
-import type { KubeClient, KubeObject } from './client.ts';
+import type { KubeObject, KubePort } from './port.ts';
 import { COLOR_LABEL, type Color } from './state.ts';
 
 export interface ServiceObject extends KubeObject {
@@ -14,7 +14,7 @@ export interface ServiceObject extends KubeObject {
 
 /** `color` undefined removes the key: back to a legacy Deployment's pods (adoption rollback). */
 export async function switchServices(
-  kube: KubeClient,
+  kube: KubePort,
   namespace: string,
   services: string[],
   color: Color | undefined,
@@ -31,7 +31,7 @@ export async function switchServices(
 }
 
 export async function annotate(
-  kube: KubeClient,
+  kube: KubePort,
   kind: string,
   namespace: string,
   name: string,
@@ -99,7 +99,7 @@ export class EndpointVerificationError extends Error {
  * selector moved, the switch is verified or reverted, never left half-known.
  */
 export async function verifyEndpoints(
-  kube: KubeClient,
+  kube: KubePort,
   namespace: string,
   services: string[],
   accept: (pod: string) => boolean,
