@@ -427,6 +427,16 @@ test('API semantics: AlreadyExists, Conflict, preconditions, 404 on patch, dry-r
   await kube.apply(deployment('web-blue', 'web:1'), NS, { dryRun: true });
   assert.equal(kube.snapshot('Deployment', NS, 'web-blue'), undefined);
   await kube.apply(deployment('web-blue', 'web:1'), NS);
+  await kube.settle();
+  const plain = deployment('web-blue', 'web:1');
+  const annotated = { ...plain, metadata: { ...plain.metadata, annotations: { 'adci.dev/image': 'web:1' } } };
+  await kube.apply(annotated, NS);
+  const reset = await kube.apply<KubeObject>(plain, NS);
+  assert.deepEqual(
+    reset.metadata.annotations,
+    { 'deployment.kubernetes.io/revision': '1' },
+    "the apply's own annotation goes, the controller's stays",
+  );
   const moved = deployment('web-blue', 'web:1', 2, { app: 'web', tier: 'x' });
   await assert.rejects(
     kube.apply(moved, NS, { dryRun: true }),
@@ -486,6 +496,9 @@ test('API semantics: AlreadyExists, Conflict, preconditions, 404 on patch, dry-r
 
 test('fault injection: next, always, after serving, dry-run only, network errors; hooks; the call log', async () => {
   const kube = new MemoryKube();
+  kube.load([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seeded' }, data: { a: '1' } }], NS);
+  assert.equal(kube.calls.length, 0, 'load seeds the store without calls');
+  assert.deepEqual(kube.snapshot('ConfigMap', NS, 'seeded')?.data, { a: '1' });
   await kube.apply(service({ app: 'web' }), NS);
 
   kube.failNext({ verb: 'get', kind: 'Service' }, kubeError(500));
@@ -623,6 +636,17 @@ test('owned objects go with their owner; PDB status and evictions follow the rea
   await kube.settle();
   assert.equal(kube.snapshot('ConfigMap', NS, 'web-config-blue'), undefined);
   assert.equal(kube.objects('Pod', NS).length, 0);
+});
+
+test('auto-advancing time moves only while someone waits on the clock or a watch', async () => {
+  const kube = new MemoryKube();
+  await kube.apply(deployment('web-blue', 'web:1', 1), NS);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(kube.clock.now(), 0, 'pods are due at 1000, but nobody waits: time stands still');
+  await kube.clock.sleep(250);
+  assert.equal(kube.clock.now(), 250);
+  await until(kube, 'web-blue', available(1));
+  assert.equal(kube.clock.now(), 1000);
 });
 
 test('a manual VirtualClock: nothing moves until the test advances it', async () => {

@@ -253,7 +253,7 @@ const clone = <T>(value: T): T => structuredClone(value);
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Kinds KubeClient does not list yet but the engine's history needs. */
+/** Kinds the engine needs, in case KubeClient's table lacks them (it lists ControllerRevision now). */
 const EXTRA_KINDS: Record<string, { group: string; plural: string }> = {
   ControllerRevision: { group: 'apps/v1', plural: 'controllerrevisions' },
 };
@@ -298,7 +298,7 @@ interface KindInfo {
 }
 
 function kindInfo(kind: string): KindInfo {
-  const extra = EXTRA_KINDS[kind];
+  const extra = supportedKind(kind) ? undefined : EXTRA_KINDS[kind];
   if (extra) {
     return {
       apiVersion: extra.group,
@@ -307,10 +307,7 @@ function kindInfo(kind: string): KindInfo {
       namespaced: true,
     };
   }
-  if (!supportedKind(kind)) {
-    // The same answer as the real client, so a test catches a kind the engine cannot use for real.
-    resourceOf(kind);
-  }
+  // Unsupported kinds throw the real client's error, so a test catches a kind the engine cannot use for real.
   const { group, plural, apiGroup } = resourceOf(kind);
   return { apiVersion: group, plural, apiGroup, namespaced: kind !== 'Namespace' };
 }
@@ -366,10 +363,14 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 /** Server-side apply, approximated: drop what the previous apply set and this one does not, then merge. */
 function prune(target: Json, previous: Json, applied: Json): void {
   for (const [key, value] of Object.entries(previous)) {
-    if (!(key in applied)) delete target[key];
-    else if (isObject(value) && isObject(applied[key]) && isObject(target[key])) {
-      prune(target[key], value, applied[key]);
-    }
+    const mine = target[key];
+    if (isObject(value) && isObject(mine)) {
+      // A map the apply no longer sends loses only the keys the apply set (an annotation a
+      // controller added stays), and goes when nothing else is left in it.
+      const now = applied[key];
+      prune(mine, value, isObject(now) ? now : {});
+      if (!(key in applied) && Object.keys(mine).length === 0) delete target[key];
+    } else if (!(key in applied)) delete target[key];
   }
 }
 
