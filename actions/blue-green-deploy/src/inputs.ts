@@ -90,6 +90,10 @@ export function readInputs(): DeployInputs {
       timeout: readString('timeout'),
       lockTimeout: readString('lock-timeout'),
       dryRun: readBoolean('dry-run', false),
+      previewReplicas: readString('preview-replicas'),
+      abortScaleDownDelay: readString('abort-scale-down-delay'),
+      toRevision: readString('to-revision'),
+      historyLimit: readString('history-limit'),
     },
   };
 }

@@ -61,6 +61,7 @@ export async function run(): Promise<void> {
       logger: coreLogger,
       signal,
       runChecks: createCheckRunner(kube, { logger: coreLogger, redactor }),
+      redact: (text) => redactor.redact(text),
       onPhase: (phase) => {
         if (phase.endedAt === undefined) {
           core.info(`▶ ${phase.name}`);

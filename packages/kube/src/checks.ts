@@ -2,10 +2,10 @@
 // By default the URL is the API server's service proxy: the probe client then carries the
 // kubeconfig's own CA, client certificate or token, so no ingress is needed.
 import { scalarText, type Clock, type Logger, type Redactor } from '@adci/common';
-import { runAnalysis, type AnalysisDocument, type AnalysisResult } from '@adci/analysis';
+import { runAnalysis } from '@adci/analysis';
 import { SMOKE_DEFAULTS, createHttpClient, runSmoke, type HttpClientOptions } from '@adci/probe';
 import type { KubeClient } from './client.ts';
-import type { BlueGreenSettings, CheckRunner } from './deploy.ts';
+import type { AnalysisRunner, BlueGreenSettings, CheckRunner } from './model.ts';
 
 export async function proxyTransport(kube: KubeClient): Promise<HttpClientOptions> {
   const options: {
@@ -64,15 +64,6 @@ export function createCheckRunner(kube: KubeClient, ports: { logger: Logger; red
     }
   };
 }
-
-/** Runs a metric analysis for a phase; resolves its result (passed or not), rejects on cancel. */
-export type AnalysisRunner = (
-  phase: 'pre' | 'post',
-  document: AnalysisDocument,
-  vars: Record<string, string | undefined>,
-  signal: AbortSignal,
-  timeoutMs: number,
-) => Promise<AnalysisResult>;
 
 /**
  * The placeholders a deploy fills: the image tag as `version`, the colour, namespace, revision, app,

@@ -64,6 +64,7 @@ export interface RequestOptions {
 const RESOURCES: Record<string, { group: string; plural: string; namespaced?: false }> = {
   Deployment: { group: 'apps/v1', plural: 'deployments' },
   ReplicaSet: { group: 'apps/v1', plural: 'replicasets' },
+  ControllerRevision: { group: 'apps/v1', plural: 'controllerrevisions' },
   Service: { group: 'v1', plural: 'services' },
   Pod: { group: 'v1', plural: 'pods' },
   ConfigMap: { group: 'v1', plural: 'configmaps' },
@@ -209,11 +210,7 @@ export class KubeClient implements KubePort {
     }
   }
 
-  async list<T extends KubeObject>(
-    kind: string,
-    namespace: string,
-    selectors: Selectors = {},
-  ): Promise<ListResult<T>> {
+  async list<T extends KubeObject>(kind: string, namespace: string, selectors: Selectors = {}): Promise<ListResult<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
     let resourceVersion: string;

@@ -54,7 +54,7 @@ export function imageOf(deployment: KubeObject, container: string | undefined): 
   return target?.image ?? '';
 }
 
-function stableStringify(value: unknown): string {
+export function stableStringify(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.keys(value)

@@ -7,6 +7,7 @@ export {
   type CheckRunner,
   type DeployAction,
   type DeployOutcome,
+  type HistoryEntry,
   type PhaseRecord,
   type RunFacts,
 } from './deploy.ts';
@@ -24,6 +25,7 @@ export { PermissionError } from './permissions.ts';
 export { PodStartError } from './readiness.ts';
 export { serviceProxyUrl } from './traffic.ts';
 export { ANNOTATIONS, COLOR_LABEL, type Color } from './state.ts';
-export { renderMarkdown, renderText } from './render.ts';
+export { renderMarkdown, renderText, renderHistoryText } from './render.ts';
+export type { KubePort } from './port.ts';
 export { buildDeploySettings, DEPLOY_ACTIONS, DEPLOY_DEFAULTS, type RawDeployInputs } from './settings.ts';
 export { createCheckRunner } from './checks.ts';

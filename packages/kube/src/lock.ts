@@ -1,6 +1,7 @@
 // One deploy per app at a time: a coordination.k8s.io/v1 Lease named after the app. A holder
 // renews it while it works; an expired lease (a runner that died) is taken over; a waiter gives
 // up after lock-timeout with a message naming the holder.
+import { hostname } from 'node:os';
 import type { Clock, Logger } from '@adci/common';
 import { isStatus } from './client.ts';
 import type { KubeObject, KubePort } from './port.ts';
@@ -52,6 +53,30 @@ export interface LockOptions {
   logger: Logger;
   clock: Clock;
   signal?: AbortSignal;
+  /** Called when the lock is found held by another (each new holder once). */
+  onWait?: (holder: string) => void;
+  /** Whether a process of this machine is alive (default: signal 0); a holder on this host whose pid is gone is taken over at once. */
+  alive?: (pid: number) => boolean;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A holder is provably gone when it ran on this machine (holder names end in `(<host> pid <n>)`)
+ * and that process no longer exists: a runner killed with SIGKILL leaves its lease behind.
+ */
+export function holderGone(holder: string | undefined, alive: (pid: number) => boolean = processAlive): boolean {
+  const match = /\((\S+) pid (\d+)\)$/.exec(holder ?? '');
+  if (!match || match[1] !== hostname()) return false;
+  const pid = Number(match[2]);
+  return pid !== process.pid && !alive(pid);
 }
 
 export interface HeldLock {
@@ -88,9 +113,12 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
         );
         break;
       }
-      if (existing.spec?.holderIdentity === options.holder || expired(existing, now)) {
+      const gone = holderGone(existing.spec?.holderIdentity, options.alive);
+      if (existing.spec?.holderIdentity === options.holder || expired(existing, now) || gone) {
         if (existing.spec?.holderIdentity && existing.spec.holderIdentity !== options.holder) {
-          options.logger.warning(`lock ${name}: the lease of ${existing.spec.holderIdentity} expired; taking it over`);
+          options.logger.warning(
+            `lock ${name}: ${gone ? 'the process' : 'the lease'} of ${existing.spec.holderIdentity} ${gone ? 'is gone' : 'expired'}; taking it over`,
+          );
         }
         await kube.replace(
           {
@@ -112,9 +140,15 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
     const waited = options.clock.now() - started;
     if (waited >= options.timeoutMs) throw new LockTimeoutError(name, holder, waited);
     if (announced !== holder) {
+      const renewed = Date.parse(existing.spec?.renewTime ?? existing.spec?.acquireTime ?? '');
+      const ago = Number.isNaN(renewed) ? undefined : Math.max(0, Math.round((now - renewed) / 1000));
+      const expiresIn = ago === undefined ? undefined : Math.max(0, (existing.spec?.leaseDurationSeconds ?? 0) - ago);
       options.logger.info(
-        `lock ${name} is held by ${holder}; waiting (lock-timeout ${Math.round(options.timeoutMs / 1000)}s)`,
+        `lock ${name} is held by ${holder}${
+          ago === undefined ? '' : `, last renewed ${ago}s ago; taken over in ${expiresIn}s unless its holder renews it`
+        }; waiting (lock-timeout ${Math.round(options.timeoutMs / 1000)}s)`,
       );
+      options.onWait?.(holder);
       announced = holder;
     }
     await options.clock.sleep(Math.min(1000, Math.max(50, options.timeoutMs - waited)), options.signal);

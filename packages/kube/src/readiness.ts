@@ -214,7 +214,8 @@ export async function waitForAvailable(kube: KubePort, options: WaitAvailableOpt
   const controller = new AbortController();
   const outer = options.signal;
   const onOuterAbort = (): void => controller.abort(outer?.reason);
-  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  if (outer?.aborted) controller.abort(outer.reason);
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
   let pods = new Map<string, PodObject>();
   let lastPodReadyAt: number | undefined;
   const firstSeen = new Map<string, number>();

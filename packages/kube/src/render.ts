@@ -1,7 +1,7 @@
 // Platform-neutral presentation of a blue-green result: Markdown for the job summary (phases as
 // a Mermaid gantt, pods, the switch and its endpoint verification, checks) and plain text for the CLI.
 import { renderAnalysisMarkdown, renderAnalysisText } from '@adci/analysis';
-import type { BlueGreenResult, PhaseRecord } from './deploy.ts';
+import type { BlueGreenResult, ContainerDiagnosis, HistoryEntry, PhaseRecord } from './model.ts';
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
@@ -44,6 +44,44 @@ function gantt(phases: PhaseRecord[]): string[] {
   return lines;
 }
 
+function termination(d: ContainerDiagnosis): string {
+  return [d.reason, d.exitCode === undefined ? undefined : `exit code ${d.exitCode}`, `${d.restarts} restarts`]
+    .filter(Boolean)
+    .join(', ');
+}
+
+/** How many releases the history shows in a summary (all of them in --json). */
+const HISTORY_SHOWN = 10;
+
+function historyMarkdown(history: HistoryEntry[]): string[] {
+  const out = [
+    '### Releases',
+    '',
+    '| Revision | Image | Commit | Outcome | Colour | When | Run |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const h of history.slice(0, HISTORY_SHOWN)) {
+    const outcome = h.rollbackOf === undefined ? h.outcome : `${h.outcome} (again revision ${h.rollbackOf})`;
+    out.push(
+      `| ${h.revision} | ${escapeCell(h.image)} | ${escapeCell(h.commit?.slice(0, 12) ?? '')} | ${escapeCell(outcome)} | ${h.color ?? ''} | ${escapeCell(h.time)} | ${h.runUrl ? `[run](${h.runUrl})` : ''} |`,
+    );
+  }
+  out.push('');
+  return out;
+}
+
+export function renderHistoryText(history: HistoryEntry[]): string[] {
+  if (!history.length) return ['  no releases stored'];
+  const lines = ['  revision  outcome      colour  image / commit / when'];
+  for (const h of history.slice(0, HISTORY_SHOWN)) {
+    const outcome = h.rollbackOf === undefined ? h.outcome : `${h.outcome}<-${h.rollbackOf}`;
+    lines.push(
+      `  ${String(h.revision).padStart(8)}  ${outcome.padEnd(11)}  ${(h.color ?? '').padEnd(6)}  ${h.image}${h.commit ? ` ${h.commit.slice(0, 12)}` : ''} ${h.time}`,
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(result: BlueGreenResult): string {
   const out: string[] = [`## blue-green-deploy: ${result.action}`, '', headline(result), ''];
   if (result.error)
@@ -51,6 +89,20 @@ export function renderMarkdown(result: BlueGreenResult): string {
       `> **${result.result === 'rolled-back' ? 'Why it rolled back' : 'Why it failed'}:** ${escapeCell(result.error)}`,
       '',
     );
+  if (result.recovered) out.push(`> **An earlier run:** ${escapeCell(result.recovered)}`, '');
+  const d = result.diagnosis;
+  if (d) {
+    out.push(
+      `### Why container ${d.container} of ${d.pod} failed`,
+      '',
+      `Last termination: ${termination(d) || 'unknown'}`,
+      '',
+      '```text',
+      ...d.logs.map((l) => l.replace(/```/g, "'''")),
+      '```',
+      '',
+    );
+  }
   const facts: [string, string | undefined][] = [
     ['Result', result.result],
     ['Active colour', result.activeColor],
@@ -110,12 +162,19 @@ export function renderMarkdown(result: BlueGreenResult): string {
     out.push(renderAnalysisMarkdown(analysis), '');
   }
   if (result.plan?.length) out.push('### Plan', '', ...result.plan.map((l) => `- ${l}`), '');
+  if (result.history?.length && (result.action === 'status' || result.action === 'rollback'))
+    out.push(...historyMarkdown(result.history));
   return out.join('\n');
 }
 
 export function renderText(result: BlueGreenResult): string {
   const lines = [headline(result).replace(/^\S+ /, '')];
   if (result.error) lines.push(`reason: ${result.error}`);
+  if (result.recovered) lines.push(`earlier run: ${result.recovered}`);
+  if (result.diagnosis) {
+    lines.push(`container ${result.diagnosis.container} of ${result.diagnosis.pod}: ${termination(result.diagnosis)}`);
+    lines.push(...result.diagnosis.logs.map((l) => `  | ${l}`));
+  }
   for (const p of result.phases) {
     if (p.endedAt === undefined) continue;
     lines.push(
@@ -124,5 +183,6 @@ export function renderText(result: BlueGreenResult): string {
   }
   for (const { result: analysis } of result.analyses ?? []) lines.push(renderAnalysisText(analysis));
   if (result.plan?.length) lines.push(...result.plan.map((l) => `  plan: ${l}`));
+  if (result.action === 'status') lines.push('releases:', ...renderHistoryText(result.history ?? []));
   return lines.join('\n');
 }

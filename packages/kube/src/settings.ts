@@ -6,7 +6,8 @@ import { isAbsolute, join } from 'node:path';
 import { InputError, parseDuration, parseStringMap } from '@adci/common';
 import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
 import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, type AnalysisDocument } from '@adci/analysis';
-import type { BlueGreenSettings, DeployAction, RunFacts } from './deploy.ts';
+import type { BlueGreenSettings, DeployAction, RunFacts } from './model.ts';
+import { releaseFromManifests } from './release.ts';
 import { findApp, readManifests, resolveManifestFiles } from './manifests.ts';
 
 export const DEPLOY_ACTIONS: readonly DeployAction[] = ['deploy', 'promote', 'rollback', 'abort', 'status'];
@@ -16,6 +17,8 @@ export const DEPLOY_DEFAULTS = {
   autoPromote: true,
   postPromotionWindow: '60s',
   scaleDownDelay: '30s',
+  abortScaleDownDelay: '0s',
+  historyLimit: 10,
   timeout: '10m',
   lockTimeout: '5m',
 } as const;
@@ -43,6 +46,20 @@ export interface RawDeployInputs {
   timeout?: string;
   lockTimeout?: string;
   dryRun?: boolean;
+  /** The preview's size for the pre-promotion checks (a whole number, at most the replica count). */
+  previewReplicas?: string;
+  abortScaleDownDelay?: string;
+  /** rollback only: the stored revision to deploy again. */
+  toRevision?: string;
+  historyLimit?: string;
+}
+
+function wholeNumber(input: string, value: string | undefined, min: number, max: number): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new InputError(input, `'${text}' is not a whole number from ${min} to ${max}`);
+  return Number(text);
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -152,6 +169,20 @@ export function buildDeploySettings(
   const activeService = checkName('active-service', raw.activeService);
   const files = resolveManifestFiles(raw.manifests, baseDir);
   const app = findApp(readManifests(files, baseDir));
+  const container = raw.container?.trim() || undefined;
+  // The image and container are checked against the manifests now, before anything is locked or changed.
+  if (action === 'deploy') releaseFromManifests(app, image, container);
+  const declared = (app.deployment.object.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+  const previewReplicas = wholeNumber('preview-replicas', raw.previewReplicas, 1, 10_000);
+  if (previewReplicas !== undefined && previewReplicas > declared && !app.hpa)
+    throw new InputError(
+      'preview-replicas',
+      `${previewReplicas} is more than the ${declared} replicas of Deployment ${app.deployment.object.metadata.name}`,
+    );
+  const toRevision = wholeNumber('to-revision', raw.toRevision, 1, Number.MAX_SAFE_INTEGER);
+  if (toRevision !== undefined && action !== 'rollback')
+    throw new InputError('to-revision', `applies to action rollback only (action is ${action})`);
+  const historyLimit = wholeNumber('history-limit', raw.historyLimit, 1, 100) ?? DEPLOY_DEFAULTS.historyLimit;
   if (activeService && previewService === activeService)
     throw new InputError('preview-service', 'must differ from active-service');
   if (previewService && app.services.some((s) => s.object.metadata.name === previewService)) {
@@ -165,7 +196,14 @@ export function buildDeploySettings(
     app,
     namespace,
     image,
-    container: raw.container?.trim() || undefined,
+    container,
+    previewReplicas,
+    toRevision,
+    historyLimit,
+    abortScaleDownDelayMs: parseDuration(
+      raw.abortScaleDownDelay || DEPLOY_DEFAULTS.abortScaleDownDelay,
+      'abort-scale-down-delay',
+    ),
     activeService,
     previewService,
     previewUrl: checkUrl('preview-url', raw.previewUrl),

@@ -16,6 +16,10 @@ export const ANNOTATIONS = {
   commit: 'adci.dev/commit',
   runUrl: 'adci.dev/run-url',
   startedAt: 'adci.dev/started-at',
+  /** When traffic moved to the active colour: a re-run finishes the rest of the post-promotion window. */
+  switchedAt: 'adci.dev/switched-at',
+  /** The release being brought up (before the switch), so a re-run can say what it found. */
+  pendingRevision: 'adci.dev/pending-revision',
   updatedAt: 'adci.dev/updated-at',
   /** On colour Deployments: the image and the hash of everything else the manifest asked for. */
   image: 'adci.dev/image',
@@ -25,12 +29,6 @@ export const ANNOTATIONS = {
 } as const;
 
 export type Color = 'blue' | 'green';
-export const COLORS: readonly Color[] = ['blue', 'green'];
-
-export function otherColor(color: Color): Color {
-  return color === 'blue' ? 'green' : 'blue';
-}
-
 export function isColor(value: unknown): value is Color {
   return value === 'blue' || value === 'green';
 }
@@ -47,6 +45,8 @@ export const PHASES = [
   'apply',
   'wait-ready',
   'preview-check',
+  'scale-up',
+  'preview-ready',
   'switch',
   'verify-endpoints',
   'post-check',

@@ -26,6 +26,10 @@ interface DeployOptions {
   timeout: string;
   lockTimeout: string;
   dryRun: boolean;
+  previewReplicas?: string;
+  abortScaleDownDelay?: string;
+  toRevision?: string;
+  historyLimit?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -71,6 +75,14 @@ export function registerDeploy(program: Command): void {
     .option('--scale-down-delay <duration>', 'drain delay before the old colour is scaled down', '30s')
     .option('--timeout <duration>', 'deadline for the new colour to become available', '10m')
     .option('--lock-timeout <duration>', 'how long to wait for another deploy of the same app', '5m')
+    .option('--preview-replicas <n>', 'preview size for the pre-promotion checks (default: the full size)')
+    .option(
+      '--abort-scale-down-delay <duration>',
+      'how long a failed or aborted colour stays up for debugging before it is scaled down',
+      '0s',
+    )
+    .option('--to-revision <n>', 'with --action rollback: deploy that stored release again (see --action status)')
+    .option('--history-limit <n>', 'how many releases the history on the cluster keeps', '10')
     .option('--dry-run', 'validate with a server-side dry run and print the plan', false)
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'debug output', false)
@@ -103,6 +115,10 @@ export function registerDeploy(program: Command): void {
           timeout: options.timeout,
           lockTimeout: options.lockTimeout,
           dryRun: options.dryRun,
+          previewReplicas: options.previewReplicas,
+          abortScaleDownDelay: options.abortScaleDownDelay,
+          toRevision: options.toRevision,
+          historyLimit: options.historyLimit,
         },
         process.cwd(),
         kube.contextNamespace ?? 'default',
@@ -122,6 +138,7 @@ export function registerDeploy(program: Command): void {
         logger,
         signal: controller.signal,
         runChecks: createCheckRunner(kube, { logger, redactor }),
+        redact: (text) => redactor.redact(text),
         onPhase: (phase) => {
           if (phase.endedAt === undefined) process.stderr.write(`▶ ${phase.name}\n`);
           else
