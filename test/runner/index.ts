@@ -41,6 +41,11 @@ export interface RunOptions {
    * is refused with an error if no line ever matches, so a test cannot pass without its cancel.
    */
   cancelOn?: RegExp | string;
+  /**
+   * How cancelOn/cancelAfterMs stop the step: `SIGINT` (the runner's cancel, default) or `SIGKILL`
+   * (a lost runner: no grace, and no post: step).
+   */
+  killWith?: 'SIGINT' | 'SIGKILL';
   /** Value of `${{ job.status }}` in defaults. */
   jobStatus?: string;
   /** Value of `${{ github.token }}` in defaults. */
@@ -195,6 +200,10 @@ async function runStep(
   const cancel = (): void => {
     if (cancelled || child.exitCode !== null || child.signalCode !== null) return;
     cancelled = true;
+    if (options.killWith === 'SIGKILL') {
+      child.kill('SIGKILL');
+      return;
+    }
     child.kill('SIGINT');
     timers.push(setTimeout(() => child.kill('SIGTERM'), 7500));
   };
@@ -343,11 +352,12 @@ export async function runActionBundle(action: string, options: RunOptions = {}):
     }
     const main = await runStep(join(actionDir, metadata.runs.main), baseEnv, files, options);
     const result: ActionResult = { ...main };
-    if (metadata.runs.post && options.runPost !== false) {
+    // A runner killed with SIGKILL is gone: nothing runs the post: step.
+    if (metadata.runs.post && options.runPost !== false && !(options.killWith === 'SIGKILL' && main.cancelled)) {
       const postEnv = { ...baseEnv };
       for (const [name, value] of Object.entries(main.state)) postEnv[`STATE_${name}`] = value;
       // As on GitHub, post: runs after a cancelled main step (its default post-if is always()).
-      const { cancelAfterMs: _after, cancelOn: _on, ...postOptions } = options;
+      const { cancelAfterMs: _after, cancelOn: _on, killWith: _kill, ...postOptions } = options;
       result.post = await runStep(join(actionDir, metadata.runs.post), postEnv, files, postOptions);
     }
     return result;

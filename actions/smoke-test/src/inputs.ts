@@ -137,3 +137,37 @@ export async function readInputs(): Promise<SmokeInputs> {
   }
   return inputs;
 }
+
+// ── the analysis input (a metric analysis run alongside the checks; see analysis.ts) ──
+
+export interface AnalysisInputs {
+  file: string;
+  text: string;
+  prometheusUrl?: string;
+  prometheusToken?: string;
+  vars: Record<string, string>;
+}
+
+/** A password in the URL (basic auth) is a secret like the token. */
+export function maskUrlPassword(url: string | undefined): void {
+  if (!url) return;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    if (password) core.setSecret(password);
+  } catch {
+    // not a URL: the engine says so, naming the input
+  }
+}
+
+export async function readAnalysisInputs(workspace: string): Promise<AnalysisInputs | undefined> {
+  const input = readInputFile('analysis', workspace);
+  const prometheusUrl = readString('prometheus-url') || undefined;
+  const prometheusToken = readString('prometheus-token') || undefined;
+  if (prometheusToken) core.setSecret(prometheusToken);
+  maskUrlPassword(prometheusUrl);
+  if (!input) {
+    if (prometheusUrl) throw new InputError('prometheus-url', 'is given without an analysis file to run');
+    return undefined;
+  }
+  return { ...input, prometheusUrl, prometheusToken, vars: await readStringMap('analysis-vars') };
+}

@@ -14,8 +14,8 @@ import {
   type CapturedHistogram,
   type SmokeResult,
 } from '@adci/probe';
-import { readInputs, readMergeInputs, type MergeInputs } from './inputs.ts';
-import { readAnalysisInputs, reportAnalysis, startAnalysis } from './analysis.ts';
+import { readAnalysisInputs, readInputs, readMergeInputs, type MergeInputs } from './inputs.ts';
+import { reportAnalysis, startAnalysis } from './analysis.ts';
 import type { AnalysisResult } from '@adci/analysis';
 import { annotate, failureMessage, setOutputs, writeSummary } from './summary.ts';
 

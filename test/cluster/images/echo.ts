@@ -6,6 +6,8 @@
 //   FAIL_LIVENESS=1      /livez always answers 500
 //   EXIT_AFTER_MS        exit this long after start, with EXIT_CODE (default 1)
 //   SHUTDOWN_DELAY_MS    on SIGTERM keep serving this long before closing (default 0)
+//   GREETING             returned as `greeting` by GET / (a value a ConfigMap gives, to see which one a pod reads)
+//   LOG_ENV              names of env variables whose values are logged at start (a leaky app, for masking tests)
 // POST /ready/false and /ready/true flip readiness at run time.
 import { createServer } from 'node:http';
 
@@ -34,11 +36,13 @@ const server = createServer((req, res) => {
     readyOverride = url.pathname === '/ready/true';
     return reply(200, { ready: ready() });
   }
-  return reply(200, { pod, tag, path: url.pathname });
+  return reply(200, { pod, tag, path: url.pathname, greeting: process.env.GREETING });
 });
 
 server.listen(port, () => {
   console.log(`echo ${tag} serving pod ${pod} on :${port}`);
+  for (const name of (process.env.LOG_ENV ?? '').split(',').filter(Boolean))
+    console.log(`config ${name}=${process.env[name] ?? ''}`);
 });
 
 if (process.env.EXIT_AFTER_MS) {
