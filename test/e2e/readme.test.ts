@@ -4,7 +4,8 @@
 // and commands, run as written on reports the real tools wrote.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -257,3 +258,123 @@ describe("quality-gate README's examples", () => {
     }
   });
 });
+
+describe('examples/ad-platform README', () => {
+  const folder = join(repoRoot, 'examples/ad-platform');
+  const readme = readFileSync(join(folder, 'README.md'), 'utf8');
+  /** The sh blocks of one `## ` section, each with its continued lines joined. */
+  const section = (title: string): string[][] => {
+    const start = readme.indexOf(`## ${title}\n`);
+    assert.ok(start >= 0, `section ${title}`);
+    const end = readme.indexOf('\n## ', start + 1);
+    return blocks(readme.slice(start, end === -1 ? undefined : end))
+      .filter((b) => b.lang === 'sh')
+      .map((b) =>
+        b.code
+          .replace(/\\\n\s*/g, '')
+          .split('\n')
+          .filter((line) => line.trim() !== ''),
+      );
+  };
+  const sh = (command: string, env: Record<string, string> = {}, timeout = 180_000) =>
+    spawnSync('sh', ['-c', command], { cwd: folder, encoding: 'utf8', env: { ...process.env, ...env }, timeout });
+
+  test('the health paths are the ones the manifests, the checks and the pipelines use', () => {
+    const liveness = /\| `GET (\/\S+)` \| — \| liveness/.exec(readme)?.[1];
+    const readiness = /\| `GET (\/\S+)` \| — \| readiness/.exec(readme)?.[1];
+    assert.ok(liveness && readiness, 'the API table names the liveness and readiness paths');
+    const deployment = parseYaml(readFileSync(join(folder, 'deploy/deployment.yaml'), 'utf8')) as {
+      spec: { template: { spec: { containers: Record<string, { httpGet: { path: string } } | undefined>[] } } };
+    };
+    const container = deployment.spec.template.spec.containers[0]!;
+    assert.deepEqual(
+      [
+        container.startupProbe?.httpGet.path,
+        container.livenessProbe?.httpGet.path,
+        container.readinessProbe?.httpGet.path,
+      ],
+      [liveness, liveness, readiness],
+    );
+    for (const checks of ['smoke.yml', 'preview.yml']) {
+      const paths = (
+        parseYaml(readFileSync(join(folder, 'deploy/checks', checks), 'utf8')) as { checks: { path: string }[] }
+      ).checks.map((c) => c.path);
+      assert.deepEqual(paths.slice(0, 2), [liveness, readiness], checks);
+    }
+    const pipelines = [
+      'examples/ad-platform/.gitlab-ci.yml',
+      'examples/ad-platform/Jenkinsfile',
+      '.github/workflows/ad-platform.yml',
+    ];
+    const waits = [readme, ...pipelines.map((p) => readFileSync(join(repoRoot, p), 'utf8'))].flatMap((text) =>
+      [...text.matchAll(/wait-for:? (\S+)/g)].map((m) => m[1]),
+    );
+    assert.ok(waits.length >= 5);
+    assert.deepEqual([...new Set(waits)], [readiness]);
+    const local = section('Run it locally')[1]!.join('\n');
+    assert.match(local, new RegExp(`:8080${liveness} .*liveness`));
+    assert.match(local, new RegExp(`:8080${readiness} .*readiness`));
+  });
+
+  test('run it locally: the service starts as written and its health paths and smoke checks pass', async (t) => {
+    const [setup, probe] = section('Run it locally') as [string[], string[]];
+    assert.equal(setup.length, 2);
+    assert.equal(sh(setup[0]!).status, 0, setup[0]);
+    // Its own port, not 8080, which something else on the machine may hold.
+    const port = await freePort();
+    // The command's `mktemp -d` database lands in a directory of this test's own.
+    const tmp = mkdtempSync(join(tmpdir(), 'readme-ad-platform-'));
+    const service = spawn('sh', ['-c', setup[1]!], {
+      cwd: folder,
+      env: { ...process.env, PORT: String(port), TMPDIR: tmp },
+      detached: true,
+      stdio: 'ignore',
+    });
+    const exited = new Promise((resolve) => service.once('exit', resolve));
+    t.after(async () => {
+      if (service.pid && service.exitCode === null) process.kill(-service.pid, 'SIGTERM');
+      await exited;
+      rmSync(tmp, { recursive: true, force: true });
+    });
+    const lines = probe.map((line) => line.replaceAll(':8080', `:${port}`));
+    const deadline = Date.now() + 60_000;
+    while (sh(lines[0]!).stdout === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    assert.deepEqual(JSON.parse(sh(lines[0]!).stdout), { status: 'ok', version: 'dev' });
+    assert.deepEqual(JSON.parse(sh(lines[1]!).stdout), { status: 'ready', version: 'dev' });
+    const smoke = sh(lines[2]!);
+    // The journey must pass; the short load phase's latency thresholds depend on how busy the machine is.
+    const failed = smoke.stdout.split('\n').filter((l) => l.startsWith('FAILED') && !/ p\(9\d\)</.test(l));
+    assert.deepEqual(failed, [], smoke.stdout + smoke.stderr);
+    assert.match(smoke.stdout, /PASSED\s+create campaign 201/);
+    assert.match(smoke.stdout, /PASSED\s+delete campaign 204/);
+  });
+
+  test('the quality stage and its gate command run from this folder as written', () => {
+    const [quality, gate] = section('Quality stage')[0] as [string, string];
+    assert.match(quality, /^\.venv\/bin\/python scripts\/quality\.py/);
+    // pip-audit cannot reach a vulnerability service here: the README says the tests keep its report this way.
+    const ran = sh(quality.replace('scripts/quality.py', 'scripts/quality.py --allow-unaudited'));
+    assert.equal(ran.status, 0, ran.stdout + ran.stderr);
+    assert.match(gate, /^npx adci gate /);
+    const result = sh(gate);
+    assert.match(result.stdout, /^Quality gate: (PASSED|FAILED)/m, result.stdout + result.stderr);
+    // Every check passes but the unaudited dependencies (none are unaudited where pip-audit reaches its service).
+    const failing = result.stdout.split('\n').filter((l) => l.startsWith('FAIL '));
+    assert.ok(
+      failing.every((l) => /^FAIL\s+findings\.scan-errors\s/.test(l)),
+      failing.join('\n'),
+    );
+    assert.match(result.stdout, /^ok\s+coverage\.line\s/m);
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
