@@ -88,3 +88,12 @@ test('changed lines come from git diff base...head', () => {
   adci('--reports', 'lcov.info', '--report-file', file, '--thresholds', 'coverage.line: 50');
   assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { passed: boolean }).passed, true);
 });
+
+test('a report line that matches nothing, or a report outside --root, exits 2 naming --reports', () => {
+  const missing = adci('--reports', 'reports/pytest-junit.xml', '--reports', 'reports/bandit-typo.json');
+  assert.equal(missing.code, 2, missing.stdout);
+  assert.match(missing.stderr, /^adci: Input '--reports': 'reports\/bandit-typo\.json' matched no file under /m);
+  const outside = adci('--reports', join(repoRoot, 'package.json'));
+  assert.equal(outside.code, 2, outside.stdout);
+  assert.match(outside.stderr, /Input '--reports': '.+' matches .+, which resolves to .+, outside the root /);
+});

@@ -112,9 +112,13 @@ export class Collector {
 
   // ---- tests
 
-  addTest(test: TestCaseRef): void {
+  /**
+   * Counts a test. `rerunnable` is false for a test case without a name: two unnamed cases of one
+   * suite are two tests, not a test and its rerun.
+   */
+  addTest(test: TestCaseRef, rerunnable = true): void {
     const counts = this.tests;
-    if (this.rerun(test)) return;
+    if (rerunnable && this.rerun(test)) return;
     counts.tests++;
     counts.durationMs += test.durationMs;
     switch (test.outcome) {
@@ -136,7 +140,7 @@ export class Collector {
     }
     if (test.outcome === 'failed' || test.outcome === 'errored') {
       this.rememberId(this.failedIds, test.id);
-      if (this.failedInReport.size < this.limits.maxTestIds) {
+      if (rerunnable && this.failedInReport.size < this.limits.maxTestIds) {
         const same = this.failedInReport.get(test.name);
         if (same) same.push(test);
         else this.failedInReport.set(test.name, [test]);

@@ -2,6 +2,7 @@
 // `format:` prefix of a `reports` line overrides it when a file is ambiguous (e.g. empty output).
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { ReportError } from './errors.ts';
 
 export const FORMATS = [
   'junit',
@@ -32,19 +33,58 @@ export type Detected =
 
 const SNIFF_BYTES = 64 * 1024;
 
+/** The start of a report as UTF-8 text; a UTF-16 or UTF-32 file is an error that says so. */
 export function readHead(path: string): string {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(Math.min(SNIFF_BYTES, Math.max(0, statSync(path).size)));
-    const read = readSync(fd, buf, 0, buf.length, 0);
-    return buf
-      .subarray(0, read)
-      .toString('utf8')
-      .replace(/^\uFEFF/, '');
+    const head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+    const encoding = wideEncoding(head);
+    if (encoding) {
+      throw new ReportError(
+        path,
+        `is ${encoding}, not UTF-8: re-encode it (iconv -f ${encoding.slice(0, 6)} -t UTF-8, or PowerShell's Out-File -Encoding utf8)`,
+      );
+    }
+    return head.toString('utf8').replace(/^\uFEFF/, '');
   } finally {
     closeSync(fd);
   }
 }
+
+/**
+ * UTF-16 and UTF-32, which every report tool writes as UTF-8 but Windows PowerShell 5.1's `>`
+ * re-encodes to (UTF-16 little-endian with a byte-order mark). Without a mark, text of ASCII
+ * characters in UTF-16 has a zero byte in every other position.
+ */
+function wideEncoding(head: Buffer): string | undefined {
+  const [a, b, c, d] = head;
+  if (a === 0xff && b === 0xfe && c === 0 && d === 0) return 'UTF-32 (little-endian, with a byte-order mark)';
+  if (a === 0 && b === 0 && c === 0xfe && d === 0xff) return 'UTF-32 (big-endian, with a byte-order mark)';
+  if (a === 0xff && b === 0xfe) return 'UTF-16 (little-endian, with a byte-order mark)';
+  if (a === 0xfe && b === 0xff) return 'UTF-16 (big-endian, with a byte-order mark)';
+  const pairs = Math.min(head.length, 512) >> 1;
+  if (pairs < 2) return undefined;
+  let evenZeros = 0;
+  let oddZeros = 0;
+  for (let i = 0; i < pairs * 2; i += 2) {
+    if (head[i] === 0) evenZeros++;
+    if (head[i + 1] === 0) oddZeros++;
+  }
+  if (oddZeros >= pairs * 0.9 && evenZeros === 0) return 'UTF-16 (little-endian, without a byte-order mark)';
+  if (evenZeros >= pairs * 0.9 && oddZeros === 0) return 'UTF-16 (big-endian, without a byte-order mark)';
+  return undefined;
+}
+
+/** The root elements each XML format may have, to refuse another XML file forced to it. */
+const XML_ROOTS: Partial<Record<Format, { name: string; roots: string[] }>> = {
+  junit: { name: 'JUnit', roots: ['testsuites', 'testsuite'] },
+  flake8: { name: 'JUnit', roots: ['testsuites', 'testsuite'] },
+  mypy: { name: 'JUnit', roots: ['testsuites', 'testsuite'] },
+  cobertura: { name: 'Cobertura', roots: ['coverage'] },
+  jacoco: { name: 'JaCoCo', roots: ['report'] },
+  checkstyle: { name: 'Checkstyle', roots: ['checkstyle'] },
+};
 
 /** The root element's name and the text of its first few start tags. */
 function xmlRoot(head: string): { root: string; tags: string } | undefined {
@@ -72,11 +112,17 @@ export function detectFormat(path: string, override?: Format): Detected | undefi
   if (first === '<') {
     const root = xmlRoot(trimmed);
     const tags = root?.tags ?? '';
-    if (override === 'flake8' || override === 'mypy') return { format: override, kind: 'xml' };
-    if (override === 'junit' || override === 'cobertura' || override === 'jacoco' || override === 'checkstyle') {
-      return { format: override, kind: 'xml' };
+    if (override) {
+      const wanted = XML_ROOTS[override];
+      if (!wanted) return undefined;
+      if (!root || !wanted.roots.includes(root.root)) {
+        throw new ReportError(
+          path,
+          `is not ${wanted.name} XML: ${root ? `its root element is <${root.root}>` : 'it has no root element'}, ${wanted.name}'s is ${wanted.roots.map((r) => `<${r}>`).join(' or ')}`,
+        );
+      }
+      return { format: override as 'junit' | 'cobertura' | 'jacoco' | 'checkstyle' | 'flake8' | 'mypy', kind: 'xml' };
     }
-    if (override) return undefined;
     switch (root?.root) {
       case 'testsuites':
       case 'testsuite':
@@ -144,6 +190,8 @@ function sniffJson(head: string, path: string): Detected | undefined {
       return { format: 'safety', kind: 'json' };
     if (has('dependencies') && (has('vulns') || has('skip_reason') || has('fixes')))
       return { format: 'pip-audit', kind: 'json' };
+    // pip-audit 2.x with nothing to audit, without its "fixes" list: {"dependencies": []}.
+    if (/^\{\s*"dependencies"\s*:\s*\[\s*\]\s*\}\s*$/.test(head)) return { format: 'pip-audit', kind: 'json' };
     if (has('results') && (has('metrics') || has('generated_at'))) return { format: 'bandit', kind: 'json' };
     if (has('messages') && has('statistics')) return { format: 'pylint', kind: 'json' };
     return undefined;

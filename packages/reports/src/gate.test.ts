@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runGate, readBaseline, type GateReport, type GateSettings } from './gate.ts';
@@ -277,7 +277,6 @@ test('malformed and truncated files name the file, line and column, or are skipp
     () => gate(['bandit: cut.json']),
     /cut\.json: line 2, column 15: invalid JSON \(Unexpected end of JSON input/,
   );
-  assert.throws(() => gate(['nothing/*.xml']), /no report files matched/);
   assert.deepEqual(
     gate(['real/*-junit.xml', '!**/mocha-*', '!real/jest-junit.xml']).reports.map((x) => x.path),
     ['real/flake8-junit.xml', 'real/mypy-junit.xml', 'real/pytest-junit.xml', 'real/vitest-junit.xml'],
@@ -383,4 +382,65 @@ test('relative paths resolve against where the tool ran when they do not exist a
     .coverage.files.map((f) => f.file)
     .sort();
   assert.deepEqual(files, ['src/gone.js', 'web/src/cart.js']);
+});
+
+test('a report path resolving outside the root (a symlink, ..) is refused before anything is read', () => {
+  const outside = mkdtempSync(join(tmpdir(), 'qg-outside-'));
+  const inside = join(outside, 'repo');
+  mkdirSync(join(inside, 'reports'), { recursive: true });
+  // What a pull request could add: a "report" that is a link to a credential file of the runner.
+  const kubeconfig = join(outside, 'kubeconfig');
+  writeFileSync(kubeconfig, 'apiVersion: v1\nusers:\n- name: admin\n  user: {token: s3cr3t-token}\n');
+  symlinkSync(kubeconfig, join(inside, 'reports/junit.xml'));
+  symlinkSync(outside, join(inside, 'reports/linked-dir'));
+  writeFileSync(join(outside, 'other.xml'), readFileSync(join(root, 'real/vitest-junit.xml')));
+  const run = (reports: string[]) => () =>
+    runGate({
+      reports: parseReportPatterns(reports),
+      root: inside,
+      thresholds: parseThresholds('tests.failed: 9'),
+      minChangedLines: 0,
+      ignoreMalformed: true,
+    });
+  try {
+    const refused = (pattern: string, path: string, target: string) => ({
+      name: 'InputError',
+      message: `Input 'reports': '${pattern}' matches ${path}, which resolves to ${target}, outside the root ${inside}: reports are read only from inside it`,
+    });
+    assert.throws(run(['reports/*.xml']), refused('reports/*.xml', 'reports/junit.xml', kubeconfig));
+    assert.throws(run(['reports/**/*.xml']), refused('reports/**/*.xml', 'reports/junit.xml', kubeconfig));
+    assert.throws(
+      run(['reports/linked-dir/other.xml']),
+      refused('reports/linked-dir/other.xml', 'reports/linked-dir/other.xml', join(outside, 'other.xml')),
+    );
+    assert.throws(
+      run(['../other.xml']),
+      refused('../other.xml', join(outside, 'other.xml'), join(outside, 'other.xml')),
+    );
+    assert.throws(run([join(outside, 'other.xml')]), /outside the root/);
+    // Nothing of the file is in the error, whatever the file holds.
+    assert.throws(run(['reports/junit.xml']), (error: Error) => !/s3cr3t/.test(error.message));
+    // A link that stays inside the root is read; an excluded link is never looked at.
+    symlinkSync(join(inside, 'reports/real.xml'), join(inside, 'reports/alias.xml'));
+    writeFileSync(join(inside, 'reports/real.xml'), readFileSync(join(root, 'real/vitest-junit.xml')));
+    assert.equal(run(['reports/*.xml', '!reports/junit.xml'])().tests.tests, 8);
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test('every pattern must match a report file, even when other patterns match', () => {
+  assert.throws(() => gate(['real/pytest-junit.xml', 'real/bandit-typo.json'], 'security.high: 0'), {
+    name: 'InputError',
+    message: `Input 'reports': 'real/bandit-typo.json' matched no file under ${root}: every line must match a report (a report that is missing is not a pass)`,
+  });
+  assert.throws(
+    () => gate(['real/pytest-junit.xml', 'real/mocha-*.xml', '!real/mocha-*'], 'tests.failed: 9'),
+    /Input 'reports': 'real\/mocha-\*\.xml' matched no file under .*: its 1 match\(es\) are excluded by a ! line/,
+  );
+  assert.throws(() => gate(['nothing/*.xml']), /Input 'reports': 'nothing\/\*\.xml' matched no file under/);
+  // Overlapping patterns: a file matched by an earlier line counts for a later one.
+  assert.equal(gate(['real/*-junit.xml', 'real/pytest-junit.xml'], 'tests.failed: 99').reports.length, 6);
+  // An exclusion that matches nothing is fine.
+  assert.equal(gate(['real/pytest-junit.xml', '!real/none-*'], 'tests.failed: 9').reports.length, 1);
 });

@@ -1,7 +1,7 @@
 // The gate: reads every report, merges them, evaluates the thresholds, compares with a baseline,
 // and returns one JSON-serialisable result that every presentation (summary, comment,
 // annotations, terminal, `report` output) is made from. No @actions/*, no environment.
-import { globSync, statSync } from 'node:fs';
+import { globSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, matchesGlob, relative, sep } from 'node:path';
 import { InputError, silentLogger, type Logger } from '@adci/common';
 import { Collector, emptyLevelCounts, type LevelCounts } from './collector.ts';
@@ -43,6 +43,8 @@ export interface GateSettings {
   baseline?: GateReport;
   /** Skip malformed reports with a warning instead of failing. */
   ignoreMalformed: boolean;
+  /** The name errors about the report patterns give them: "reports" (the input) or "--reports". */
+  reportsName?: string;
   limits?: Partial<Limits>;
 }
 
@@ -125,13 +127,20 @@ export interface BaselineDelta {
 
 const MAX_FILES_KEPT = 200;
 
-/** Expands the report patterns into files, sorted, without duplicates. */
-/** Expands the report patterns into files, sorted, without duplicates; "!glob" lines exclude. */
-export function resolveReports(settings: Pick<GateSettings, 'reports' | 'root'>, logger: Logger = silentLogger) {
+/**
+ * Expands the report patterns into files, sorted, without duplicates; "!glob" lines exclude.
+ * Every other line must match at least one file that no "!" line excludes: a report that is
+ * missing is an input error, never a pass on the reports that are there. A file that resolves
+ * outside the root (a symbolic link, "..", an absolute path) is refused before anything is read:
+ * the files of a pull request must not make the gate read the runner's credentials.
+ */
+export function resolveReports(settings: Pick<GateSettings, 'reports' | 'root' | 'reportsName'>) {
+  const name = settings.reportsName ?? 'reports';
   const files: { path: string; display: string; format?: Format }[] = [];
   const seen = new Set<string>();
   const excludes = settings.reports.filter((r) => r.pattern.startsWith('!')).map((r) => r.pattern.slice(1));
   const excluded = (rel: string): boolean => excludes.some((x) => matchesGlob(rel, x));
+  let realRoot: string | undefined;
   for (const { pattern, format } of settings.reports) {
     if (pattern.startsWith('!')) continue;
     const matches = globSync(pattern, { cwd: settings.root })
@@ -144,12 +153,31 @@ export function resolveReports(settings: Pick<GateSettings, 'reports' | 'root'>,
         }
       })
       .sort();
-    if (matches.length === 0) logger.warning(`reports: '${pattern}' matched no files`);
+    let kept = 0;
     for (const path of matches) {
       const rel = relative(settings.root, path).split(sep).join('/');
-      if (seen.has(path) || excluded(rel)) continue;
+      if (excluded(rel)) continue;
+      kept++;
+      if (seen.has(path)) continue;
+      const display = rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+      realRoot ??= realpathSync(settings.root);
+      const real = realpathSync(path);
+      const inside = relative(realRoot, real);
+      if (inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+        throw new InputError(
+          name,
+          `'${pattern}' matches ${display}, which resolves to ${real}, outside the root ${settings.root}: reports are read only from inside it`,
+        );
+      }
       seen.add(path);
-      files.push({ path, display: rel.startsWith('..') ? path : rel, format });
+      files.push({ path, display, format });
+    }
+    if (kept === 0) {
+      const why =
+        matches.length > 0
+          ? `its ${matches.length} match(es) are excluded by a ! line`
+          : 'every line must match a report (a report that is missing is not a pass)';
+      throw new InputError(name, `'${pattern}' matched no file under ${settings.root}: ${why}`);
     }
   }
   return files;
@@ -157,10 +185,10 @@ export function resolveReports(settings: Pick<GateSettings, 'reports' | 'root'>,
 
 /** Parses every report and evaluates the gate. */
 export function runGate(settings: GateSettings, logger: Logger = silentLogger): GateReport {
-  const files = resolveReports(settings, logger);
+  const files = resolveReports(settings);
   if (files.length === 0) {
     throw new InputError(
-      'reports',
+      settings.reportsName ?? 'reports',
       `no report files matched ${settings.reports.map((r) => `'${r.pattern}'`).join(', ')} under ${settings.root}`,
     );
   }

@@ -30,7 +30,17 @@ export interface ParsedReport {
 
 /** Parses `path` into `collector`. `display` is the path shown to users (relative to the workspace). */
 export function parseReport(path: string, collector: Collector, override?: Format, display = path): ParsedReport {
-  const detected = detectFormat(path, override);
+  const withLocation = <T>(handler: () => T): T => {
+    try {
+      return handler();
+    } catch (error) {
+      if (error instanceof ReportError && error.file === path && display !== path) {
+        throw new ReportError(display, error.message.slice(path.length + 2), error.line, error.column);
+      }
+      throw error;
+    }
+  };
+  const detected = withLocation(() => detectFormat(path, override));
   if (!detected) {
     throw new ReportError(
       display,
@@ -41,16 +51,6 @@ export function parseReport(path: string, collector: Collector, override?: Forma
   }
   const { format, kind } = detected;
   const label = kind === 'xml' && (format === 'flake8' || format === 'mypy') ? `${format} (junit-xml)` : format;
-  const withLocation = (handler: () => void): void => {
-    try {
-      handler();
-    } catch (error) {
-      if (error instanceof ReportError && error.file === path && display !== path) {
-        throw new ReportError(display, error.message.slice(path.length + 2), error.line, error.column);
-      }
-      throw error;
-    }
-  };
   withLocation(() => {
     switch (format) {
       case 'empty':

@@ -113,6 +113,7 @@ export function registerGate(program: Command): void {
       }
       const settings = {
         reports: parseReportPatterns(options.reports, '--reports'),
+        reportsName: '--reports',
         root,
         thresholds: parseThresholds(thresholdsText, options.thresholdsFile ? '--thresholds-file' : '--thresholds'),
         minChangedLines,

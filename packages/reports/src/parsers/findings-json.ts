@@ -67,6 +67,7 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
       }
     });
     const baseUris = isObject(run.originalUriBaseIds) ? run.originalUriBaseIds : {};
+    sarifInvocationErrors(run, tool, baseUris, collector);
     for (const result of Array.isArray(run.results) ? run.results : []) {
       if (!isObject(result)) continue;
       // Only a failing result is a finding (SARIF §3.27.9: pass, notApplicable, informational, review, open are not).
@@ -86,12 +87,8 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
       const score = Number(resultProps['security-severity'] ?? props['security-severity']);
       const locations = (Array.isArray(result.locations) ? result.locations : []).map((location) => {
         const physical = isObject(location) && isObject(location.physicalLocation) ? location.physicalLocation : {};
-        const artifact = isObject(physical.artifactLocation) ? physical.artifactLocation : {};
         const region = isObject(physical.region) ? physical.region : {};
-        let uri = str(artifact.uri);
-        const baseId = str(artifact.uriBaseId);
-        const base = baseId && isObject(baseUris[baseId]) ? str(baseUris[baseId].uri) : undefined;
-        if (uri && base && !/^[a-z]+:/i.test(uri)) uri = `${base.replace(/\/?$/, '/')}${uri}`;
+        const uri = sarifUri(physical, baseUris);
         return { uri, line: positive(region.startLine), endLine: positive(region.endLine) };
       });
       const { uri, line: startLine, endLine } = locations[0] ?? {};
@@ -116,6 +113,56 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
       );
     }
   }
+}
+
+/**
+ * A run whose tool did not scan everything says so in its invocations (SARIF §3.20): an
+ * error-level notification (ESLint's parse errors, bandit's unparseable files, which bandit files
+ * under toolConfigurationNotifications) or executionSuccessful: false. Each is a scan error, so a
+ * gate on the findings cannot pass on a partial scan; a failed invocation without an error
+ * notification is one scan error of its own.
+ */
+function sarifInvocationErrors(run: Json, tool: string, baseUris: Json, collector: Collector): void {
+  for (const invocation of Array.isArray(run.invocations) ? run.invocations : []) {
+    if (!isObject(invocation)) continue;
+    let errors = 0;
+    for (const key of ['toolExecutionNotifications', 'toolConfigurationNotifications']) {
+      const notifications = invocation[key];
+      for (const n of Array.isArray(notifications) ? notifications : []) {
+        // A notification's level defaults to warning (§3.58.6): only errors mean a part went unscanned.
+        if (!isObject(n) || n.level !== 'error') continue;
+        errors++;
+        const message = isObject(n.message) ? (str(n.message.text) ?? str(n.message.markdown)) : undefined;
+        const descriptor = isObject(n.descriptor) ? str(n.descriptor.id) : undefined;
+        const location: unknown = Array.isArray(n.locations) ? n.locations[0] : undefined;
+        const physical = isObject(location) && isObject(location.physicalLocation) ? location.physicalLocation : {};
+        const file = sarifUri(physical, baseUris);
+        collector.addScanError({
+          tool,
+          ...(file !== undefined ? { file } : {}),
+          reason: message ?? descriptor ?? `an error in ${key}`,
+        });
+      }
+    }
+    if (invocation.executionSuccessful === false && errors === 0) {
+      const code = num(invocation.exitCode);
+      const description = str(invocation.exitCodeDescription) ?? str(invocation.exitSignalName);
+      const exit = [code !== undefined ? `exit code ${code}` : undefined, description].filter(Boolean).join(', ');
+      collector.addScanError({
+        tool,
+        reason: `the tool reported that it did not run successfully (executionSuccessful: false${exit ? `, ${exit}` : ''})`,
+      });
+    }
+  }
+}
+
+/** The URI of a physicalLocation, resolved against the run's originalUriBaseIds. */
+function sarifUri(physical: Json, baseUris: Json): string | undefined {
+  const artifact = isObject(physical.artifactLocation) ? physical.artifactLocation : {};
+  const uri = str(artifact.uri);
+  const baseId = str(artifact.uriBaseId);
+  const base = baseId && isObject(baseUris[baseId]) ? str(baseUris[baseId].uri) : undefined;
+  return uri && base && !/^[a-z]+:/i.test(uri) ? `${base.replace(/\/?$/, '/')}${uri}` : uri;
 }
 
 export function parseEslint(doc: unknown[], collector: Collector): void {

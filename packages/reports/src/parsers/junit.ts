@@ -16,6 +16,8 @@ export function parseSeconds(value: string | undefined): number {
 interface OpenCase extends Omit<TestCaseRef, 'id' | 'report'> {
   /** A Surefire flaky element was seen: failed, then passed on a rerun. */
   flaky: boolean;
+  /** The case has a name: only a named case can be written again by a rerun. */
+  named: boolean;
   suite: string;
 }
 
@@ -44,7 +46,8 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
           const file = attrs.file ?? attrs.filepath ?? suite?.file;
           const line = attrs.line ? Number(attrs.line) : undefined;
           current = {
-            name: attrs.name ?? '(unnamed)',
+            name: attrs.name || '(unnamed)',
+            named: Boolean(attrs.name),
             classname: attrs.classname ?? attrs.class ?? suite?.name ?? '',
             file: file ? collector.relativePath(file) : undefined,
             // pytest's xunit1 "line" is 0-based (its item.location); everyone else counts from 1.
@@ -110,19 +113,22 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
         const c = current;
         current = undefined;
         const outcome = c.outcome ?? (c.flaky ? 'flaky' : undefined);
-        collector.addTest({
-          id: c.classname ? `${c.classname}::${c.name}` : c.name,
-          suite: c.suite,
-          name: c.name,
-          classname: c.classname,
-          file: c.file,
-          line: c.line,
-          durationMs: c.durationMs,
-          outcome,
-          message: outcome ? c.message : undefined,
-          details: outcome ? c.details : undefined,
-          report,
-        });
+        collector.addTest(
+          {
+            id: c.classname ? `${c.classname}::${c.name}` : c.name,
+            suite: c.suite,
+            name: c.name,
+            classname: c.classname,
+            file: c.file,
+            line: c.line,
+            durationMs: c.durationMs,
+            outcome,
+            message: outcome ? c.message : undefined,
+            details: outcome ? c.details : undefined,
+            report,
+          },
+          c.named,
+        );
       }
     },
   };

@@ -1,0 +1,96 @@
+// SARIF runs that say the tool did not scan everything, and pip-audit's report of an empty audit,
+// read from the real tools' outputs (test/fixtures/reports/shapes, regenerate-failed-scans.sh).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runGate, type GateReport } from '../gate.ts';
+import { parseReportPatterns } from '../patterns.ts';
+import { parseThresholds } from '../thresholds.ts';
+
+const SHAPES = join(import.meta.dirname, '../../../../test/fixtures/reports/shapes');
+const PLACEHOLDER = '/home/runner/work/shop/shop';
+const root = mkdtempSync(join(tmpdir(), 'qg-findings-json-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+for (const name of ['eslint-parse-error.sarif', 'bandit-syntax-error.sarif', 'pip-audit-empty.json']) {
+  writeFileSync(join(root, name), readFileSync(join(SHAPES, name), 'utf8').split(PLACEHOLDER).join(root));
+}
+cpSync(join(SHAPES, '../real/bandit.sarif'), join(root, 'bandit-clean-run.sarif'));
+
+function gate(reports: string[], thresholds: string): GateReport {
+  return runGate({
+    reports: parseReportPatterns(reports),
+    root,
+    thresholds: parseThresholds(thresholds),
+    minChangedLines: 0,
+    ignoreMalformed: false,
+  });
+}
+
+test('SARIF: a run whose invocation failed (ESLint, a file it could not parse) is a scan error, not a clean scan', () => {
+  const r = gate(['eslint-parse-error.sarif'], 'security.high: 0');
+  assert.equal(r.passed, false);
+  assert.equal(r.findings.scanErrors.count, 1);
+  assert.deepEqual(r.findings.scanErrors.list[0], {
+    tool: 'eslint',
+    file: 'web/src/broken.js',
+    reason: 'Parsing error: Unexpected token =>',
+  });
+  const implied = r.conditions.find((c) => c.key === 'findings.scan-errors');
+  assert.deepEqual([implied?.passed, implied?.actual], [false, '1']);
+});
+
+test('SARIF: an error-level notification is a scan error even when executionSuccessful is true (bandit)', () => {
+  const r = gate(['bandit-syntax-error.sarif'], 'bandit.high: 0');
+  assert.equal(r.findings.scanErrors.count, 1);
+  assert.deepEqual(r.findings.scanErrors.list[0], {
+    tool: 'bandit',
+    file: 'shop/legacy.py',
+    reason: 'syntax error while parsing AST from file',
+  });
+  assert.equal(r.passed, false);
+  // bandit's SARIF of a complete scan says executionSuccessful: true and has no notification.
+  assert.equal(gate(['bandit-clean-run.sarif'], 'findings.total: 100').findings.scanErrors.count, 0);
+});
+
+test('SARIF: executionSuccessful false without a notification, and toolExecutionNotifications errors', () => {
+  const run = (invocation: object) => ({
+    version: '2.1.0',
+    runs: [{ tool: { driver: { name: 'Scanner X' } }, invocations: [invocation], results: [] }],
+  });
+  writeFileSync(join(root, 'failed.sarif'), JSON.stringify(run({ executionSuccessful: false, exitCode: 2 })));
+  const failed = gate(['failed.sarif'], 'security.high: 0');
+  assert.deepEqual(failed.findings.scanErrors.list, [
+    {
+      tool: 'scanner-x',
+      reason: 'the tool reported that it did not run successfully (executionSuccessful: false, exit code 2)',
+    },
+  ]);
+  assert.equal(failed.passed, false);
+  writeFileSync(
+    join(root, 'notified.sarif'),
+    JSON.stringify(
+      run({
+        executionSuccessful: true,
+        toolExecutionNotifications: [
+          { level: 'error', message: { text: 'out of memory in src/big.c' } },
+          { level: 'warning', message: { text: 'slow rule' } },
+          { message: { text: 'no level means warning' } },
+        ],
+      }),
+    ),
+  );
+  assert.deepEqual(gate(['notified.sarif'], 'security.high: 0').findings.scanErrors.list, [
+    { tool: 'scanner-x', reason: 'out of memory in src/big.c' },
+  ]);
+});
+
+test('pip-audit: {"dependencies": []} is recognised, as is the real empty audit with "fixes"', () => {
+  writeFileSync(join(root, 'audit.json'), '{"dependencies":[]}');
+  const bare = gate(['audit.json'], 'pip-audit.error: 0');
+  assert.deepEqual(bare.reports, [{ path: 'audit.json', format: 'pip-audit' }]);
+  assert.equal(bare.passed, true);
+  const real = gate(['pip-audit-empty.json'], 'pip-audit.error: 0');
+  assert.deepEqual(real.reports, [{ path: 'pip-audit-empty.json', format: 'pip-audit' }]);
+});
