@@ -159,8 +159,9 @@ function otherThan(color: LiveState['activeColor']): Color {
 function unfinished(
   live: LiveState,
 ): { phase: string; revision: number; by: string; afterSwitch: boolean } | undefined {
+  // The phase alone says it: a finished run ends on done, failed, aborted, rolled-back or preview-ready.
   const phase = live.state[ANNOTATIONS.phase];
-  if (!phase || live.state[ANNOTATIONS.result] === 'promoted') return undefined;
+  if (!phase) return undefined;
   const by = live.state[ANNOTATIONS.runUrl] ?? 'an earlier run';
   if (AFTER_SWITCH.has(phase) || phase === 'drain') return { phase, revision: live.revision, by, afterSwitch: true };
   if (BEFORE_SWITCH.has(phase))
@@ -526,18 +527,23 @@ async function apply(run: Run): Promise<string> {
   const { copies, pdbs } = colourObjects(run);
   void run.record({
     [ANNOTATIONS.phase]: 'apply',
+    [ANNOTATIONS.result]: null,
     [ANNOTATIONS.pendingRevision]: String(run.revision),
     [ANNOTATIONS.startedAt]: new Date().toISOString(),
   });
-  await recordRelease(kube, ns, run.appName, release, {
-    revision: run.revision,
-    color: target,
-    time: new Date().toISOString(),
-    run: run.s.run,
-    rollbackOf: run.rollbackOf,
-  });
-  // Configuration first (the pods read it as they start), and what is applied in place.
-  await Promise.all([...copies.map((o) => kube.apply(o, ns)), ...release.others.map((o) => kube.apply(o, ns))]);
+  // The release is stored (pending) alongside the configuration: the pods read it as they start, so
+  // it goes before the Deployment, with what is applied in place.
+  await Promise.all([
+    recordRelease(kube, ns, run.appName, release, {
+      revision: run.revision,
+      color: target,
+      time: new Date().toISOString(),
+      run: run.s.run,
+      rollbackOf: run.rollbackOf,
+    }),
+    ...copies.map((o) => kube.apply(o, ns)),
+    ...release.others.map((o) => kube.apply(o, ns)),
+  ]);
   const applied = await kube.apply<DeploymentObject>(run.deployment as KubeObject, ns);
   const uid = applied.metadata.uid;
   const owned = !!run.live.deployments[target]?.metadata.uid;
@@ -785,16 +791,16 @@ async function scaleDown(run: Run): Promise<string> {
     }
   };
   // Independent writes: the old colour's scale, the HPA move and the recorded state.
-  await Promise.all([
+  const [, , , , pruned] = await Promise.all([
     scale(),
     syncHpa(run, target, previous),
     run.record({ [ANNOTATIONS.phase]: 'done', [ANNOTATIONS.result]: outcome }),
     run.outcome(outcome),
+    pruneHistory(run.kube, run.ns, run.appName, run.s.historyLimit).catch((error: unknown) => {
+      run.log.debug(`could not prune the history: ${errorMessage(error)}`);
+      return 0;
+    }),
   ]);
-  const pruned = await pruneHistory(run.kube, run.ns, run.appName, run.s.historyLimit).catch((error: unknown) => {
-    run.log.debug(`could not prune the history: ${errorMessage(error)}`);
-    return 0;
-  });
   run.result.result = rolledBack ? 'rolled-back' : 'promoted';
   return `${done.length ? `${done.join(', ')} scaled to 0` : 'nothing to scale down'}${pruned ? `; ${pruned} old releases removed from the history` : ''}`;
 }

@@ -1,0 +1,67 @@
+// buildDeploySettings: every input error of a deploy is refused here, naming the input, before the
+// engine takes the lock or changes anything (image, container, preview-replicas, to-revision, history-limit).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '@adci/common';
+import { buildDeploySettings, type RawDeployInputs } from './settings.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'adci-settings-'));
+writeFileSync(
+  join(dir, 'app.yaml'),
+  `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: web, image: web:1 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec: { selector: { app: web }, ports: [{ port: 80 }] }
+`,
+);
+
+const build = (raw: Partial<RawDeployInputs>) =>
+  buildDeploySettings({ manifests: ['app.yaml'], ...raw }, dir, 'default', {});
+
+function refused(raw: Partial<RawDeployInputs>, input: string, message: RegExp): void {
+  assert.throws(
+    () => build(raw),
+    (error: unknown) => error instanceof InputError && error.input === input && message.test(error.message),
+    `${JSON.stringify(raw)} is refused naming ${input}`,
+  );
+}
+
+test('the defaults: history of 10, no preview size, no abort delay', () => {
+  const s = build({});
+  assert.equal(s.historyLimit, 10);
+  assert.equal(s.previewReplicas, undefined);
+  assert.equal(s.abortScaleDownDelayMs, 0);
+});
+
+test('image and container are checked against the manifests before anything is locked', () => {
+  refused({ container: 'nope' }, 'container', /no container 'nope' in Deployment web \(it has: web\)/);
+  refused({ image: 'has space' }, 'image', /not an image reference/);
+  assert.doesNotThrow(() => build({ container: 'nope', action: 'status' }), 'status does not need a container');
+});
+
+test('preview-replicas, to-revision, history-limit and abort-scale-down-delay are validated', () => {
+  refused({ previewReplicas: '3' }, 'preview-replicas', /3 is more than the 2 replicas of Deployment web/);
+  refused({ previewReplicas: 'one' }, 'preview-replicas', /not a whole number/);
+  refused({ previewReplicas: '0' }, 'preview-replicas', /not a whole number from 1/);
+  refused({ toRevision: '4' }, 'to-revision', /applies to action rollback only/);
+  refused({ toRevision: '-1', action: 'rollback' }, 'to-revision', /not a whole number/);
+  refused({ historyLimit: '0' }, 'history-limit', /not a whole number from 1 to 100/);
+  refused({ abortScaleDownDelay: 'soon' }, 'abort-scale-down-delay', /./);
+  const s = build({ previewReplicas: '1', toRevision: '7', action: 'rollback', abortScaleDownDelay: '2m' });
+  assert.equal(s.previewReplicas, 1);
+  assert.equal(s.toRevision, 7);
+  assert.equal(s.abortScaleDownDelayMs, 120_000);
+});
