@@ -14,6 +14,8 @@ export interface DeployInputs {
   kubeconfig?: string;
   context?: string;
   workspace: string;
+  /** A release to several clusters: the targets file (kubeconfigs come from the variables it names). */
+  targets?: string;
 }
 
 /** Masks the kubeconfig, and each secret-looking line of it, so no part of it reaches the log. */
@@ -66,6 +68,7 @@ export function readInputs(): DeployInputs {
     environmentUrl: environmentUrl || undefined,
     kubeconfig: kubeconfig.trim() ? kubeconfig : undefined,
     context: readString('context') || undefined,
+    targets: readString('targets') || undefined,
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     raw: {
       manifests: readLines('manifests'),

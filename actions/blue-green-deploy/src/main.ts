@@ -1,9 +1,11 @@
 // The blue-green-deploy step: inputs -> settings -> the kube engine -> outputs, summary,
 // annotations. Phases are logged as they happen; the lock is saved for the post: step.
 import * as core from '@actions/core';
-import { Redactor, errorMessage } from '@adci/common';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { InputError, Redactor, errorMessage } from '@adci/common';
 import { cancellationSignal, coreLogger, readRunContext, runAction } from '@adci/action-common';
-import { readInputs, type DeployInputs } from './inputs.ts';
+import { maskKubeconfig, readInputs, type DeployInputs } from './inputs.ts';
 import { GitHubDeployment, finalState, type DeploymentTarget } from './github-deployment.ts';
 
 function deploymentTarget(
@@ -34,6 +36,10 @@ export async function run(): Promise<void> {
     // Loaded here, not at start-up: the Kubernetes client is most of this bundle.
     const { KubeClient, buildDeploySettings, createCheckRunner, renderMarkdown, runBlueGreen } =
       await import('@adci/kube');
+    if (inputs.targets) {
+      await deployInWaves(inputs, context, signal);
+      return;
+    }
     // The client is not given the cancel signal: after a cancel it still has to scale down,
     // revert or unlock. The engine stops at its next safe point instead.
     let kube: InstanceType<typeof KubeClient>;
@@ -110,6 +116,76 @@ export async function run(): Promise<void> {
     }
     core.info(`result: ${result.result}; active colour ${result.activeColor ?? '-'}`);
   });
+}
+
+/** `targets`: the same release to several clusters in waves, one global rollback. */
+async function deployInWaves(
+  inputs: DeployInputs,
+  context: ReturnType<typeof readRunContext>,
+  signal: AbortSignal,
+): Promise<void> {
+  const kube = await import('@adci/kube');
+  const path = inputs.targets ?? '';
+  let text: string;
+  try {
+    text = readFileSync(isAbsolute(path) ? path : join(inputs.workspace, path), 'utf8');
+  } catch (error) {
+    throw new InputError('targets', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const file = kube.parseTargetsFile(text, path);
+  const redactor = new Redactor();
+  const facts = {
+    commit: context.sha || undefined,
+    runUrl: context.runUrl || undefined,
+    holder: context.runUrl ? `${context.runUrl} (${context.workflow}/${context.job})` : undefined,
+  };
+  const clients = new Map<string, InstanceType<typeof kube.KubeClient>>();
+  const clientOf = (target: (typeof file.targets)[number]): InstanceType<typeof kube.KubeClient> => {
+    let client = clients.get(target.name);
+    if (!client) {
+      // The kubeconfig comes from the secret variable the target names: masked the moment it is read.
+      const config = kube.kubeconfigOf(target, (name) => process.env[name], inputs.workspace);
+      maskKubeconfig(config);
+      redactor.add(config);
+      client = new kube.KubeClient({ kubeconfig: config, context: target.context, logger: coreLogger });
+      clients.set(target.name, client);
+    }
+    return client;
+  };
+  const result = await kube.runWaves(file, {
+    settingsFor: (target) =>
+      kube.buildDeploySettings(
+        kube.targetInputs(inputs.raw, target),
+        inputs.workspace,
+        clientOf(target).contextNamespace ?? 'default',
+        facts,
+      ),
+    connect: (target, settings) => {
+      const client = clientOf(target);
+      return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger: coreLogger, redactor }) };
+    },
+    logger: coreLogger,
+    signal,
+    onPhase: (target, phase) => {
+      if (phase.endedAt === undefined) core.info(`▶ ${target} ${phase.name}`);
+      else
+        core.info(
+          redactor.redact(
+            `${phase.outcome === 'ok' ? '✔' : '✖'} ${target} ${phase.name} (${((phase.endedAt - phase.startedAt) / 1000).toFixed(2)} s)${phase.detail ? `: ${phase.detail}` : ''}`,
+          ),
+        );
+    },
+  });
+  core.setOutput('result', result.result);
+  core.setOutput(
+    'targets',
+    JSON.stringify(
+      result.targets.map((t) => ({ name: t.name, wave: t.wave, state: t.state, revision: t.release?.revision })),
+    ),
+  );
+  await core.summary.addRaw(redactor.redact(kube.renderWavesMarkdown(result)), true).write();
+  if (result.failed) throw new Error(redactor.redact(`blue-green-deploy in waves: ${result.error ?? result.result}`));
+  core.info(`result: ${result.result} on ${result.targets.length} targets`);
 }
 
 /**

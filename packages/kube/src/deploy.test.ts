@@ -366,12 +366,20 @@ async function withV2(): Promise<World> {
 function cases(): Case[] {
   const out: Case[] = [];
   const steps = (action: DeployAction): Phase[] => ['permissions', 'lock', ...PLANS[action].map((s) => s.name)];
-  for (const step of steps('deploy').filter((s) => s !== 'preview-ready'))
+  for (const step of steps('deploy').filter((s) => s !== 'preview-ready' && s !== 'hold'))
     out.push({
       action: 'deploy',
       step,
       prepare: withV1,
       settings: () => ({ ...settings('deploy', 'web:2', 'new'), previewReplicas: 1 }),
+    });
+  // A release in waves holds the previous colour up after the window (phase baked).
+  for (const step of steps('deploy').filter((s) => s !== 'drain' && s !== 'scale-down' && s !== 'preview-ready'))
+    out.push({
+      action: 'deploy',
+      step,
+      prepare: withV1,
+      settings: () => ({ ...settings('deploy', 'web:2', 'new'), holdPrevious: true, previewReplicas: 1 }),
     });
   for (const step of steps('deploy').filter((s) => s === 'preview-ready'))
     out.push({
@@ -399,7 +407,8 @@ function cases(): Case[] {
   return out;
 }
 
-const label = (c: Case): string => `${c.action}${c.settings().toRevision ? ' --to-revision' : ''} at ${c.step}`;
+const label = (c: Case): string =>
+  `${c.action}${c.settings().toRevision ? ' --to-revision' : ''}${c.settings().holdPrevious ? ' (held)' : ''} at ${c.step}`;
 
 test('every step of every action: a success passes through it', async () => {
   for (const c of cases()) {
@@ -427,7 +436,7 @@ test('every step of every action: cancelled as it starts, the cluster stays cons
       },
     });
     // The last step, once started, finishes: there is nothing left to cancel.
-    if (c.action !== 'status' && c.step !== 'scale-down' && c.step !== 'preview-ready')
+    if (c.action !== 'status' && !['scale-down', 'preview-ready', 'hold'].includes(c.step))
       assert.ok(r.failed || r.result === 'aborted', `${label(c)}: ${r.result}`);
     const color = await assertConsistent(w, `${label(c)} cancelled`);
     if (PRE_SWITCH.has(c.step)) {
@@ -444,7 +453,8 @@ test('every step of every action: cancelled as it starts, the cluster stays cons
       if (!PRE_SWITCH.has(c.step) && again.result !== 'unchanged')
         assert.ok(again.recovered, `${label(c)} re-run says what it found`);
       const status = await deploy(w, settings('status'));
-      assert.equal(status.recovered, undefined, `${label(c)}: nothing is left unfinished (${status.recovered})`);
+      if (c.settings().holdPrevious) assert.match(status.recovered ?? '', /held/, `${label(c)}: held for the waves`);
+      else assert.equal(status.recovered, undefined, `${label(c)}: nothing is left unfinished (${status.recovered})`);
     }
   }
 });

@@ -67,6 +67,12 @@ export interface BlueGreenSettings {
   timeoutMs: number;
   lockTimeoutMs: number;
   dryRun: boolean;
+  /**
+   * Waves across clusters: after the post-promotion window the release is held (phase `baked`), the
+   * previous colour staying up for an instant rollback, until a later run (the same release, without
+   * this) drains and scales it down.
+   */
+  holdPrevious?: boolean;
   run: RunFacts;
 }
 

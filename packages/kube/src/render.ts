@@ -2,6 +2,8 @@
 // a Mermaid gantt, pods, the switch and its endpoint verification, checks) and plain text for the CLI.
 import { renderAnalysisMarkdown, renderAnalysisText } from '@adci/analysis';
 import type { BlueGreenResult, ContainerDiagnosis, HistoryEntry, PhaseRecord } from './model.ts';
+import { PHASES } from './state.ts';
+import type { TargetOutcome, WavesResult } from './waves.ts';
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
@@ -184,5 +186,86 @@ export function renderText(result: BlueGreenResult): string {
   for (const { result: analysis } of result.analyses ?? []) lines.push(renderAnalysisText(analysis));
   if (result.plan?.length) lines.push(...result.plan.map((l) => `  plan: ${l}`));
   if (result.action === 'status') lines.push('releases:', ...renderHistoryText(result.history ?? []));
+  return lines.join('\n');
+}
+
+// ── a release in waves across clusters ─────────────────────────────────────────────────────
+
+const MARK: Record<string, string> = { ok: '✔', failed: '✖', cancelled: '⏹', skipped: '·' };
+
+function wavesHeadline(result: WavesResult): string {
+  switch (result.result) {
+    case 'promoted':
+      return `✅ released to ${result.targets.length} targets in ${result.waves.length} waves`;
+    case 'rolled-back':
+      return `❌ rolled back everywhere: ${result.error ?? ''}`;
+    case 'stopped':
+      return `❌ stopped: ${result.error ?? ''}`;
+    default:
+      return `❌ failed: ${result.error ?? ''}`;
+  }
+}
+
+function targetPhases(o: TargetOutcome): PhaseRecord[] {
+  return [
+    ...(o.release?.phases ?? []),
+    ...(o.rollback?.phases ?? []).map((p) => ({ ...p, name: 'rollback' as const })),
+    ...(o.finish?.phases ?? []).filter((p) => p.name === 'drain' || p.name === 'scale-down'),
+  ];
+}
+
+/** One table of targets × phases and a Mermaid gantt across the clusters. */
+export function renderWavesMarkdown(result: WavesResult): string {
+  const columns = [...PHASES.filter((p) => p !== 'lock' && p !== 'unlock'), 'rollback'].filter((phase) =>
+    result.targets.some((o) => targetPhases(o).some((p) => p.name === phase)),
+  );
+  const out = ['## blue-green-deploy: waves', '', wavesHeadline(result), ''];
+  out.push(
+    `| Target | Wave | Outcome | Revision | ${columns.join(' | ')} |`,
+    `|---|---|---|---|${columns.map(() => '---').join('|')}|`,
+  );
+  for (const o of result.targets) {
+    const phases = targetPhases(o);
+    const cells = columns.map((c) => {
+      const p = phases.filter((x) => x.name === c).at(-1);
+      return p ? (MARK[p.outcome ?? ''] ?? '…') : '';
+    });
+    out.push(`| ${o.name} | ${o.wave} | ${o.state} | ${o.release?.revision ?? ''} | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  const failed = result.targets.filter((o) => o.error);
+  if (failed.length) {
+    out.push('### Why', '');
+    for (const o of failed) out.push(`- **${o.name}**: ${escapeCell(o.error ?? '')}`);
+    out.push('');
+  }
+  const all = result.targets.flatMap((o) => targetPhases(o).filter((p) => p.endedAt !== undefined));
+  if (all.length) {
+    const origin = Math.min(...all.map((p) => p.startedAt));
+    out.push('```mermaid', 'gantt', '  title Waves across clusters', '  dateFormat x', '  axisFormat %M:%S');
+    for (const o of result.targets) {
+      out.push(`  section ${o.name}`);
+      for (const p of targetPhases(o).filter((x) => x.endedAt !== undefined)) {
+        const tag = p.outcome === 'failed' || p.outcome === 'cancelled' ? 'crit, ' : '';
+        const start = Math.round(p.startedAt - origin);
+        const end = Math.max(start + 1, Math.round((p.endedAt ?? p.startedAt) - origin));
+        out.push(`  ${p.name} : ${tag}${start}, ${end}`);
+      }
+    }
+    out.push('```', '');
+  }
+  return out.join('\n');
+}
+
+export function renderWavesText(result: WavesResult): string {
+  const lines = [wavesHeadline(result).replace(/^\S+ /, '')];
+  for (const o of result.targets) {
+    const phases = targetPhases(o)
+      .filter((p) => p.endedAt !== undefined)
+      .map((p) => `${p.name}${p.outcome === 'ok' ? '' : `(${p.outcome})`}`)
+      .join(' ');
+    lines.push(`  wave ${o.wave} ${o.name.padEnd(16)} ${o.state.padEnd(11)} ${phases}`);
+    if (o.error) lines.push(`    ${o.error}`);
+  }
   return lines.join('\n');
 }

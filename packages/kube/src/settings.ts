@@ -8,6 +8,7 @@ import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
 import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, type AnalysisDocument } from '@adci/analysis';
 import type { BlueGreenSettings, DeployAction, RunFacts } from './model.ts';
 import { releaseFromManifests } from './release.ts';
+import type { TargetSpec } from './targets.ts';
 import { findApp, readManifests, resolveManifestFiles } from './manifests.ts';
 
 export const DEPLOY_ACTIONS: readonly DeployAction[] = ['deploy', 'promote', 'rollback', 'abort', 'status'];
@@ -240,4 +241,21 @@ function analysisSettings(
     prometheusToken: raw.prometheusToken || undefined,
     analysisVars,
   };
+}
+
+/** A target's inputs in a release to several clusters: the common inputs with the target's own values. */
+export function targetInputs(raw: RawDeployInputs, target: TargetSpec): RawDeployInputs {
+  const vars = { ...readAnalysisVarsText(raw.analysisVars), ...target.analysisVars };
+  return {
+    ...raw,
+    namespace: target.namespace ?? raw.namespace,
+    previewUrl: target.previewUrl ?? raw.previewUrl,
+    preChecks: target.preChecks ?? raw.preChecks,
+    postChecks: target.postChecks ?? raw.postChecks,
+    analysisVars: Object.keys(vars).length ? JSON.stringify(vars) : undefined,
+  };
+}
+
+function readAnalysisVarsText(text: string | undefined): Record<string, string> {
+  return text?.trim() ? parseStringMap(text, 'analysis-vars') : {};
 }

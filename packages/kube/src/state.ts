@@ -50,6 +50,7 @@ export const PHASES = [
   'switch',
   'verify-endpoints',
   'post-check',
+  'hold',
   'drain',
   'scale-down',
   'unlock',

@@ -163,7 +163,8 @@ function unfinished(
   const phase = live.state[ANNOTATIONS.phase];
   if (!phase) return undefined;
   const by = live.state[ANNOTATIONS.runUrl] ?? 'an earlier run';
-  if (AFTER_SWITCH.has(phase) || phase === 'drain') return { phase, revision: live.revision, by, afterSwitch: true };
+  if (AFTER_SWITCH.has(phase) || phase === 'drain' || phase === 'baked')
+    return { phase, revision: live.revision, by, afterSwitch: true };
   if (BEFORE_SWITCH.has(phase))
     return { phase, revision: Number(live.state[ANNOTATIONS.pendingRevision] ?? 0), by, afterSwitch: false };
   return undefined;
@@ -238,7 +239,18 @@ function planDeploy(run: Run): string {
     run.replicas = current.spec?.replicas ?? 1;
     const switchedAt = Date.parse(live.state[ANNOTATIONS.switchedAt] ?? '');
     const elapsed = Number.isNaN(switchedAt) ? 0 : Date.now() - switchedAt;
-    if (left.phase === 'drain') {
+    if (left.phase === 'baked' && run.s.holdPrevious) {
+      // Waves: this release is already promoted and baked here; the previous colour stays up.
+      run.result.result = 'promoted';
+      run.result.previousColor = live.previousColor;
+      run.result.recovered = `revision ${live.revision} is already live and baked on ${active}; ${describePrevious(run)} stays up until the last wave has baked`;
+      run.done = true;
+      return run.result.recovered;
+    }
+    if (left.phase === 'baked') {
+      run.mode = 'resume-drain';
+      run.result.recovered = `revision ${live.revision} on ${active} was held for a release in waves; finishing it: the drain, then ${describePrevious(run)} goes down`;
+    } else if (left.phase === 'drain') {
       run.mode = 'resume-drain';
       run.result.recovered = `found revision ${live.revision} on ${active} verified but not finished (it stopped while draining, ${left.by}); finishing it: the drain, then ${describePrevious(run)} goes down`;
     } else {
@@ -371,7 +383,9 @@ function statusOf(run: Run): string {
   r.image =
     active?.metadata.annotations?.[ANNOTATIONS.image] ?? (active ? imageOf(active, run.s.container) : undefined);
   const left = unfinished(live);
-  if (left)
+  if (left?.phase === 'baked')
+    r.recovered = `revision ${left.revision} is live on ${String(live.activeColor)} and held with ${String(live.previousColor)} up for a release in waves (${left.by}); the waves drain and scale it down after the last wave`;
+  else if (left)
     r.recovered = left.afterSwitch
       ? `revision ${left.revision} was switched to ${String(live.activeColor)} but its run stopped at ${left.phase} (${left.by}); deploying the same release again finishes it`
       : `revision ${left.revision || '?'} stopped before the switch (${left.phase}, ${left.by}); traffic is on ${String(live.activeColor ?? 'nothing')}`;
@@ -820,6 +834,16 @@ async function syncHpa(run: Run, active: Color, previous: Color | 'legacy' | und
   ]);
 }
 
+/** Waves: the release stays live with the previous colour up, until the last wave has baked. */
+async function hold(run: Run): Promise<string> {
+  await Promise.all([
+    run.record({ [ANNOTATIONS.phase]: 'baked', [ANNOTATIONS.result]: 'promoted' }),
+    run.outcome('promoted'),
+  ]);
+  run.result.result = 'promoted';
+  return `${describePrevious(run)} stays up until the last wave has baked`;
+}
+
 async function abortPreview(run: Run): Promise<string> {
   const color = run.live.previewColor;
   run.result.activeColor = run.live.activeColor;
@@ -886,8 +910,15 @@ const STEP = {
     when: switched,
   },
   postCheck: { name: 'post-check', run: postCheck, onFailure: 'revert', onCancel: 'resume', when: switched },
-  drain: { name: 'drain', run: drain, onFailure: 'resume' },
-  scaleDown: { name: 'scale-down', run: scaleDown, onFailure: 'resume', finishOnCancel: true },
+  hold: { name: 'hold', run: hold, onFailure: 'resume', finishOnCancel: true, when: (run) => !!run.s.holdPrevious },
+  drain: { name: 'drain', run: drain, onFailure: 'resume', when: (run) => !run.s.holdPrevious },
+  scaleDown: {
+    name: 'scale-down',
+    run: scaleDown,
+    onFailure: 'resume',
+    finishOnCancel: true,
+    when: (run) => !run.s.holdPrevious,
+  },
   abort: { name: 'abort', run: abortPreview, onFailure: 'stop' },
 } satisfies Record<string, Step<Run>>;
 
@@ -907,6 +938,7 @@ export const PLANS: Record<DeployAction, readonly Step<Run>[]> = {
     STEP.switch,
     STEP.verify,
     STEP.postCheck,
+    STEP.hold,
     STEP.drain,
     STEP.scaleDown,
   ],

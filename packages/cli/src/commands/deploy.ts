@@ -2,6 +2,7 @@
 // settings validation as the action. Phases go to stderr as they happen; the result to stdout.
 import type { Command } from 'commander';
 import { Redactor, consoleLogger } from '@adci/common';
+import type { RawDeployInputs, RunFacts } from '@adci/kube';
 import { readCiRun } from '../ci-context.ts';
 
 interface DeployOptions {
@@ -30,6 +31,7 @@ interface DeployOptions {
   abortScaleDownDelay?: string;
   toRevision?: string;
   historyLimit?: string;
+  targets?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -83,6 +85,10 @@ export function registerDeploy(program: Command): void {
     )
     .option('--to-revision <n>', 'with --action rollback: deploy that stored release again (see --action status)')
     .option('--history-limit <n>', 'how many releases the history on the cluster keeps', '10')
+    .option(
+      '--targets <file>',
+      'release to several clusters in waves: the targets file (kubeconfigs from environment variables or files, waves, bake-time)',
+    )
     .option('--dry-run', 'validate with a server-side dry run and print the plan', false)
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'debug output', false)
@@ -90,44 +96,45 @@ export function registerDeploy(program: Command): void {
       const { KubeClient, buildDeploySettings, createCheckRunner, renderText, runBlueGreen } =
         await import('@adci/kube');
       const logger = consoleLogger(options.verbose);
-      const kube = new KubeClient({ context: options.context, logger });
       const run = readCiRun();
-      const settings = buildDeploySettings(
-        {
-          manifests: options.manifests,
-          image: options.image,
-          container: options.container,
-          namespace: options.namespace,
-          action: options.action,
-          activeService: options.activeService,
-          previewService: options.previewService,
-          previewUrl: options.previewUrl,
-          preChecks: options.preChecks,
-          postChecks: options.postChecks,
-          preAnalysis: options.preAnalysis,
-          postAnalysis: options.postAnalysis,
-          prometheusUrl: options.prometheusUrl,
-          prometheusToken: process.env.ADCI_PROMETHEUS_TOKEN,
-          analysisVars: options.analysisVars,
-          autoPromote: options.autoPromote,
-          postPromotionWindow: options.postPromotionWindow,
-          scaleDownDelay: options.scaleDownDelay,
-          timeout: options.timeout,
-          lockTimeout: options.lockTimeout,
-          dryRun: options.dryRun,
-          previewReplicas: options.previewReplicas,
-          abortScaleDownDelay: options.abortScaleDownDelay,
-          toRevision: options.toRevision,
-          historyLimit: options.historyLimit,
-        },
-        process.cwd(),
-        kube.contextNamespace ?? 'default',
-        {
-          commit: run.sha || undefined,
-          runUrl: run.runUrl || undefined,
-          holder: run.runUrl ? `${run.system} ${run.runUrl}` : undefined,
-        },
-      );
+      const facts = {
+        commit: run.sha || undefined,
+        runUrl: run.runUrl || undefined,
+        holder: run.runUrl ? `${run.system} ${run.runUrl}` : undefined,
+      };
+      const raw: RawDeployInputs = {
+        manifests: options.manifests,
+        image: options.image,
+        container: options.container,
+        namespace: options.namespace,
+        action: options.action,
+        activeService: options.activeService,
+        previewService: options.previewService,
+        previewUrl: options.previewUrl,
+        preChecks: options.preChecks,
+        postChecks: options.postChecks,
+        preAnalysis: options.preAnalysis,
+        postAnalysis: options.postAnalysis,
+        prometheusUrl: options.prometheusUrl,
+        prometheusToken: process.env.ADCI_PROMETHEUS_TOKEN,
+        analysisVars: options.analysisVars,
+        autoPromote: options.autoPromote,
+        postPromotionWindow: options.postPromotionWindow,
+        scaleDownDelay: options.scaleDownDelay,
+        timeout: options.timeout,
+        lockTimeout: options.lockTimeout,
+        dryRun: options.dryRun,
+        previewReplicas: options.previewReplicas,
+        abortScaleDownDelay: options.abortScaleDownDelay,
+        toRevision: options.toRevision,
+        historyLimit: options.historyLimit,
+      };
+      if (options.targets) {
+        await deployInWaves(options.targets, raw, facts, options, logger);
+        return;
+      }
+      const kube = new KubeClient({ context: options.context, logger });
+      const settings = buildDeploySettings(raw, process.cwd(), kube.contextNamespace ?? 'default', facts);
       const controller = new AbortController();
       const cancel = (): void => controller.abort(new Error('cancelled'));
       process.once('SIGINT', cancel);
@@ -156,4 +163,70 @@ export function registerDeploy(program: Command): void {
       );
       if (result.failed) process.exitCode = 1;
     });
+}
+
+/** `adci deploy --targets`: the same release to several clusters in waves, one global rollback. */
+async function deployInWaves(
+  file: string,
+  raw: RawDeployInputs,
+  facts: RunFacts,
+  options: DeployOptions,
+  logger: ReturnType<typeof consoleLogger>,
+): Promise<void> {
+  const { readFileSync } = await import('node:fs');
+  const kube = await import('@adci/kube');
+  const { InputError } = await import('@adci/common');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError('--targets', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const targets = kube.parseTargetsFile(text, file, '--targets');
+  const redactor = new Redactor();
+  const clients = new Map<string, InstanceType<typeof kube.KubeClient>>();
+  const clientOf = (target: (typeof targets.targets)[number]): InstanceType<typeof kube.KubeClient> => {
+    let client = clients.get(target.name);
+    if (!client) {
+      const config = kube.kubeconfigOf(target, (name) => process.env[name], process.cwd(), '--targets');
+      redactor.add(config);
+      client = new kube.KubeClient({ kubeconfig: config, context: target.context, logger });
+      clients.set(target.name, client);
+    }
+    return client;
+  };
+  const controller = new AbortController();
+  const cancel = (): void => controller.abort(new Error('cancelled'));
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  const result = await kube.runWaves(targets, {
+    settingsFor: (target) =>
+      kube.buildDeploySettings(
+        kube.targetInputs(raw, target),
+        process.cwd(),
+        clientOf(target).contextNamespace ?? 'default',
+        facts,
+      ),
+    connect: (target, settings) => {
+      const client = clientOf(target);
+      return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger, redactor }) };
+    },
+    logger,
+    signal: controller.signal,
+    onPhase: (target, phase) => {
+      if (phase.endedAt === undefined) process.stderr.write(`▶ ${target} ${phase.name}\n`);
+      else
+        process.stderr.write(
+          redactor.redact(
+            `${phase.outcome === 'ok' ? '✔' : '✖'} ${target} ${phase.name} (${((phase.endedAt - phase.startedAt) / 1000).toFixed(2)} s)${phase.detail ? `: ${phase.detail}` : ''}\n`,
+          ),
+        );
+    },
+  });
+  process.off('SIGINT', cancel);
+  process.off('SIGTERM', cancel);
+  process.stdout.write(
+    redactor.redact(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${kube.renderWavesText(result)}\n`),
+  );
+  if (result.failed) process.exitCode = 1;
 }

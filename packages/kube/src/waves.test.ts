@@ -1,0 +1,249 @@
+// Unit tests of a release in waves, on three in-memory clusters (MemoryKube) in virtual time:
+// promotion wave by wave with the old colours held until the last bake, a failure in the last wave
+// rolled back everywhere, a missing permission refused before any change, a cancel and a re-run.
+// And the targets file: every mistake named with file and line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InputError, silentLogger } from '@adci/common';
+import type { SmokeResult } from '@adci/probe';
+import { findApp, parseManifestText } from './manifests.ts';
+import { MemoryKube, VirtualClock } from './memory.ts';
+import type { BlueGreenSettings, CheckRunner } from './model.ts';
+import type { ServiceObject } from './traffic.ts';
+import type { DeploymentObject } from './readiness.ts';
+import { parseTargetsFile } from './targets.ts';
+import { runWaves, type WavesResult } from './waves.ts';
+
+const NS = 'ads';
+
+const TARGETS = `
+targets:
+  - name: a
+    kubeconfig-env: KUBE_A
+    analysis-vars: { region: a }
+  - name: b
+    kubeconfig-env: KUBE_B
+  - name: c
+    kubeconfig-file: c.kubeconfig
+waves:
+  - [a]
+  - [b, c]
+bake-time: 5s
+max-parallel: 2
+`;
+
+function app(image: string) {
+  return findApp(
+    parseManifestText(
+      `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: bid }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: bid } }
+  template:
+    metadata: { labels: { app: bid } }
+    spec: { containers: [{ name: bid, image: ${image} }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: bid }
+spec: { selector: { app: bid }, ports: [{ port: 80 }] }
+`,
+      'app.yaml',
+    ),
+  );
+}
+
+function settings(image: string): BlueGreenSettings {
+  return {
+    action: 'deploy',
+    app: app(image),
+    namespace: NS,
+    autoPromote: true,
+    postPromotionWindowMs: 1000,
+    scaleDownDelayMs: 1000,
+    abortScaleDownDelayMs: 0,
+    historyLimit: 10,
+    timeoutMs: 600_000,
+    lockTimeoutMs: 60_000,
+    dryRun: false,
+    run: { commit: 'c0ffee' },
+    postChecks: { checks: [] },
+  };
+}
+
+const smoke = (passed: boolean): SmokeResult => ({
+  passed,
+  baseUrl: 'http://x',
+  startedAt: new Date(0).toISOString(),
+  durationMs: 1,
+  checks: [],
+  counts: { passed: passed ? 1 : 0, failed: passed ? 0 : 1, skipped: 0 },
+});
+
+interface Fleet {
+  clock: VirtualClock;
+  kubes: Record<string, MemoryKube>;
+  /** Targets whose post-promotion checks fail. */
+  failing: Set<string>;
+  phases: { target: string; phase: string; at: number }[];
+}
+
+function fleet(): Fleet {
+  const clock = new VirtualClock({ start: 5_000_000 });
+  const kubes = Object.fromEntries(['a', 'b', 'c'].map((n) => [n, new MemoryKube({ clock, podReadyMs: 300 })]));
+  return { clock, kubes, failing: new Set(), phases: [] };
+}
+
+async function release(f: Fleet, image: string, signal?: AbortSignal): Promise<WavesResult> {
+  const file = parseTargetsFile(TARGETS, 'targets.yaml');
+  return runWaves(file, {
+    settingsFor: (target) => ({ ...settings(image), analysisVars: target.analysisVars }),
+    connect: (target, s) => {
+      const kube = f.kubes[target.name] as MemoryKube;
+      const runChecks: CheckRunner = (phase) =>
+        Promise.resolve(smoke(!(phase === 'post' && f.failing.has(target.name))));
+      return { kube, settings: s, runChecks };
+    },
+    logger: silentLogger,
+    clock: f.clock,
+    signal,
+    onPhase: (target, phase) => {
+      if (phase.endedAt === undefined) f.phases.push({ target, phase: phase.name, at: f.clock.now() });
+    },
+  });
+}
+
+async function liveImage(kube: MemoryKube): Promise<string | undefined> {
+  const svc = await kube.get<ServiceObject>('Service', NS, 'bid');
+  const color = svc?.spec?.selector?.['adci.dev/color'];
+  const deployment = await kube.get<DeploymentObject>('Deployment', NS, `bid-${color}`);
+  return deployment?.metadata.annotations?.['adci.dev/image'];
+}
+
+async function upColours(kube: MemoryKube): Promise<number> {
+  const list = await kube.list<DeploymentObject>('Deployment', NS);
+  return list.items.filter((d) => (d.spec?.replicas ?? 0) > 0).length;
+}
+
+test('waves [a], [b, c]: wave by wave; every old colour is scaled down only after the last bake', async () => {
+  const f = fleet();
+  const v1 = await release(f, 'bid:1');
+  assert.equal(v1.result, 'promoted', v1.error);
+  f.phases.length = 0;
+  const v2 = await release(f, 'bid:2');
+  assert.equal(v2.result, 'promoted', v2.error);
+  for (const [name, kube] of Object.entries(f.kubes)) {
+    assert.equal(await liveImage(kube), 'bid:2', name);
+    assert.equal(await upColours(kube), 1, `${name}: the old colour is down`);
+  }
+  const firstApplyOfWave2 = Math.min(
+    ...f.phases.filter((p) => p.phase === 'apply' && p.target !== 'a').map((p) => p.at),
+  );
+  const holdOfA = f.phases.find((p) => p.target === 'a' && p.phase === 'hold')?.at ?? Infinity;
+  assert.ok(holdOfA <= firstApplyOfWave2, 'wave 2 starts after wave 1 has baked');
+  const lastHold = Math.max(...f.phases.filter((p) => p.phase === 'hold').map((p) => p.at));
+  const firstScaleDown = Math.min(...f.phases.filter((p) => p.phase === 'scale-down').map((p) => p.at));
+  assert.ok(firstScaleDown >= lastHold, 'no old colour goes down before the last wave has baked');
+  assert.deepEqual(
+    v2.targets.map((t) => [t.name, t.wave, t.state]),
+    [
+      ['a', 1, 'finished'],
+      ['b', 2, 'finished'],
+      ['c', 2, 'finished'],
+    ],
+  );
+});
+
+test('v3 fails its post-promotion checks in c only: a, b and c end on v2; the result says where and why', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  assert.equal((await release(f, 'bid:2')).result, 'promoted');
+  f.failing.add('c');
+  const v3 = await release(f, 'bid:3');
+  assert.equal(v3.result, 'rolled-back');
+  assert.equal(v3.failedTarget, 'c');
+  assert.match(v3.error ?? '', /target c \(wave 2\) failed: .*post-promotion checks failed/);
+  assert.match(v3.error ?? '', /rolled back (b, a|a, b)/);
+  for (const [name, kube] of Object.entries(f.kubes)) {
+    assert.equal(await liveImage(kube), 'bid:2', `${name} is back on v2`);
+    assert.equal(await upColours(kube), 1, `${name}: one colour up`);
+  }
+  const order = f.phases
+    .filter((p) => p.phase === 'rollback' || p.phase === 'switch')
+    .map((p) => `${p.target}:${p.phase}`);
+  assert.ok(order.lastIndexOf('a:switch') > order.lastIndexOf('b:switch'), `newest wave first: ${order.join(' ')}`);
+});
+
+test('a target lacking a permission: nothing changes in any cluster; the message names the target and the permission', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  for (const kube of Object.values(f.kubes)) kube.calls.length = 0;
+  f.kubes.b?.deny('create', 'apps', 'controllerrevisions');
+  const refused = await release(f, 'bid:2');
+  assert.equal(refused.result, 'failed');
+  assert.equal(refused.failedTarget, 'b');
+  assert.match(refused.error ?? '', /target b: the Kubernetes user may not create controllerrevisions\.apps/);
+  assert.match(refused.error ?? '', /nothing was changed in any cluster/);
+  for (const [name, kube] of Object.entries(f.kubes)) assert.deepEqual(kube.writes(), [], `${name}: no write`);
+});
+
+test('a cancel during the second wave leaves every cluster consistent; a re-run says what it found and finishes', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  const controller = new AbortController();
+  const stop = f.kubes.c?.onCall(
+    { verb: 'apply', kind: 'Deployment', dryRun: false },
+    () => controller.abort(new Error('SIGINT')),
+    {
+      once: true,
+    },
+  );
+  const cancelled = await release(f, 'bid:2', controller.signal);
+  stop?.();
+  assert.ok(cancelled.failed);
+  for (const [name, kube] of Object.entries(f.kubes)) {
+    const svc = await kube.get<ServiceObject>('Service', NS, 'bid');
+    const color = svc?.spec?.selector?.['adci.dev/color'];
+    assert.equal(svc?.metadata.annotations?.['adci.dev/active-color'], color, `${name}: state and selector agree`);
+    assert.equal(await kube.get('Lease', NS, 'adci-lock-bid'), undefined, `${name}: lock released`);
+  }
+  assert.equal(await liveImage(f.kubes.a as MemoryKube), 'bid:2', 'a (wave 1) is on v2, its old colour held');
+  assert.equal(await upColours(f.kubes.a as MemoryKube), 2);
+  const rerun = await release(f, 'bid:2');
+  assert.equal(rerun.result, 'promoted', rerun.error);
+  assert.match(rerun.targets[0]?.release?.recovered ?? '', /already live and baked/);
+  for (const [name, kube] of Object.entries(f.kubes)) {
+    assert.equal(await liveImage(kube), 'bid:2', name);
+    assert.equal(await upColours(kube), 1, `${name}: the old colour is down`);
+  }
+});
+
+test('the targets file: unknown targets, a target in two waves, kubeconfig sources, bad keys: file and line', () => {
+  const bad = (text: string, message: RegExp): void =>
+    assert.throws(
+      () => parseTargetsFile(text, 't.yaml'),
+      (e: unknown) => e instanceof InputError && message.test(e.message),
+      message.source,
+    );
+  bad(TARGETS.replace('- [b, c]', '- [b, c, d]'), /t\.yaml:\d+: wave 2 names 'd', which is not a target/);
+  bad(TARGETS.replace('- [b, c]', '- [b, c, a]'), /target 'a' is in wave 1 and wave 2/);
+  bad(TARGETS.replace('- [b, c]', '- [b]'), /t\.yaml:8: target 'c' is in no wave/);
+  bad(
+    TARGETS.replace('kubeconfig-env: KUBE_B', 'kubeconfig-env: KUBE_B\n    kubeconfig-file: b.yaml'),
+    /exactly one of kubeconfig-env/,
+  );
+  bad(
+    TARGETS.replace('kubeconfig-env: KUBE_A', 'kubeconfig-env: "apiVersion: v1"'),
+    /is not an environment variable name/,
+  );
+  bad(TARGETS.replace('bake-time: 5s', 'bake-tme: 5s'), /t\.yaml:13: unknown key 'bake-tme'/);
+  bad(TARGETS.replace('max-parallel: 2', 'max-parallel: 0'), /max-parallel must be a whole number/);
+  bad(TARGETS.replace('  - name: b', '  - name: a'), /target 'a' is named twice/);
+  const ok = parseTargetsFile(TARGETS, 't.yaml');
+  assert.deepEqual(ok.waves, [['a'], ['b', 'c']]);
+  assert.equal(ok.bakeTimeMs, 5000);
+  assert.equal(ok.onFailure, 'rollback-all');
+  assert.deepEqual(ok.targets[0]?.analysisVars, { region: 'a' });
+});
