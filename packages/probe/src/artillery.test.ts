@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { systemClock } from '@adci/common';
 import { parseArtilleryScenario, parseCsvLine, type ArtilleryFiles } from './artillery.ts';
@@ -274,5 +276,25 @@ test('smokeSettings takes the target from the scenario and refuses a second load
   assert.throws(
     () => smokeSettings({ ...base, checks: 'load: { rate: 1/s, duration: 1s, path: / }' }),
     /Input 'artillery': the checks also define a load phase/,
+  );
+});
+
+test("smoke-test's README example is the example service's bidding scenario, and both translate", () => {
+  const repo = join(import.meta.dirname, '..', '..', '..');
+  const readme = readFileSync(join(repo, 'smoke-test', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Artillery scenarios'));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(block, 'a yaml example in the Artillery section');
+  const file = readFileSync(join(repo, 'examples/ad-platform/tests/performance/bidding-load-test.yml'), 'utf8');
+  assert.deepEqual(parse(block), parse(file));
+  const campaign = parse(
+    readFileSync(join(repo, 'examples/ad-platform/tests/performance/campaign-api-load-test.yml'), 'utf8'),
+  );
+  assert.deepEqual(
+    campaign.load.flows?.map((f) => [f.name, f.weight, f.steps.length]),
+    [
+      ['campaign lifecycle', 1, 5],
+      ['browse', 3, 2],
+    ],
   );
 });
