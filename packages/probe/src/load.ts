@@ -502,6 +502,10 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     result.maxInFlight = spec.model.maxInFlight;
   } else result.connections = spec.model.connections;
   if (abortReason) result.abortReason = abortReason;
+  if (spec.flows) {
+    result.scenarios = spec.flows.length;
+    result.phases = spec.phases?.length ?? 1;
+  }
   ports.onHistogram?.(stats.total);
   stats.destroy();
   return result;

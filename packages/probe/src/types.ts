@@ -243,6 +243,9 @@ export interface LoadResult {
   timelineBucketSeconds: number;
   thresholds: ThresholdResult[];
   passed: boolean;
+  /** Artillery scenarios: how many flows and phases; arrivals (and drops) are then virtual users. */
+  scenarios?: number;
+  phases?: number;
 }
 
 /** One shard of a merged load phase (shards.ts). */
