@@ -77,7 +77,7 @@ function weightedOrder(flows: LoadFlow[]): number[] {
     let best = 0;
     flows.forEach((f, i) => {
       current[i] = (current[i] as number) + f.weight;
-      if ((current[i]) > (current[best] as number)) best = i;
+      if (current[i] > (current[best] as number)) best = i;
     });
     current[best] = (current[best] as number) - total;
     order.push(best);
