@@ -372,7 +372,11 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     const arrive = flows
       ? (scheduledAt: number): void => {
           inFlight++;
-          void flows.run(scheduledAt).finally(() => inFlight--);
+          // A flow never rejects by design; should one, it is an error, never an unhandled rejection.
+          void flows
+            .run(scheduledAt)
+            .catch(() => recorder.error('other'))
+            .finally(() => inFlight--);
         }
       : (scheduledAt: number): void => send(scheduledAt, client);
     // A shard sends every `stride`-th arrival of the whole schedule, from its own offset, so the
