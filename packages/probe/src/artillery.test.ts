@@ -298,3 +298,34 @@ test("smoke-test's README example is the example service's bidding scenario, and
     ],
   );
 });
+
+test("a virtual user's first request is timed from its scheduled arrival, so a stalled generator shows", async () => {
+  const svc = await service();
+  const { load } = parse(`config:
+  phases: [ { pause: 1 }, { duration: 1, arrivalRate: 10 } ]
+scenarios: [ { flow: [ { get: { url: /text } }, { get: { url: /text } } ] } ]
+`);
+  const client = createHttpClient();
+  try {
+    // Nothing is in flight before the first arrival at 1 s; then the event loop stalls (a GC
+    // pause, a noisy neighbour) through the arrivals due at 1.0, 1.1, 1.2 and 1.3 s.
+    setTimeout(() => {
+      const until = Date.now() + 400;
+      while (Date.now() < until) {
+        // busy
+      }
+    }, 950);
+    const result = await runLoad(
+      load,
+      { baseUrl: new URL(svc.url), headers: {}, timeoutMs: 2000, lookup: () => undefined },
+      { client, clock: systemClock },
+    );
+    assert.equal(result.sent, 20);
+    assert.equal(result.errors, 0);
+    // The arrival due at 1.0 s went out at about 1.35 s: its first request counts the wait.
+    assert.ok(result.latency.max >= 250, `max ${result.latency.max}ms`);
+  } finally {
+    await client.close();
+    await svc.close();
+  }
+});
