@@ -1,6 +1,7 @@
 // Every smoke-test input is read and validated here, once, into one settings object. Header
 // values (and the environment values their placeholders name) are masked as they are read.
 import * as core from '@actions/core';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError, templateNames, urlSecrets } from '@adci/common';
 import {
@@ -13,7 +14,14 @@ import {
   readStringMap,
   readText,
 } from '@adci/action-common';
-import { SMOKE_DEFAULTS, findShardFiles, smokeSettings, type LoadOverrides, type SmokeSettings } from '@adci/probe';
+import {
+  SMOKE_DEFAULTS,
+  findShardFiles,
+  loadRequests,
+  smokeSettings,
+  type LoadOverrides,
+  type SmokeSettings,
+} from '@adci/probe';
 
 export interface SmokeInputs {
   engine: SmokeSettings;
@@ -53,6 +61,15 @@ function readLoadOverrides(): LoadOverrides {
 
 function inWorkspace(path: string, workspace: string): string {
   return isAbsolute(path) ? path : join(workspace, path);
+}
+
+/** A file named by an input (or by a file it names), relative to the workspace; errors name the input. */
+function readWorkspaceFile(path: string, workspace: string, input: string): string {
+  try {
+    return readFileSync(inWorkspace(path, workspace), 'utf8');
+  } catch (error) {
+    throw new InputError(input, `cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }
 
 /** Merge mode (`merge` input): the shard result files to merge, and where the reports go. */
@@ -114,12 +131,14 @@ export async function readInputs(): Promise<SmokeInputs> {
     load: readLoadOverrides(),
     shard: readString('shard'),
     loadStartAt: readString('load-start-at'),
+    artillery: readString('artillery'),
+    readArtilleryFile: (path) => readWorkspaceFile(path, workspace, 'artillery'),
   });
   // Environment values used in headers are credentials (`Bearer {{ env.API_TOKEN }}`).
   const headerTemplates = [
     ...Object.values(headers),
     ...engine.checks.flatMap((c) => Object.values(c.headers)),
-    ...(engine.load?.requests ?? []).flatMap((r) => Object.values(r.headers)),
+    ...(engine.load ? loadRequests(engine.load) : []).flatMap((r) => Object.values(r.headers)),
   ];
   for (const name of headerTemplates.flatMap(templateNames)) {
     if (name.startsWith('env.')) mask(env(name.slice(4)));

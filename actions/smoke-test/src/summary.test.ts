@@ -58,6 +58,15 @@ const result: SmokeResult = {
   counts: { passed: 0, failed: 2, skipped: 0 },
 };
 
+test('a load phase of Artillery scenarios is described by its arrivals and virtual users', () => {
+  const flows: LoadResult = { ...load, requestedRate: 86.667, maxInFlight: 250, scenarios: 2, phases: 2, dropped: 3 };
+  const markdown = renderSummary({ ...result, load: flows });
+  assert.match(
+    markdown,
+    /### Load phase: open model, 2 scenario\(s\) over 2 phase\(s\), 86\.667 arrivals\/s on average \(max 250 virtual users\) for 2m/,
+  );
+});
+
 test('long timelines are merged to at most 60 chart points, keeping the worst latency', () => {
   const points = chartPoints(load.timeline);
   assert.equal(points.length, 60);

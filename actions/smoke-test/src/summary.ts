@@ -80,9 +80,12 @@ export function latencyChart(load: LoadResult): string {
 
 function loadSection(load: LoadResult): string {
   const model =
-    load.model === 'open'
-      ? `open model at ${load.requestedRate}/s (max ${load.maxInFlight} in flight)`
-      : `closed model, ${load.connections} connections`;
+    load.scenarios !== undefined
+      ? `open model, ${load.scenarios} scenario(s) over ${load.phases ?? 1} phase(s), ` +
+        `${load.requestedRate} arrivals/s on average (max ${load.maxInFlight} virtual users)`
+      : load.model === 'open'
+        ? `open model at ${load.requestedRate}/s (max ${load.maxInFlight} in flight)`
+        : `closed model, ${load.connections} connections`;
   const lines = [
     `### Load phase: ${model} for ${formatDuration(load.plannedDurationMs)}`,
     '',
@@ -199,7 +202,9 @@ export function annotate(result: SmokeResult, redactor?: Redactor): void {
   }
   if (result.load && result.load.dropped > 0) {
     core.warning(
-      `${result.load.dropped} requests were dropped: max-in-flight (${result.load.maxInFlight}) was reached, so the service was slower than the requested rate allows`,
+      result.load.scenarios !== undefined
+        ? `${result.load.dropped} arrivals (virtual users) were dropped: ${result.load.maxInFlight} were already running, so the service was slower than the scenario's rate allows`
+        : `${result.load.dropped} requests were dropped: max-in-flight (${result.load.maxInFlight}) was reached, so the service was slower than the requested rate allows`,
       { title: 'Load phase dropped requests' },
     );
   }

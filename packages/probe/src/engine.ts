@@ -4,6 +4,7 @@ import { Redactor, silentLogger, systemClock, templateNames, type Clock, type Lo
 import { runChecks, skipped, templateLookup, waitForService } from './checks.ts';
 import { DEFAULT_MAX_BODY_BYTES, createHttpClient, type HttpClient } from './http.ts';
 import { runLoad, type LoadPorts } from './load.ts';
+import { loadRequests } from './flows.ts';
 import type { CheckSpec, LoadSpec, SmokeResult, TimelinePoint } from './types.ts';
 
 export interface SmokeSettings {
@@ -69,7 +70,7 @@ function collectSecrets(settings: SmokeSettings, redactor: Redactor, env: SmokeP
   const headerValues = [
     ...Object.values(settings.headers),
     ...settings.checks.flatMap((c) => Object.values(c.headers)),
-    ...(settings.load?.requests ?? []).flatMap((r) => Object.values(r.headers)),
+    ...(settings.load ? loadRequests(settings.load) : []).flatMap((r) => Object.values(r.headers)),
   ];
   for (const value of Object.values(settings.headers)) redactor.add(value);
   for (const value of headerValues) {
@@ -200,6 +201,14 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
 }
 
 function describeLoad(load: LoadSpec): string {
+  if (load.flows) {
+    const phases = (load.phases ?? []).length;
+    return (
+      `load phase: open model, ${load.flows.length} scenario(s) over ${phases} phase(s), ` +
+      `${Math.round(load.model.kind === 'open' ? load.model.ratePerSecond * 1000 : 0) / 1000} arrivals/s on average ` +
+      `(max ${load.model.kind === 'open' ? load.model.maxInFlight : 0} virtual users) for ${load.durationMs}ms`
+    );
+  }
   const shard = load.shard ? `shard ${load.shard.index}/${load.shard.count}, ` : '';
   const model =
     load.model.kind === 'open'

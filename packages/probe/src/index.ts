@@ -31,6 +31,8 @@ export {
   type HttpResponse,
 } from './http.ts';
 export { toJUnitXml } from './junit.ts';
+export { parseArtilleryScenario, type ArtilleryScenario, type ArtilleryFiles } from './artillery.ts';
+export { loadRequests } from './flows.ts';
 export { LatencyHistogram } from './histogram.ts';
 export type * from './types.ts';
 export {

@@ -9,6 +9,8 @@ import { RawHttpConnection, encodeRawRequest, type RawRequest } from './raw-http
 import { buildRequest } from './request.ts';
 import { statusMatches } from './expect.ts';
 import { canJudgeEarly, evaluateThresholds, type MetricSource } from './thresholds.ts';
+import { arrivalSchedule } from './schedule.ts';
+import { createFlowRunner, type FlowRecorder } from './flows.ts';
 import type { LoadResult, LoadSpec, StatusExpectation, TimelinePoint } from './types.ts';
 
 export interface LoadTarget {
@@ -143,7 +145,14 @@ class LoadStats {
     return index;
   }
 
-  record(index: number, latencyMs: number, status: number, kind: TransportErrorKind | undefined, ok: boolean): void {
+  record(
+    index: number,
+    latencyMs: number,
+    status: number,
+    kind: TransportErrorKind | undefined,
+    ok: boolean,
+    failure = 'unexpected-status',
+  ): void {
     const bucket = this.bucket(index);
     bucket.pending--;
     bucket.requests++;
@@ -161,7 +170,7 @@ class LoadStats {
     if (!ok) {
       this.errors++;
       bucket.errors++;
-      this.errorKinds['unexpected-status'] = (this.errorKinds['unexpected-status'] ?? 0) + 1;
+      this.errorKinds[failure] = (this.errorKinds[failure] ?? 0) + 1;
     }
   }
 
@@ -320,6 +329,27 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     });
   };
 
+  // Virtual users running flows (Artillery scenarios), when the load phase has them.
+  const recorder: FlowRecorder = {
+    begin(startedAt) {
+      const entry: InFlight = { bucket: stats.sending(startedAt - start), startedAt };
+      stats.inFlight.add(entry);
+      return entry;
+    },
+    end(token, status, kind, ok, failure) {
+      if (finished) return;
+      const entry = token as InFlight;
+      stats.inFlight.delete(entry);
+      stats.record(entry.bucket, clock.now() - entry.startedAt, status, kind, ok, failure);
+    },
+    error(kind) {
+      stats.errors++;
+      stats.errorKinds[kind] = (stats.errorKinds[kind] ?? 0) + 1;
+    },
+    halted: () => finished || aborted,
+  };
+  const flows = createFlowRunner(spec, target, client, clock, recorder, ports.signal);
+
   // The monitor emits finished timeline buckets and, every second, judges the thresholds that
   // can be judged early.
   let nextJudgement = 1000;
@@ -335,25 +365,38 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   };
 
   if (spec.model.kind === 'open') {
-    const { ratePerSecond, maxInFlight } = spec.model;
-    const intervalMs = 1000 / ratePerSecond;
-    const planned = Math.floor((spec.durationMs * ratePerSecond) / 1000);
+    const { maxInFlight } = spec.model;
+    const schedule = arrivalSchedule(spec);
+    const planned = schedule.planned;
+    // Each arrival sends one request, or runs one flow as a virtual user (flows.ts).
+    const arrive = flows
+      ? (scheduledAt: number): void => {
+          inFlight++;
+          // A flow never rejects by design; should one, it is an error, never an unhandled rejection.
+          void flows
+            .run(scheduledAt)
+            .catch(() => recorder.error('other'))
+            .finally(() => inFlight--);
+        }
+      : (scheduledAt: number): void => send(scheduledAt, client);
     // A shard sends every `stride`-th arrival of the whole schedule, from its own offset, so the
     // shards together send exactly the schedule one runner would.
     const stride = spec.shard?.count ?? 1;
     let index = (spec.shard?.index ?? 1) - 1;
+    let due = index < planned ? schedule.at(index) : 0;
     while (!stopped && index < planned) {
       const elapsed = clock.now() - start;
       // Catch up on every arrival that is due: after a pause of the event loop they are late,
       // and their latency (from the schedule) says so.
-      while (index < planned && index * intervalMs <= elapsed) {
+      while (index < planned && due <= elapsed) {
         if (inFlight >= maxInFlight) stats.dropped++;
-        else send(start + index * intervalMs, client);
+        else arrive(start + due);
         index += stride;
+        if (index < planned) due = schedule.at(index);
       }
       monitor(elapsed);
       if (index >= planned) break;
-      const wait = index * intervalMs - (clock.now() - start);
+      const wait = due - (clock.now() - start);
       await clock.sleep(Math.max(0, Math.min(wait, 1000)));
     }
     // The schedule is over at the planned duration even if the last arrival came a little earlier.
@@ -418,12 +461,15 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
 
   // Let requests in flight finish (or time out), then close the last bucket. A cancellation
   // ends the wait at once: the runner's SIGKILL follows soon after.
-  const drainUntil = clock.now() + (aborted ? Math.min(1000, target.timeoutMs) : target.timeoutMs + 1000);
+  // Virtual users finish their flows, pauses included (as Artillery lets them).
+  const drainUntil =
+    clock.now() + (aborted ? Math.min(1000, target.timeoutMs) : target.timeoutMs + 1000 + (flows?.thinkMs ?? 0));
   while (inFlight > 0 && clock.now() < drainUntil && !ports.signal?.aborted) {
     await clock.sleep(5);
     for (const point of stats.emitReady(Math.min(clock.now() - start, stoppedAt))) ports.onProgress?.(point);
   }
-  const unfinished = inFlight;
+  // With flows, `inFlight` counts virtual users; the requests abandoned are those in `stats.inFlight`.
+  const unfinished = flows ? stats.inFlight.size : inFlight;
   finished = true;
   closeRaw();
   if (unfinished > 0) {
@@ -460,6 +506,10 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
     result.maxInFlight = spec.model.maxInFlight;
   } else result.connections = spec.model.connections;
   if (abortReason) result.abortReason = abortReason;
+  if (spec.flows) {
+    result.scenarios = spec.flows.length;
+    result.phases = spec.phases?.length ?? 1;
+  }
   ports.onHistogram?.(stats.total);
   stats.destroy();
   return result;

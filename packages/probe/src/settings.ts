@@ -5,7 +5,9 @@ import { InputError, parseByteSize, redactUrlSecrets } from '@adci/common/basics
 import { SMOKE_DEFAULTS, type SmokeSettings } from './engine.ts';
 import { mergeLoadOverrides, parseChecksDocument, type LoadOverrides } from './spec.ts';
 import { parseShard, shardLoad } from './shards.ts';
+import { parseArtilleryScenario, type ArtilleryScenario } from './artillery.ts';
 import type { ChecksDocument } from './types.ts';
+import { dirname, isAbsolute, join } from 'node:path';
 
 /** The setting names messages use: the action's input names; the CLI prefixes them with `--`. */
 export type SmokeSettingName =
@@ -20,6 +22,7 @@ export type SmokeSettingName =
   | 'load-connections'
   | 'load-start-at'
   | 'shard'
+  | 'artillery'
   | 'load-*';
 
 export interface SmokeSettingsSource {
@@ -45,6 +48,13 @@ export interface SmokeSettingsSource {
   shard?: string;
   /** When the load phase starts: an ISO 8601 time; '' or undefined for at once. */
   loadStartAt?: string;
+  /** An Artillery scenario file run as the load phase (artillery.ts); '' or undefined when not given. */
+  artillery?: string;
+  /**
+   * Reads the scenario file, or a payload file it names (`path` is then joined to the scenario's
+   * directory); relative to the front end's base, errors name the setting.
+   */
+  readArtilleryFile?: (path: string) => string;
 }
 
 /** The largest body cap accepted: a body is held in memory (as one string) while it is judged. */
@@ -67,6 +77,17 @@ function checkBaseUrl(value: string, name: string): string {
   return url.href;
 }
 
+function readArtillery(source: SmokeSettingsSource, name: SettingNamer): ArtilleryScenario | undefined {
+  const file = source.artillery?.trim();
+  if (!file) return undefined;
+  const read = source.readArtilleryFile;
+  if (!read) throw new InputError(name('artillery'), 'cannot be read here');
+  const text = read(file);
+  return parseArtilleryScenario(text, `${name('artillery')} ${file}`, {
+    readPayload: (path) => read(isAbsolute(path) ? path : join(dirname(file), path)),
+  });
+}
+
 function readDocument(source: SmokeSettingsSource, name: SettingNamer): ChecksDocument {
   const inline = source.checks.trim() !== '';
   if (inline && source.checksFile) {
@@ -84,7 +105,8 @@ function readDocument(source: SmokeSettingsSource, name: SettingNamer): ChecksDo
  * nothing to do, a zero timeout or wait interval, or a `max-body` that is not a size. Unset values take SMOKE_DEFAULTS.
  */
 export function smokeSettings(source: SmokeSettingsSource, name: SettingNamer = (n) => n): SmokeSettings {
-  const baseUrl = checkBaseUrl(source.baseUrl, name('base-url'));
+  const scenario = readArtillery(source, name);
+  const baseUrl = checkBaseUrl(source.baseUrl || (scenario?.target ?? ''), name('base-url'));
   const document = readDocument(source, name);
   if (source.load.rate !== undefined && source.load.connections !== undefined) {
     throw new InputError(
@@ -92,7 +114,21 @@ export function smokeSettings(source: SmokeSettingsSource, name: SettingNamer = 
       `give ${name('load-rate')} (open model) or ${name('load-connections')} (closed model), not both`,
     );
   }
-  const load = mergeLoadOverrides(document.load, source.load, name('load-*'));
+  if (scenario) {
+    // The scenario's phases are the load phase: a second definition would be silently dropped.
+    const given = Object.entries(source.load).filter(
+      ([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0),
+    );
+    if (given.length > 0) {
+      throw new InputError(
+        name('artillery'),
+        `the scenario's phases are the load phase: give ${name('artillery')} or ${name('load-*')} settings, not both`,
+      );
+    }
+    if (document.load) throw new InputError(name('artillery'), `the checks also define a load phase: give one of them`);
+    if (source.shard) throw new InputError(name('shard'), `shards of an Artillery scenario are not supported yet`);
+  }
+  const load = scenario ? scenario.load : mergeLoadOverrides(document.load, source.load, name('load-*'));
   // Fail closed: a run with no checks and no thresholds would pass having judged nothing (a load
   // phase always has thresholds: at least the implicit error rate).
   if (document.checks.length === 0 && !load) {

@@ -70,10 +70,65 @@ export interface Threshold {
   implicit?: boolean;
 }
 
+/**
+ * One stretch of an open model's arrival schedule (an Artillery phase): arrivals per second
+ * change linearly from `fromRate` to `toRate` over `durationMs`; both are 0 for a pause.
+ */
+export interface ArrivalPhase {
+  name?: string;
+  durationMs: number;
+  fromRate: number;
+  toRate: number;
+}
+
+/** What a flow's request must meet beyond its status (artillery-plugin-expect's checks). */
+export interface FlowExpectation {
+  /** The Content-Type header, exactly; `json` for any JSON type with a body that parses. */
+  contentType?: string;
+  /** Paths (`a.b`, `items[0].id`) that must exist in the JSON body. */
+  hasProperty: string[];
+}
+
+/** One step of a flow: a request (with captures and expectations) or a pause (Artillery's `think`). */
+export type FlowStep =
+  | {
+      kind: 'request';
+      request: LoadRequestSpec;
+      /** Variable name -> JSONPath read from the response for the rest of the flow. */
+      capture: Record<string, string>;
+      expect: FlowExpectation;
+    }
+  | { kind: 'think'; ms: number };
+
+/** A scenario: each arrival runs one flow, chosen by weight, as one virtual user. */
+export interface LoadFlow {
+  name: string;
+  weight: number;
+  steps: FlowStep[];
+}
+
+/** Values given to each virtual user: lists cycled through (variables) or rows of a payload file. */
+export interface FlowData {
+  /** Variable name -> its values; each virtual user takes one at random. */
+  variables: Record<string, string[]>;
+  /** Payload rows (field name -> value); each virtual user takes one, in order or at random. */
+  rows: Record<string, string>[];
+  order: 'sequence' | 'random';
+}
+
 export interface LoadSpec {
   model: LoadModel;
   durationMs: number;
   requests: LoadRequestSpec[];
+  /**
+   * The open model's arrival schedule when it is not one constant rate (Artillery phases);
+   * `durationMs` is then the sum of the phases and `model.ratePerSecond` their average rate.
+   */
+  phases?: ArrivalPhase[];
+  /** Each arrival runs one of these flows instead of one request of `requests` (Artillery scenarios). */
+  flows?: LoadFlow[];
+  /** Per-virtual-user values for the flows' placeholders. */
+  data?: FlowData;
   thresholds: Threshold[];
   abortOnFail: boolean;
   /**
@@ -188,6 +243,9 @@ export interface LoadResult {
   timelineBucketSeconds: number;
   thresholds: ThresholdResult[];
   passed: boolean;
+  /** Artillery scenarios: how many flows and phases; arrivals (and drops) are then virtual users. */
+  scenarios?: number;
+  phases?: number;
 }
 
 /** One shard of a merged load phase (shards.ts). */

@@ -19,6 +19,7 @@ import {
   type TestCounts,
   type TestOutcome,
 } from './model.ts';
+import { emptyLoadFigures, mergeLoadFigures, type LoadFigures } from './parsers/artillery.ts';
 
 export type LevelCounts = Record<Severity | SecuritySeverity | 'total', number>;
 
@@ -56,6 +57,8 @@ export class Collector {
   /** Things a reader should know that are not failures (a suite declaring tests it does not hold). */
   readonly warnings: string[] = [];
   readonly changed: ReadonlyMap<string, ReadonlySet<number>> | undefined;
+  /** Load test figures (Artillery reports), summed. */
+  readonly load: LoadFigures = emptyLoadFigures();
 
   /** Directory of the report being read, to resolve paths relative to where its tool ran. */
   readonly reportDir: string | undefined;
@@ -234,7 +237,12 @@ export class Collector {
   }
 
   /** Adds everything another collector gathered (one report file) into this one. */
+  addLoad(figures: LoadFigures): void {
+    mergeLoadFigures(this.load, figures);
+  }
+
   merge(other: Collector): void {
+    this.addLoad(other.load);
     const t = this.tests;
     const o = other.tests;
     t.tests += o.tests;

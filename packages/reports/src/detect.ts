@@ -20,6 +20,7 @@ export const FORMATS = [
   'pip-audit',
   'safety',
   'npm-audit',
+  'artillery',
 ] as const;
 export type Format = (typeof FORMATS)[number];
 
@@ -28,7 +29,10 @@ export type Detected =
   | { format: 'junit' | 'cobertura' | 'jacoco' | 'checkstyle'; kind: 'xml' }
   | { format: 'flake8' | 'mypy'; kind: 'xml' | 'text' | 'jsonl' }
   | { format: 'lcov' | 'tsc'; kind: 'text' }
-  | { format: 'sarif' | 'eslint' | 'pylint' | 'bandit' | 'pip-audit' | 'safety' | 'npm-audit'; kind: 'json' }
+  | {
+      format: 'sarif' | 'eslint' | 'pylint' | 'bandit' | 'pip-audit' | 'safety' | 'npm-audit' | 'artillery';
+      kind: 'json';
+    }
   | { format: 'empty'; kind: 'text' };
 
 const SNIFF_BYTES = 64 * 1024;
@@ -171,8 +175,8 @@ export function detectFormat(path: string, override?: Format): Detected | undefi
 
 function isJsonFormat(
   format: Format,
-): format is 'sarif' | 'eslint' | 'pylint' | 'bandit' | 'pip-audit' | 'safety' | 'npm-audit' {
-  return ['sarif', 'eslint', 'pylint', 'bandit', 'pip-audit', 'safety', 'npm-audit'].includes(format);
+): format is 'sarif' | 'eslint' | 'pylint' | 'bandit' | 'pip-audit' | 'safety' | 'npm-audit' | 'artillery' {
+  return ['sarif', 'eslint', 'pylint', 'bandit', 'pip-audit', 'safety', 'npm-audit', 'artillery'].includes(format);
 }
 
 /** Key names near the start of a JSON report say which tool wrote it. */
@@ -194,6 +198,9 @@ function sniffJson(head: string, path: string): Detected | undefined {
     if (/^\{\s*"dependencies"\s*:\s*\[\s*\]\s*\}\s*$/.test(head)) return { format: 'pip-audit', kind: 'json' };
     if (has('results') && (has('metrics') || has('generated_at'))) return { format: 'bandit', kind: 'json' };
     if (has('messages') && has('statistics')) return { format: 'pylint', kind: 'json' };
+    // Artillery 2 (artillery run --output): {"aggregate": {"counters": ...}, "intermediate": [...]}.
+    if (/^\{\s*"aggregate"\s*:/.test(head) || (has('aggregate') && has('intermediate')))
+      return { format: 'artillery', kind: 'json' };
     return undefined;
   }
   if (has('filePath') && has('messages')) return { format: 'eslint', kind: 'json' };

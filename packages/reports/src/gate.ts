@@ -10,6 +10,7 @@ import { ReportError } from './errors.ts';
 import { parseReport } from './parse.ts';
 import { countChangedLines, type ChangedLines } from './diff.ts';
 import { compare, unitOf, type Threshold } from './thresholds.ts';
+import { measureLoad, type LoadFigures } from './parsers/artillery.ts';
 import {
   COVERED,
   NOT_COVERABLE,
@@ -109,6 +110,8 @@ export interface GateReport {
   };
   /** What a reader must know that is not a failed check (e.g. a suite without test cases). */
   warnings: string[];
+  /** Load test figures from Artillery reports; null when none was read. */
+  load: LoadFigures | null;
   changes: { files: number; lines: number; error?: string } | null;
   baseline: BaselineDelta | null;
 }
@@ -347,6 +350,7 @@ function evaluate(
       scanErrors: { count: collector.scanErrorCount, list: collector.scanErrors },
     },
     warnings: [...collector.warnings],
+    load: collector.load.reports > 0 ? collector.load : null,
     changes: settings.changedLines
       ? { files: settings.changedLines.size, lines: countChangedLines(settings.changedLines) }
       : settings.changedLinesError
@@ -376,7 +380,9 @@ function evaluate(
 function withImpliedThresholds(thresholds: Threshold[], report: GateReport): Threshold[] {
   if (report.findings.scanErrors.count === 0 || thresholds.some((t) => t.key === 'findings.scan-errors'))
     return thresholds;
-  const gatesFindings = thresholds.some((t) => !t.key.startsWith('tests.') && !t.key.startsWith('coverage.'));
+  const gatesFindings = thresholds.some(
+    (t) => !t.key.startsWith('tests.') && !t.key.startsWith('coverage.') && !t.key.startsWith('load.'),
+  );
   if (!gatesFindings) return thresholds;
   return [
     ...thresholds,
@@ -397,7 +403,10 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 function formatValue(key: string, value: number): string {
-  return unitOf(key) === 'percent' ? `${(Math.floor(value * 100 + 1e-9) / 100).toFixed(2)}%` : String(value);
+  const unit = unitOf(key);
+  if (unit === 'ms') return `${Math.round(value * 10) / 10}ms`;
+  if (unit === 'rate') return `${Math.round(value * 100) / 100}/s`;
+  return unit === 'percent' ? `${(Math.floor(value * 100 + 1e-9) / 100).toFixed(2)}%` : String(value);
 }
 
 function evaluateCondition(
@@ -491,6 +500,10 @@ function evaluateCondition(
       return measure(r.findings.onChangedLines);
     default:
       break;
+  }
+  if (group === 'load') {
+    const m = measureLoad(t.key, r.load);
+    return 'missing' in m ? missing('no load figures', m.missing) : measure(m.value, m.note);
   }
   if (group === 'findings' || group === 'security') {
     if (r.findings.tools.length === 0) return missing('no findings reports', 'no lint or security report was read');

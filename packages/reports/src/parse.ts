@@ -18,6 +18,7 @@ import {
   parseSafety,
   parseSarif,
 } from './parsers/findings-json.ts';
+import { parseArtilleryReport } from './parsers/artillery.ts';
 
 /** JSON reports are parsed whole; past this size they would not fit in one string anyway. */
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
@@ -108,6 +109,7 @@ const JSON_SHAPES: Record<string, string> = {
     'a list of [name, spec, version, advisory, id] lists (safety 1.x) or an object with a "vulnerabilities" list (safety 2.x/3.x)',
   'npm-audit':
     'an object with "vulnerabilities" (npm 7+ audit --json), "advisories" (npm 6) or "audit" (npm audit fix --dry-run --json)',
+  artillery: 'an object with "aggregate" (artillery run --output report.json)',
 };
 
 function parseJsonReport(format: Format, doc: unknown, path: string, collector: Collector): void {
@@ -182,6 +184,9 @@ function parseJsonReport(format: Format, doc: unknown, path: string, collector: 
       parseNpmAudit(report as Record<string, unknown>, collector, undefined);
       break;
     }
+    case 'artillery':
+      collector.addLoad(parseArtilleryReport(doc, path));
+      break;
     default:
       throw new ReportError(path, `${format} is not a JSON format`);
   }

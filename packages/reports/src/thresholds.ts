@@ -4,6 +4,7 @@
 // can never turn into a gate that silently passes.
 import { InputError, parseStructured } from '@adci/common';
 import { SECURITY_SEVERITIES, SEVERITIES } from './model.ts';
+import { LOAD_MINIMUM_KEYS, LOAD_THRESHOLD_KEYS } from './parsers/artillery.ts';
 
 export type Operator = '<=' | '<' | '>=' | '>' | '==';
 
@@ -21,7 +22,7 @@ export interface Threshold {
 const COUNT_LEVELS = [...SEVERITIES, ...SECURITY_SEVERITIES, 'total'] as const;
 
 /** Keys with a fixed meaning; `<tool>.<level>` keys are checked by shape. */
-export const THRESHOLD_KEYS: Record<string, { unit: 'count' | 'percent'; help: string }> = {
+export const THRESHOLD_KEYS: Record<string, { unit: 'count' | 'percent' | 'ms' | 'rate'; help: string }> = {
   'tests.failed': { unit: 'count', help: 'failed and errored tests' },
   'tests.errored': { unit: 'count', help: 'errored tests' },
   'tests.skipped': { unit: 'count', help: 'skipped tests' },
@@ -45,12 +46,13 @@ export const THRESHOLD_KEYS: Record<string, { unit: 'count' | 'percent'; help: s
   'security.high': { unit: 'count', help: 'high security findings' },
   'security.medium': { unit: 'count', help: 'medium security findings' },
   'security.low': { unit: 'count', help: 'low security findings' },
+  ...LOAD_THRESHOLD_KEYS,
 };
 
 const TOOL_KEY = /^([a-z0-9][a-z0-9._-]*)\.(error|warning|note|critical|high|medium|low|total)$/;
 const CONDITION = /^(<=|>=|==|=|<|>)?\s*(-?\d+(?:\.\d+)?)\s*(%?)$/;
 
-export function unitOf(key: string): 'count' | 'percent' {
+export function unitOf(key: string): 'count' | 'percent' | 'ms' | 'rate' {
   return THRESHOLD_KEYS[key]?.unit ?? 'count';
 }
 
@@ -74,8 +76,10 @@ export function parseCondition(key: string, raw: unknown, source: string, line?:
   if (unit === 'count' && !Number.isInteger(value))
     throw new InputError(source, `'${key}'${where}: a count must be a whole number`);
   let operator = (m[1] === '=' ? '==' : m[1]) as Operator | undefined;
-  // A bare number: counts are maxima, coverage and tests.min are minima.
-  operator ??= unit === 'percent' || key === 'tests.min' ? '>=' : '<=';
+  // A bare number: counts, times and the error rate are maxima; coverage, tests.min, load.requests and load.rps minima.
+  const minimum =
+    (unit === 'percent' && key !== 'load.error-rate') || key === 'tests.min' || LOAD_MINIMUM_KEYS.includes(key);
+  operator ??= minimum ? '>=' : '<=';
   return { key, operator, value, text: `${operator} ${value}${unit === 'percent' ? '%' : ''}`, line };
 }
 
@@ -112,7 +116,7 @@ export function parseThresholds(text: string, source = 'thresholds'): Threshold[
     if (!(key in THRESHOLD_KEYS)) {
       const m = TOOL_KEY.exec(key);
       const group = key.split('.')[0] ?? '';
-      if (!m || ['tests', 'coverage', 'findings', 'security'].includes(group)) {
+      if (!m || ['tests', 'coverage', 'findings', 'security', 'load'].includes(group)) {
         throw new InputError(
           source,
           `unknown key '${key}'${line ? ` (line ${line})` : ''}; known keys: ${Object.keys(THRESHOLD_KEYS).join(', ')}, ` +

@@ -31,6 +31,7 @@ interface SmokeOptions {
   baseUrl?: string;
   checks?: string;
   checksFile?: string;
+  artillery?: string;
   waitFor?: string;
   waitTimeout: string;
   waitInterval: string;
@@ -75,6 +76,14 @@ function readChecksFile(path: string): string {
   }
 }
 
+function readArtilleryFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError('--artillery', `cannot read '${path}': ${(error as NodeJS.ErrnoException).code}`);
+  }
+}
+
 /** Turns command-line options into engine settings, validated by the same rules as the action's inputs. */
 export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
   return smokeSettings(
@@ -103,6 +112,8 @@ export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
       },
       shard: options.shard ?? '',
       loadStartAt: options.loadStartAt ?? '',
+      artillery: options.artillery ?? '',
+      readArtilleryFile,
     },
     (name) => `--${name}`,
   );
@@ -222,9 +233,16 @@ export function registerSmoke(program: Command): void {
   program
     .command('smoke')
     .description('run HTTP smoke checks and an optional load phase against a service (exit 1 on failure)')
-    .option('--base-url <url>', 'base URL of the service; check paths are joined to it (required unless --merge)')
+    .option(
+      '--base-url <url>',
+      "base URL of the service; check paths are joined to it (required unless --merge, or an --artillery scenario's config.target gives it)",
+    )
     .option('--checks <yaml>', 'checks as inline YAML (the checks-file shape)')
     .option('--checks-file <path>', 'YAML or JSON checks file')
+    .option(
+      '--artillery <path>',
+      'an Artillery scenario file run as the load phase (its config.target is the base URL unless --base-url is given)',
+    )
     .option('--wait-for <path>', 'path polled until it answers 2xx before any check runs')
     .option('--wait-timeout <duration>', 'how long to wait for --wait-for', '5m')
     .option('--wait-interval <duration>', 'pause between wait attempts and check retries', '2s')

@@ -3,6 +3,7 @@
 // rendered at decreasing detail, least important first, until the text fits.
 import { formatDuration } from '@adci/common';
 import type { ConditionResult, FileCoverageSummary, GateReport, Ratio } from '../gate.ts';
+import { loadMarkdown } from '../parsers/artillery.ts';
 import type { Finding } from '../model.ts';
 
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -248,6 +249,7 @@ function sections(r: GateReport, title: string): Section[] {
     },
     { priority: 70, levels: [() => coverageSection(r, 50), () => coverageSection(r, 10), () => coverageSection(r, 0)] },
     { priority: 60, levels: [() => findingsSection(r)] },
+    { priority: 55, levels: [() => loadMarkdown(r.load)] },
     { priority: 50, levels: [() => baselineSection(r, 50), () => baselineSection(r, 10), () => baselineSection(r, 0)] },
     {
       priority: 40,

@@ -2,6 +2,7 @@
 // counts, the first failures and findings. The same facts as the job summary, without Markdown.
 import { formatDuration } from '@adci/common';
 import type { GateReport, Ratio } from '../gate.ts';
+import { loadText } from '../parsers/artillery.ts';
 
 function pct(r: Ratio): string {
   return r.percent === null ? 'n/a' : `${(Math.floor(r.percent * 100) / 100).toFixed(2)}%`;
@@ -64,6 +65,7 @@ export function renderTerminal(r: GateReport, options: { maxItems?: number } = {
     );
     for (const f of c.files.slice(0, Math.min(5, max))) out.push(`  ${pct(f.lines).padStart(7)}  ${f.file}`);
   }
+  out.push(...loadText(r.load));
   const f = r.findings;
   if (f.tools.length > 0) {
     out.push('', 'Findings:');
