@@ -27,3 +27,4 @@ export { ANNOTATIONS, COLOR_LABEL, type Color } from './state.ts';
 export { renderMarkdown, renderText } from './render.ts';
 export { buildDeploySettings, DEPLOY_ACTIONS, DEPLOY_DEFAULTS, type RawDeployInputs } from './settings.ts';
 export { createCheckRunner } from './checks.ts';
+export { childProcessExec, type ExecOutput, type ExecPort } from './sources.ts';
