@@ -10,6 +10,7 @@ import { isStatus, isTransient, KubeApiError, resourceOf } from './client.ts';
 import type { KubeObject, KubePort } from './port.ts';
 import { colorDeployment, colorHpa, imageOf, previewServiceFor, serviceFor, specHash, withImage } from './colors.ts';
 import { acquireLock, type HeldLock } from './lock.ts';
+import { adoptHelmRelease, helmOwnership, type HelmAdoption, type HelmOwnership } from './helm.ts';
 import { selectorMatches, type AppManifests } from './manifests.ts';
 import { checkPermissions, type PermissionNeed } from './permissions.ts';
 import {
@@ -138,6 +139,8 @@ export interface BlueGreenResult {
   waitedFor?: string;
   plan?: string[];
   state?: Record<string, string>;
+  /** A Helm release that owned the app's objects: what was marked, and what to do with it (helm.ts). */
+  helm?: HelmAdoption;
   failed: boolean;
 }
 
@@ -160,6 +163,8 @@ interface LiveState {
   revision: number;
   deployments: Partial<Record<Color, DeploymentObject>>;
   legacy?: DeploymentObject;
+  /** The Helm release that owns the live Deployment or Services, if any. */
+  helm?: HelmOwnership;
 }
 
 export async function runBlueGreen(settings: BlueGreenSettings, ports: BlueGreenPorts): Promise<BlueGreenResult> {
@@ -245,6 +250,7 @@ class BlueGreenRun {
       switch (this.s.action) {
         case 'deploy':
           await this.deploy(live);
+          await this.adoptHelm(live);
           break;
         case 'promote':
           await this.promote(live);
@@ -380,7 +386,26 @@ class BlueGreenRun {
       revision,
       deployments,
       legacy,
+      helm: helmOwnership([plain, ...services.map((name) => byName.get(name))]),
     };
+  }
+
+  /**
+   * After a deploy that serves traffic (promoted, or unchanged): a Helm release that still owns the
+   * app's objects gets them marked keep (so its `helm uninstall` leaves them), and a warning says
+   * how to retire it. Never fails the deploy.
+   */
+  private async adoptHelm(live: LiveState): Promise<void> {
+    if (!live.helm || (this.result.result !== 'promoted' && this.result.result !== 'unchanged')) return;
+    const applied = [...this.s.app.others, ...(this.s.app.hpa ? [this.s.app.hpa] : [])];
+    const keep = [
+      ...live.services.map((name) => `Service/${name}`),
+      ...applied.map((o) => `${o.object.kind}/${o.object.metadata.name}`),
+    ];
+    const adoption = await adoptHelmRelease(this.kube, live.helm, keep, this.appName);
+    this.result.helm = adoption;
+    if (adoption.error) this.log.warning(`Helm release ${adoption.release}: could not mark it: ${adoption.error}`);
+    if (adoption.advice) this.log.warning(adoption.advice);
   }
 
   private previewName(): string | undefined {

@@ -110,6 +110,7 @@ export function renderMarkdown(result: BlueGreenResult): string {
     out.push(renderAnalysisMarkdown(analysis), '');
   }
   if (result.plan?.length) out.push('### Plan', '', ...result.plan.map((l) => `- ${l}`), '');
+  if (result.helm?.advice) out.push('### Helm release', '', escapeCell(result.helm.advice), '');
   return out.join('\n');
 }
 
@@ -124,5 +125,6 @@ export function renderText(result: BlueGreenResult): string {
   }
   for (const { result: analysis } of result.analyses ?? []) lines.push(renderAnalysisText(analysis));
   if (result.plan?.length) lines.push(...result.plan.map((l) => `  plan: ${l}`));
+  if (result.helm?.advice) lines.push(`helm: ${result.helm.advice}`);
   return lines.join('\n');
 }
