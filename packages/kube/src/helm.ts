@@ -135,6 +135,8 @@ export async function adoptHelmRelease(
         await kube.replace(
           {
             ...record,
+            kind,
+            apiVersion: 'v1',
             data: {
               ...record.data,
               release: kind === 'Secret' ? Buffer.from(reencoded).toString('base64') : reencoded,
