@@ -69,6 +69,7 @@ test(
     assert.deepEqual(settings.app.podLabels, {
       'app.kubernetes.io/name': 'ad-platform',
       'app.kubernetes.io/instance': 'ad-platform',
+      app: 'ad-platform',
     });
     assert.deepEqual(
       services.map((s) => [s.object.metadata.name, (s.object.spec as { type: string }).type]),
