@@ -112,14 +112,14 @@ function warnings(result: ActionResult): string {
     .join('\n');
 }
 
-async function helmRun(ns: TestNamespace, args: string[]): Promise<string> {
+async function helmRun(ns: TestNamespace, args: string[], env: Record<string, string> = {}): Promise<string> {
   const home = join(work, 'helm-home');
   mkdirSync(home, { recursive: true });
   const { stdout, stderr } = await run(
     helm,
     [...args, '--namespace', ns.name, '--kubeconfig', testKubeconfig() ?? ''],
     {
-      env: { PATH: toolsPath, HOME: home },
+      env: { PATH: toolsPath, HOME: home, ...env },
       timeout: 300_000,
     },
   );
@@ -287,6 +287,26 @@ describe(
       });
       assert.equal(later.exitCode, 0, failure(later));
       assert.doesNotMatch(warnings(later), /Helm release/);
+    });
+
+    test('a release stored in ConfigMaps (HELM_DRIVER=configmap) is marked the same way', async (t) => {
+      const ns = await useNamespace(t, 'bg-helm-cm');
+      const driver = { HELM_DRIVER: 'configmap' };
+      const chartArgs = ['--values', valuesFile, '--set', 'image.tag=v1', '--set', 'replicaCount=1'];
+      await helmRun(ns, ['install', 'shop', exampleChart, ...chartArgs, '--wait', '--timeout', '180s'], driver);
+      const adopted = await deploy(ns, {
+        chart: exampleChart,
+        values: valuesFile,
+        set: 'image.tag=v2\nreplicaCount=1',
+        'release-name': 'shop',
+      });
+      assert.equal(adopted.exitCode, 0, failure(adopted) + adopted.stderr);
+      assert.equal(adopted.outputs['previous-color'], 'legacy');
+      assert.match(warnings(adopted), /Retire the release: `helm uninstall shop/);
+      const uninstalled = await helmRun(ns, ['uninstall', 'shop', '--wait', '--timeout', '120s'], driver);
+      assert.match(uninstalled, /kept due to the resource policy:[\s\S]*\[Service\] shop-ad-platform/);
+      const port = await nodePortOf(ns, 'shop-ad-platform');
+      assert.equal(await servedTag(port), 'v2');
     });
 
     test('a broken chart, a missing values file and a missing helm are input errors naming them; nothing changes', async (t) => {
