@@ -204,9 +204,22 @@ describe(
       const overlay = join(work, 'overlay');
       mkdirSync(overlay, { recursive: true });
       const { stats } = await v1ThenV2UnderLoad(ns, 'ad-platform', (tag) => {
+        // The echo server stands in for the app; SHUTDOWN_DELAY_MS is its graceful stop (the app's
+        // GRACEFUL_TIMEOUT): keep-alive connections through the NodePort are closed, not reset.
         writeFileSync(
           join(overlay, 'kustomization.yaml'),
-          `resources: [${relative(overlay, exampleBase)}]\nimages:\n  - { name: ad-platform, newName: adci/echo, newTag: ${tag} }\n`,
+          [
+            `resources: [${relative(overlay, exampleBase)}]`,
+            'images:',
+            `  - { name: ad-platform, newName: adci/echo, newTag: ${tag} }`,
+            'patches:',
+            '  - target: { kind: Deployment, name: ad-platform }',
+            '    patch: |-',
+            '      - op: add',
+            '        path: /spec/template/spec/containers/0/env/-',
+            '        value: { name: SHUTDOWN_DELAY_MS, value: "3000" }',
+            '',
+          ].join('\n'),
         );
         return { kustomize: overlay };
       });
