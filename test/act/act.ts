@@ -72,6 +72,8 @@ export interface ActOptions {
   timeoutMs?: number;
   /** Each output line as it arrives. */
   onLine?: (line: string) => void;
+  /** Directories of tools the jobs run (e.g. the built helm), on PATH after Node 24, as a runner's preinstalled tools. */
+  toolDirs?: string[];
 }
 
 export interface JobOutcome {
@@ -89,7 +91,7 @@ export interface ActResult {
 }
 
 /** act's own environment: only what it needs, so nothing private leaks into the jobs it runs. */
-function actEnvironment(): NodeJS.ProcessEnv {
+function actEnvironment(toolDirs: string[] = []): NodeJS.ProcessEnv {
   const inherited = ['HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'GOPATH', 'GOCACHE', 'GOMODCACHE', 'PIP_INDEX_URL'];
   const env: NodeJS.ProcessEnv = {};
   for (const name of inherited) if (process.env[name] !== undefined) env[name] = process.env[name];
@@ -98,7 +100,7 @@ function actEnvironment(): NodeJS.ProcessEnv {
   const network =
     /^(https?_proxy|no_proxy|ssl_cert_(file|dir)|requests_ca_bundle|curl_ca_bundle|node_extra_ca_certs|git_ssl_cainfo|pip_[a-z_]+)$/i;
   for (const [name, value] of Object.entries(process.env)) if (network.test(name)) env[name] = value;
-  env.PATH = [node24Dir(), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(delimiter);
+  env.PATH = [node24Dir(), ...toolDirs, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(delimiter);
   return env;
 }
 
@@ -135,7 +137,11 @@ export async function runAct(options: ActOptions): Promise<ActResult> {
     if (options.job) args.push('-j', options.job);
     const started = Date.now();
     return await new Promise<ActResult>((resolve, reject) => {
-      const child = spawn(binary, args, { cwd: options.cwd, env: actEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(binary, args, {
+        cwd: options.cwd,
+        env: actEnvironment(options.toolDirs),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       let pending = '';
       const jobs: JobOutcome[] = [];

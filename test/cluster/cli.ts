@@ -9,8 +9,8 @@ const usage = `usage: npm run cluster -- <command>
           kube-controller-manager, kube-scheduler, the process kubelet and kube-proxy
   down    stop everything up started, remove pod network namespaces and the bridge
   status  print the kubeconfig paths and the health of each component
-  build   only build (or find in the cache) the binaries: the cluster's, and Prometheus and
-          promtool for the monitoring tests
+  build   only build (or find in the cache) the binaries: the cluster's, Prometheus and
+          promtool for the monitoring tests, and helm for the chart tests
   monitoring <namespace>...
           in the foreground until Ctrl-C: a real Prometheus scraping the annotated pods of
           those namespaces every second, with the example's alerting rules (what the tests
@@ -30,7 +30,10 @@ async function main(command: string | undefined): Promise<number> {
       const bin = await ensureBinaries();
       const { ensurePrometheus } = await import('./monitoring.ts');
       const prometheus = await ensurePrometheus();
-      for (const [name, path] of Object.entries({ ...bin, ...prometheus })) console.log(`${name.padEnd(22)} ${path}`);
+      const { ensureHelm } = await import('./helm.ts');
+      const helm = await ensureHelm();
+      for (const [name, path] of Object.entries({ ...bin, ...prometheus, helm }))
+        console.log(`${name.padEnd(22)} ${path}`);
       return 0;
     }
     case 'monitoring':

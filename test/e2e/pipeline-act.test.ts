@@ -2,7 +2,7 @@
 // semantics as act implements them, in self-hosted mode with the pinned Node 24: the same YAML a
 // user runs on GitHub, its reusable workflows and local actions included. One run per trigger, each
 // from test/act/events/: a pull request (quality: the real tools and the gate, its PR comment to a
-// fake GitHub API), a push to develop (staging: blue-green on the local cluster, smoke and load,
+// fake GitHub API), a push to develop (staging: blue-green of the example's Helm chart on the local cluster, smoke and load,
 // Slack) and a push to main (production preview, promote, smoke, Slack). Slack is a local
 // Slack-compatible receiver on loopback.
 //
@@ -15,11 +15,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createActRepository, type ActRepository } from '../act/repo.ts';
 import { ensureAct, runAct, type ActResult } from '../act/act.ts';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.ts';
+import { ensureHelm } from '../cluster/helm.ts';
 import {
   clusterTestSkip,
   createNamespace,
@@ -108,8 +109,10 @@ describe('the reference pipeline under act', { timeout: 2_400_000 }, () => {
     const namespaces: TestNamespace[] = [];
     const urls: Record<string, string> = {};
     let kubeconfig = '';
+    let helmDir = '';
 
     before(async () => {
+      helmDir = dirname(await ensureHelm());
       kubeconfig = readFileSync(testKubeconfig() ?? '', 'utf8');
       for (const environment of ['staging', 'production']) {
         const ns = await createNamespace(`act-${environment}`);
@@ -171,6 +174,8 @@ describe('the reference pipeline under act', { timeout: 2_400_000 }, () => {
           SMOKE_LOAD_THRESHOLDS: 'p(95)<500ms\np(99)<1s\nerror_rate<0.01\ndropped_rate<0.01',
         },
         env: { GITHUB_API_URL: github.url },
+        // Staging renders the example chart with helm (preinstalled on GitHub's runners; built here).
+        toolDirs: [helmDir],
       }).then((result) => ({ result, head }));
     };
 
@@ -207,6 +212,8 @@ describe('the reference pipeline under act', { timeout: 2_400_000 }, () => {
         'ad-platform',
       ]);
       assert.match(services.spec.selector['adci.dev/color'] ?? '', /^(blue|green)$/);
+      // Staging deployed the example's chart: its ConfigMap is one no plain manifest has.
+      await kubectlOk(['-n', namespaces[0]?.name ?? '', 'get', 'configmap', 'ad-platform-config']);
       const messages = slack.received.filter((r) => r.answeredWith === 200).map((r) => r.json as SlackMessage);
       assert.ok(messages.length >= 2, `Slack messages: ${messages.length}`);
       assert.ok(

@@ -5,7 +5,7 @@
 // is its own repository here (a temporary git repository with a remote named origin, on develop),
 // adci comes from an `npm pack` tarball of this checkout (ADCI_PACKAGE), and the develop pipeline
 // runs: quality (the real tools and `npx adci gate`), image skipped (IMAGE_BUILD=false: no Docker
-// engine or registry, said by the image-skipped job), `npx adci deploy` to a namespace of the local
+// engine or registry, said by the image-skipped job), `npx adci deploy --kustomize` to a namespace of the local
 // cluster, `npx adci smoke` through the NodePort, and `npx adci notify` to a Slack-compatible
 // receiver on loopback, which must name GitLab's commit, branch and job URL.
 import { after, before, describe, test } from 'node:test';
@@ -14,11 +14,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import {
   clusterTestSkip,
   createAdPlatformNamespace,
+  kubectlBinary,
+  kubectlJson,
   kubectlOk,
   nodeAddress,
   nodePortOf,
@@ -104,7 +106,12 @@ describe('the GitLab pipeline under gitlab-ci-local', { skip: clusterTestSkip(),
       join(dir, '.gitlab-ci-local-home'),
       ...Object.entries(variables).flatMap(([name, value]) => ['--variable', `${name}=${value}`]),
     ];
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: [node24Dir(), process.env.PATH ?? ''].join(delimiter) };
+    // The cluster's kubectl on PATH: deploy-staging renders its Kustomize overlay with `kubectl kustomize`.
+    const kubectl = kubectlBinary();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: [node24Dir(), ...(isAbsolute(kubectl) ? [dirname(kubectl)] : []), process.env.PATH ?? ''].join(delimiter),
+    };
     delete env.KUBECONFIG;
     delete env.CI;
     delete env.GITHUB_ACTIONS;
@@ -118,6 +125,12 @@ describe('the GitLab pipeline under gitlab-ci-local', { skip: clusterTestSkip(),
     assert.match(result.output, /image build skipped \(IMAGE_BUILD=false/);
     assert.match(result.output, /passed/);
     assert.match(result.output, /blue is live|green is live/);
+    // What deployed is the staging overlay's rendering (its autoscaler ceiling), not deploy/*.yaml as such.
+    const hpas = await kubectlJson<{ items: { spec: { maxReplicas: number } }[] }>(['-n', ns.name, 'get', 'hpa']);
+    assert.ok(
+      hpas.items.some((h) => h.spec.maxReplicas === 4),
+      `the overlay's HPA (maxReplicas 4) was not deployed: ${JSON.stringify(hpas.items.map((h) => h.spec))}`,
+    );
     const version = ((await (await fetch(`${url}/health`)).json()) as { version: string }).version;
     assert.match(version, /^sha-[0-9a-f]{8}$/);
     const delivered = slack.received.filter((r) => r.answeredWith === 200).map((r) => JSON.stringify(r.json));

@@ -72,6 +72,12 @@ export function readInputs(): DeployInputs {
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     raw: {
       manifests: readLines('manifests'),
+      chart: readString('chart'),
+      values: readLines('values'),
+      set: readLines('set'),
+      releaseName: readString('release-name'),
+      kustomize: readString('kustomize'),
+      deployment: readString('deployment'),
       image: readString('image'),
       container: readString('container'),
       namespace: readString('namespace'),

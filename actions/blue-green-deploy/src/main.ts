@@ -6,6 +6,7 @@ import { isAbsolute, join } from 'node:path';
 import { InputError, Redactor, errorMessage } from '@adci/common';
 import { cancellationSignal, coreLogger, readRunContext, runAction } from '@adci/action-common';
 import { maskKubeconfig, readInputs, type DeployInputs } from './inputs.ts';
+import { actionsExec } from './exec.ts';
 import { GitHubDeployment, finalState, type DeploymentTarget } from './github-deployment.ts';
 
 function deploymentTarget(
@@ -48,11 +49,17 @@ export async function run(): Promise<void> {
     } catch (error) {
       throw new Error('kubeconfig: cannot be loaded', { cause: error });
     }
-    const settings = buildDeploySettings(inputs.raw, inputs.workspace, kube.contextNamespace ?? 'default', {
-      commit: context.sha || undefined,
-      runUrl: context.runUrl || undefined,
-      holder: context.runUrl ? `${context.runUrl} (${context.workflow}/${context.job})` : undefined,
-    });
+    const settings = await buildDeploySettings(
+      inputs.raw,
+      inputs.workspace,
+      kube.contextNamespace ?? 'default',
+      {
+        commit: context.sha || undefined,
+        runUrl: context.runUrl || undefined,
+        holder: context.runUrl ? `${context.runUrl} (${context.workflow}/${context.job})` : undefined,
+      },
+      actionsExec,
+    );
     const redactor = new Redactor();
     if (inputs.githubToken) redactor.add(inputs.githubToken);
     const recorded = settings.action !== 'status' && !settings.dryRun && inputs.githubToken;
@@ -159,6 +166,7 @@ async function deployInWaves(
         inputs.workspace,
         clientOf(target).contextNamespace ?? 'default',
         facts,
+        actionsExec,
       ),
     connect: (target, settings) => {
       const client = clientOf(target);

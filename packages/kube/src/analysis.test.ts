@@ -49,7 +49,7 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
   return dir;
 }
 
-test('buildDeploySettings reads the analysis files, naming the input on every mistake', (t) => {
+test('buildDeploySettings reads the analysis files, naming the input on every mistake', async (t) => {
   const dir = appDir(t);
   const metric = 'metrics:\n  - name: errors\n    query: up{version="{{ version }}"}\n    success: result == 1\n';
   writeFileSync(join(dir, 'with-url.yml'), `prometheus: http://prometheus:9090\n${metric}`);
@@ -61,24 +61,27 @@ test('buildDeploySettings reads the analysis files, naming the input on every mi
   const build = (raw: Record<string, string>) =>
     buildDeploySettings({ manifests: ['app.yaml'], ...raw }, dir, 'default', {});
 
-  const settings = build({ postAnalysis: 'with-url.yml' });
+  const settings = await build({ postAnalysis: 'with-url.yml' });
   assert.equal(settings.postAnalysis?.metrics[0]?.name, 'errors');
   assert.equal(settings.postAnalysis?.source, 'post-promotion-analysis (with-url.yml)');
   assert.equal(settings.preAnalysis, undefined);
-  assert.equal(build({ preAnalysis: 'no-url.yml', prometheusUrl: 'http://p:9090' }).prometheusUrl, 'http://p:9090/');
+  assert.equal(
+    (await build({ preAnalysis: 'no-url.yml', prometheusUrl: 'http://p:9090' })).prometheusUrl,
+    'http://p:9090/',
+  );
 
   const fails = (raw: Record<string, string>, pattern: RegExp) =>
-    assert.throws(
+    assert.rejects(
       () => build(raw),
       (error: unknown) => error instanceof InputError && pattern.test(error.message),
     );
-  fails({ postAnalysis: 'no-url.yml' }, /^Input 'post-promotion-analysis': .*names no prometheus: URL/);
-  fails(
+  await fails({ postAnalysis: 'no-url.yml' }, /^Input 'post-promotion-analysis': .*names no prometheus: URL/);
+  await fails(
     { preAnalysis: 'typo.yml' },
     /^Input 'pre-promotion-analysis': typo\.yml:5: metrics\[0\]\.count: must be a whole number/,
   );
-  fails({ postAnalysis: 'missing.yml' }, /^Input 'post-promotion-analysis': cannot read missing\.yml: ENOENT/);
-  fails(
+  await fails({ postAnalysis: 'missing.yml' }, /^Input 'post-promotion-analysis': cannot read missing\.yml: ENOENT/);
+  await fails(
     { postAnalysis: 'with-url.yml', prometheusUrl: 'prometheus:9090' },
     /^Input 'prometheus-url': must be http or https/,
   );
@@ -94,7 +97,7 @@ test("analysis-vars: its placeholders reach the rendered query; the deploy's own
   const build = (raw: Record<string, string>) =>
     buildDeploySettings({ manifests: ['app.yaml'], ...raw }, dir, 'default', {});
 
-  const settings = build({ postAnalysis: 'region.yml', analysisVars: 'region: eu-west-1\nshard: 3' });
+  const settings = await build({ postAnalysis: 'region.yml', analysisVars: 'region: eu-west-1\nshard: 3' });
   assert.deepEqual(settings.analysisVars, { region: 'eu-west-1', shard: '3' });
   const vars = analysisVars('web:v2', 'green', 'ads', 4, 'web', settings.analysisVars);
   assert.deepEqual(vars, {
@@ -113,22 +116,22 @@ test("analysis-vars: its placeholders reach the rendered query; the deploy's own
 
   // Without analysis-vars, the file's {{ region }} is refused when read, naming file and line.
   const fails = (raw: Record<string, string>, pattern: RegExp) =>
-    assert.throws(
+    assert.rejects(
       () => build(raw),
       (error: unknown) => error instanceof InputError && pattern.test(error.message),
     );
-  fails(
+  await fails(
     { postAnalysis: 'region.yml' },
     /^Input 'post-promotion-analysis': region\.yml:4: .*unknown placeholder \{\{ region \}\}/,
   );
   for (const own of ['version', 'color', 'namespace', 'revision', 'app']) {
-    fails(
+    await fails(
       { postAnalysis: 'region.yml', analysisVars: `region: eu\n${own}: x` },
       new RegExp(`^Input 'analysis-vars': '${own}' is the deploy's own value and cannot be overridden`),
     );
   }
-  fails({ analysisVars: 'region: [eu' }, /^Input 'analysis-vars': /);
-  fails({ analysisVars: '- eu' }, /^Input 'analysis-vars': must be a YAML or JSON mapping/);
-  fails({ analysisVars: 'region: { a: 1 }' }, /^Input 'analysis-vars': value of 'region' must be a scalar/);
-  assert.deepEqual(build({ analysisVars: '' }).analysisVars, {});
+  await fails({ analysisVars: 'region: [eu' }, /^Input 'analysis-vars': /);
+  await fails({ analysisVars: '- eu' }, /^Input 'analysis-vars': must be a YAML or JSON mapping/);
+  await fails({ analysisVars: 'region: { a: 1 }' }, /^Input 'analysis-vars': value of 'region' must be a scalar/);
+  assert.deepEqual((await build({ analysisVars: '' })).analysisVars, {});
 });

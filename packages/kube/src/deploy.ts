@@ -9,7 +9,7 @@ import { Cancelled, CANCELLED, runSteps } from './machine.ts';
 import type { BlueGreenPorts, BlueGreenResult, BlueGreenSettings } from './model.ts';
 import { checkPermissions } from './permissions.ts';
 import { Run } from './run.ts';
-import { PLANS, permissionNeeds } from './steps.ts';
+import { PLANS, adoptHelm, permissionNeeds } from './steps.ts';
 
 export type {
   BlueGreenPorts,
@@ -37,6 +37,7 @@ export async function runBlueGreen(settings: BlueGreenSettings, ports: BlueGreen
     }
     if (settings.action !== 'status' && !settings.dryRun) lock = await lockAndCheck(run);
     await runSteps(PLANS[settings.action], run);
+    if (settings.action === 'deploy' && !settings.dryRun) await adoptHelm(run);
   } catch (error) {
     const result = run.result;
     result.failed = true;

@@ -37,3 +37,4 @@ export {
   type RawDeployInputs,
 } from './settings.ts';
 export { createCheckRunner } from './checks.ts';
+export { childProcessExec, type ExecOutput, type ExecPort } from './sources.ts';

@@ -103,20 +103,38 @@ export function selectorMatches(selector: Record<string, string> | undefined, la
 
 const at = (o: SourcedObject): string => `${o.file}:${o.line}`;
 
-/** Finds the app: exactly one Deployment, its Services and HPA; rejects what cannot be deployed. */
-export function findApp(objects: SourcedObject[]): AppManifests {
+/**
+ * Finds the app: exactly one Deployment (or the one named by `deployment`, the others then applied
+ * as they are), its Services and HPA; rejects what cannot be deployed.
+ */
+export function findApp(objects: SourcedObject[], options: { deployment?: string } = {}): AppManifests {
   const deployments = objects.filter((o) => o.object.kind === 'Deployment');
   if (deployments.length === 0) {
     throw new InputError(INPUT, `no Deployment in the manifests (found: ${describe(objects)})`);
   }
-  if (deployments.length > 1) {
+  const named = options.deployment ? deployments.filter((d) => d.object.metadata.name === options.deployment) : [];
+  if (options.deployment && named.length === 0) {
+    throw new InputError(
+      'deployment',
+      `no Deployment ${options.deployment} in the manifests (found: ${deployments.map((d) => d.object.metadata.name).join(', ')})`,
+    );
+  }
+  if (!options.deployment && deployments.length > 1) {
     throw new InputError(
       INPUT,
       `more than one Deployment (${deployments.map((d) => `${d.object.metadata.name} at ${at(d)}`).join(', ')}); ` +
-        'blue-green-deploy ships one app per step',
+        'blue-green-deploy ships one app per step: name the one to blue-green with deployment',
     );
   }
-  const deployment = deployments[0] as SourcedObject;
+  const deployment = (named[0] ?? deployments[0]) as SourcedObject;
+  // Services of the other Deployments (when one is named) are applied as they are.
+  const otherPods = deployments
+    .filter((d) => d !== deployment)
+    .map(
+      (d) =>
+        (d.object.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template
+          ?.metadata?.labels ?? {},
+    );
   const spec = deployment.object.spec as
     | {
         selector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
@@ -144,6 +162,8 @@ export function findApp(objects: SourcedObject[]): AppManifests {
   const services: SourcedObject[] = [];
   for (const o of objects.filter((x) => x.object.kind === 'Service')) {
     const selector = (o.object.spec as { selector?: Record<string, string> } | undefined)?.selector;
+    if (!selectorMatches(selector, podLabels) && otherPods.some((labels) => selectorMatches(selector, labels)))
+      continue;
     if (!selector || Object.keys(selector).length === 0) {
       throw new InputError(
         INPUT,

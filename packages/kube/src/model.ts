@@ -3,6 +3,7 @@
 import type { Clock, Logger } from '@adci/common';
 import type { ChecksDocument, SmokeResult } from '@adci/probe';
 import type { AnalysisDocument, AnalysisResult } from '@adci/analysis';
+import type { HelmAdoption } from './helm.ts';
 import type { AppManifests } from './manifests.ts';
 import type { CheckRunner, KubePort } from './port.ts';
 import type { PodSummary } from './readiness.ts';
@@ -160,6 +161,8 @@ export interface BlueGreenResult {
   waitedFor?: string;
   plan?: string[];
   state?: Record<string, string>;
+  /** A Helm release that owned the app's objects: what was marked, and what to do with it (helm.ts). */
+  helm?: HelmAdoption;
   /** The stored releases, newest first (status, and after every deploy). */
   history?: HistoryEntry[];
   failed: boolean;

@@ -110,7 +110,15 @@ export function releaseFromManifests(
     app.others.find((o) => isConfig(o) && o.object.kind === ref.kind && o.object.metadata.name === ref.name);
   const configs = refs.map(inManifests).filter((o): o is SourcedObject => !!o);
   const pdb = app.others.find((o) => o.object.kind === 'PodDisruptionBudget' && pdbSelects(o.object, app.podLabels));
-  const others = app.others.filter((o) => !configs.includes(o) && o !== pdb).map((o) => o.object);
+  // Configuration another workload of the manifests also reads (a second Deployment named by
+  // `deployment:`, a Job) is applied in place as well, for that workload; the app reads its copy.
+  const otherPods = app.others
+    .map((o) => ((o.object.spec as { template?: unknown } | undefined)?.template ? podSpecOf(o.object) : undefined))
+    .filter((spec): spec is PodSpec => !!spec);
+  const sharedRefs = new Set(otherPods.flatMap((spec) => configReferences(spec).map((r) => `${r.kind}/${r.name}`)));
+  const others = app.others
+    .filter((o) => o !== pdb && (!configs.includes(o) || sharedRefs.has(`${o.object.kind}/${o.object.metadata.name}`)))
+    .map((o) => o.object);
   return buildRelease(
     deployment,
     imageOf(deployment, container),

@@ -164,6 +164,7 @@ export function renderMarkdown(result: BlueGreenResult): string {
     out.push(renderAnalysisMarkdown(analysis), '');
   }
   if (result.plan?.length) out.push('### Plan', '', ...result.plan.map((l) => `- ${l}`), '');
+  if (result.helm?.advice) out.push('### Helm release', '', escapeCell(result.helm.advice), '');
   if (result.history?.length && (result.action === 'status' || result.action === 'rollback'))
     out.push(...historyMarkdown(result.history));
   return out.join('\n');
@@ -185,6 +186,7 @@ export function renderText(result: BlueGreenResult): string {
   }
   for (const { result: analysis } of result.analyses ?? []) lines.push(renderAnalysisText(analysis));
   if (result.plan?.length) lines.push(...result.plan.map((l) => `  plan: ${l}`));
+  if (result.helm?.advice) lines.push(`helm: ${result.helm.advice}`);
   if (result.action === 'status') lines.push('releases:', ...renderHistoryText(result.history ?? []));
   return lines.join('\n');
 }

@@ -16,6 +16,7 @@ import { describeFailure, type SmokeResult, type ChecksDocument } from '@adci/pr
 import { analysisVars, defaultAnalysisRunner } from './checks.ts';
 import { isStatus, KubeApiError } from './client.ts';
 import { diagnose, diagnosisLine } from './diagnose.ts';
+import type { HelmOwnership } from './helm.ts';
 import { setOutcome } from './history.ts';
 import { Cancelled, CANCELLED, failureMessage, type Compensation, type Driven } from './machine.ts';
 import type { BlueGreenPorts, BlueGreenResult, BlueGreenSettings, PhaseRecord } from './model.ts';
@@ -45,6 +46,8 @@ export interface LiveState {
   legacy?: DeploymentObject;
   /** The active Service's adci.dev/* annotations. */
   state: Record<string, string>;
+  /** The Helm release that owns the live Deployment or Services, if any. */
+  helm?: HelmOwnership;
 }
 
 /**

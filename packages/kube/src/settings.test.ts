@@ -31,36 +31,36 @@ spec: { selector: { app: web }, ports: [{ port: 80 }] }
 const build = (raw: Partial<RawDeployInputs>) =>
   buildDeploySettings({ manifests: ['app.yaml'], ...raw }, dir, 'default', {});
 
-function refused(raw: Partial<RawDeployInputs>, input: string, message: RegExp): void {
-  assert.throws(
+async function refused(raw: Partial<RawDeployInputs>, input: string, message: RegExp): Promise<void> {
+  await assert.rejects(
     () => build(raw),
     (error: unknown) => error instanceof InputError && error.input === input && message.test(error.message),
     `${JSON.stringify(raw)} is refused naming ${input}`,
   );
 }
 
-test('the defaults: history of 10, no preview size, no abort delay', () => {
-  const s = build({});
+test('the defaults: history of 10, no preview size, no abort delay', async () => {
+  const s = await build({});
   assert.equal(s.historyLimit, 10);
   assert.equal(s.previewReplicas, undefined);
   assert.equal(s.abortScaleDownDelayMs, 0);
 });
 
-test('image and container are checked against the manifests before anything is locked', () => {
-  refused({ container: 'nope' }, 'container', /no container 'nope' in Deployment web \(it has: web\)/);
-  refused({ image: 'has space' }, 'image', /not an image reference/);
-  assert.doesNotThrow(() => build({ container: 'nope', action: 'status' }), 'status does not need a container');
+test('image and container are checked against the manifests before anything is locked', async () => {
+  await refused({ container: 'nope' }, 'container', /no container 'nope' in Deployment web \(it has: web\)/);
+  await refused({ image: 'has space' }, 'image', /not an image reference/);
+  await assert.doesNotReject(() => build({ container: 'nope', action: 'status' }), 'status does not need a container');
 });
 
-test('preview-replicas, to-revision, history-limit and abort-scale-down-delay are validated', () => {
-  refused({ previewReplicas: '3' }, 'preview-replicas', /3 is more than the 2 replicas of Deployment web/);
-  refused({ previewReplicas: 'one' }, 'preview-replicas', /not a whole number/);
-  refused({ previewReplicas: '0' }, 'preview-replicas', /not a whole number from 1/);
-  refused({ toRevision: '4' }, 'to-revision', /applies to action rollback only/);
-  refused({ toRevision: '-1', action: 'rollback' }, 'to-revision', /not a whole number/);
-  refused({ historyLimit: '0' }, 'history-limit', /not a whole number from 1 to 100/);
-  refused({ abortScaleDownDelay: 'soon' }, 'abort-scale-down-delay', /./);
-  const s = build({ previewReplicas: '1', toRevision: '7', action: 'rollback', abortScaleDownDelay: '2m' });
+test('preview-replicas, to-revision, history-limit and abort-scale-down-delay are validated', async () => {
+  await refused({ previewReplicas: '3' }, 'preview-replicas', /3 is more than the 2 replicas of Deployment web/);
+  await refused({ previewReplicas: 'one' }, 'preview-replicas', /not a whole number/);
+  await refused({ previewReplicas: '0' }, 'preview-replicas', /not a whole number from 1/);
+  await refused({ toRevision: '4' }, 'to-revision', /applies to action rollback only/);
+  await refused({ toRevision: '-1', action: 'rollback' }, 'to-revision', /not a whole number/);
+  await refused({ historyLimit: '0' }, 'history-limit', /not a whole number from 1 to 100/);
+  await refused({ abortScaleDownDelay: 'soon' }, 'abort-scale-down-delay', /./);
+  const s = await build({ previewReplicas: '1', toRevision: '7', action: 'rollback', abortScaleDownDelay: '2m' });
   assert.equal(s.previewReplicas, 1);
   assert.equal(s.toRevision, 7);
   assert.equal(s.abortScaleDownDelayMs, 120_000);

@@ -9,7 +9,8 @@ import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, type AnalysisDocument } f
 import type { BlueGreenSettings, DeployAction, RunFacts } from './model.ts';
 import { releaseFromManifests } from './release.ts';
 import type { TargetSpec } from './targets.ts';
-import { findApp, readManifests, resolveManifestFiles } from './manifests.ts';
+import { findApp, type AppManifests } from './manifests.ts';
+import { childProcessExec, readSources, sourceInput, type ExecPort } from './sources.ts';
 
 export const DEPLOY_ACTIONS: readonly DeployAction[] = ['deploy', 'promote', 'rollback', 'abort', 'status'];
 
@@ -26,6 +27,18 @@ export const DEPLOY_DEFAULTS = {
 
 export interface RawDeployInputs {
   manifests: string[];
+  /** A Helm chart (directory or .tgz) rendered with `helm template` instead of manifests. */
+  chart?: string;
+  /** The chart's values files, in order. */
+  values?: string[];
+  /** `key=value` lines, each one `--set`. */
+  set?: string[];
+  /** The Helm release name (.Release.Name); required with chart. */
+  releaseName?: string;
+  /** A Kustomize overlay directory rendered with `kubectl kustomize` instead of manifests. */
+  kustomize?: string;
+  /** The Deployment to blue-green when the sources hold several (the others are applied as they are). */
+  deployment?: string;
   image?: string;
   container?: string;
   namespace?: string;
@@ -138,21 +151,21 @@ function checkUrl(input: string, value: string | undefined): string | undefined 
 
 /**
  * `defaultNamespace` is the kubeconfig context's namespace (or `default`); `baseDir` resolves
- * relative paths (the workspace).
+ * relative paths (the workspace); `exec` runs helm or kubectl for a chart or an overlay
+ * (sources.ts; default node:child_process).
  */
-export function buildDeploySettings(
+export async function buildDeploySettings(
   raw: RawDeployInputs,
   baseDir: string,
   defaultNamespace: string,
   run: RunFacts,
-): BlueGreenSettings {
+  exec: ExecPort = childProcessExec,
+): Promise<BlueGreenSettings> {
   const actionText = (raw.action || DEPLOY_DEFAULTS.action).toLowerCase();
   if (!DEPLOY_ACTIONS.includes(actionText as DeployAction)) {
     throw new InputError('action', `'${actionText}' is not one of ${DEPLOY_ACTIONS.join(', ')}`);
   }
   const action = actionText as DeployAction;
-  if (raw.manifests.length === 0)
-    throw new InputError('manifests', 'is required: the files (or globs) of the Deployment and its Services');
   const namespace = checkName('namespace', raw.namespace) ?? defaultNamespace;
   const image = raw.image?.trim() || undefined;
   if (image && /\s/.test(image)) throw new InputError('image', `'${image}' is not an image reference`);
@@ -168,8 +181,7 @@ export function buildDeploySettings(
   if (durations.timeoutMs < 1000) throw new InputError('timeout', 'must be at least 1s');
   const previewService = checkName('preview-service', raw.previewService);
   const activeService = checkName('active-service', raw.activeService);
-  const files = resolveManifestFiles(raw.manifests, baseDir);
-  const app = findApp(readManifests(files, baseDir));
+  const app = await readApp(raw, baseDir, namespace, exec);
   const container = raw.container?.trim() || undefined;
   // The image and container are checked against the manifests now, before anything is locked or changed.
   if (action === 'deploy') releaseFromManifests(app, image, container);
@@ -216,6 +228,24 @@ export function buildDeploySettings(
     ...durations,
     run,
   };
+}
+
+/** The app from the manifests, chart or overlay; findApp's refusals name that input. */
+async function readApp(
+  raw: RawDeployInputs,
+  baseDir: string,
+  namespace: string,
+  exec: ExecPort,
+): Promise<AppManifests> {
+  const objects = await readSources(raw, { namespace, baseDir, exec });
+  const input = sourceInput(raw);
+  try {
+    return findApp(objects, { deployment: checkName('deployment', raw.deployment) });
+  } catch (error) {
+    if (input !== 'manifests' && error instanceof InputError && error.input === 'manifests')
+      throw new InputError(input, error.message.replace(/^Input 'manifests': /, ''));
+    throw error;
+  }
 }
 
 function analysisSettings(

@@ -4,6 +4,7 @@
 import { errorMessage } from '@adci/common';
 import { isTransient, KubeApiError, resourceOf } from './client.ts';
 import { colorDeployment, colorHpa, imageOf, previewServiceFor, serviceFor } from './colors.ts';
+import { adoptHelmRelease, helmOwnership } from './helm.ts';
 import { listHistory, pruneHistory, readRelease, recordRelease } from './history.ts';
 import type { Step } from './machine.ts';
 import { selectorMatches, type AppManifests } from './manifests.ts';
@@ -134,6 +135,7 @@ export async function readLive(run: Run): Promise<LiveState> {
     deployments,
     legacy,
     state,
+    helm: helmOwnership([plain, ...services.map((name) => byName.get(name))]),
   };
 }
 
@@ -968,3 +970,22 @@ export const PLANS: Record<DeployAction, readonly Step<Run>[]> = {
   abort: [STEP.plan, STEP.abort],
   status: [STEP.plan],
 };
+
+/**
+ * After a deploy that serves traffic (promoted, or unchanged): a Helm release that still owns the
+ * app's objects gets them marked keep (so its `helm uninstall` leaves them), and a warning says
+ * how to retire it. Never fails the deploy.
+ */
+export async function adoptHelm(run: Run): Promise<void> {
+  const live = run.live as LiveState | undefined;
+  if (!live?.helm || (run.result.result !== 'promoted' && run.result.result !== 'unchanged')) return;
+  const applied = [...run.s.app.others, ...(run.s.app.hpa ? [run.s.app.hpa] : [])];
+  const keep = [
+    ...live.services.map((name) => `Service/${name}`),
+    ...applied.map((o) => `${o.object.kind}/${o.object.metadata.name}`),
+  ];
+  const adoption = await adoptHelmRelease(run.kube, live.helm, keep, run.appName);
+  run.result.helm = adoption;
+  if (adoption.error) run.log.warning(`Helm release ${adoption.release}: could not mark it: ${adoption.error}`);
+  if (adoption.advice) run.log.warning(adoption.advice);
+}

@@ -22,7 +22,7 @@ export interface TargetConnection {
 
 export interface WavesPorts {
   /** The target's settings (inputs with its overrides); an input error names the target. No cluster contact. */
-  settingsFor: (target: TargetSpec) => BlueGreenSettings;
+  settingsFor: (target: TargetSpec) => Promise<BlueGreenSettings> | BlueGreenSettings;
   /** Loads the target's credentials and makes its client. */
   connect: (target: TargetSpec, settings: BlueGreenSettings) => Promise<TargetConnection> | TargetConnection;
   logger?: Logger;
@@ -91,7 +91,7 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
   const settings = new Map<string, BlueGreenSettings>();
   for (const target of file.targets) {
     try {
-      settings.set(target.name, ports.settingsFor(target));
+      settings.set(target.name, await ports.settingsFor(target));
     } catch (error) {
       // A bad input stays an input error (exit 2 for the CLI), worded with the target's name.
       if (error instanceof InputError)

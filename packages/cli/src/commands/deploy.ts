@@ -7,6 +7,12 @@ import { readCiRun } from '../ci-context.ts';
 
 interface DeployOptions {
   manifests: string[];
+  chart?: string;
+  values: string[];
+  set: string[];
+  releaseName?: string;
+  kustomize?: string;
+  deployment?: string;
   image?: string;
   container?: string;
   namespace?: string;
@@ -48,7 +54,13 @@ export function registerDeploy(program: Command): void {
         'automatic rollback (exit 1 when the deploy failed or rolled back). The kubeconfig comes from KUBECONFIG, ' +
         '~/.kube/config or the in-cluster service account (never from an argument: argv shows in ps)',
     )
-    .option('--manifests <glob>', 'manifest file or glob (repeatable)', collect, [])
+    .option('--manifests <glob>', 'manifest file or glob (repeatable); or --chart, or --kustomize', collect, [])
+    .option('--chart <path>', 'a Helm chart (directory or .tgz) rendered with `helm template` instead of manifests')
+    .option('--values <file>', "a values file for the chart (repeatable, in order: helm's --values)", collect, [])
+    .option('--set <key=value>', "a value for the chart (repeatable: helm's --set)", collect, [])
+    .option('--release-name <name>', 'the Helm release name (.Release.Name); required with --chart')
+    .option('--kustomize <dir>', 'a Kustomize overlay rendered with `kubectl kustomize` instead of manifests')
+    .option('--deployment <name>', 'the Deployment to blue-green when the sources hold several')
     .option('--image <image>', 'image to deploy (default: the manifest image)')
     .option('--container <name>', 'container whose image is set (default: the first)')
     .option('--namespace <ns>', 'namespace (default: the context namespace or default)')
@@ -93,7 +105,7 @@ export function registerDeploy(program: Command): void {
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'debug output', false)
     .action(async (options: DeployOptions) => {
-      const { KubeClient, buildDeploySettings, createCheckRunner, renderText, runBlueGreen } =
+      const { KubeClient, buildDeploySettings, childProcessExec, createCheckRunner, renderText, runBlueGreen } =
         await import('@adci/kube');
       const logger = consoleLogger(options.verbose);
       const run = readCiRun();
@@ -104,6 +116,12 @@ export function registerDeploy(program: Command): void {
       };
       const raw: RawDeployInputs = {
         manifests: options.manifests,
+        chart: options.chart,
+        values: options.values,
+        set: options.set,
+        releaseName: options.releaseName,
+        kustomize: options.kustomize,
+        deployment: options.deployment,
         image: options.image,
         container: options.container,
         namespace: options.namespace,
@@ -134,7 +152,13 @@ export function registerDeploy(program: Command): void {
         return;
       }
       const kube = new KubeClient({ context: options.context, logger });
-      const settings = buildDeploySettings(raw, process.cwd(), kube.contextNamespace ?? 'default', facts);
+      const settings = await buildDeploySettings(
+        raw,
+        process.cwd(),
+        kube.contextNamespace ?? 'default',
+        facts,
+        childProcessExec,
+      );
       const controller = new AbortController();
       const cancel = (): void => controller.abort(new Error('cancelled'));
       process.once('SIGINT', cancel);
@@ -206,6 +230,7 @@ async function deployInWaves(
         process.cwd(),
         clientOf(target).contextNamespace ?? 'default',
         facts,
+        kube.childProcessExec,
       ),
     connect: (target, settings) => {
       const client = clientOf(target);
