@@ -11,8 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { systemClock } from '../../packages/common/src/index.ts';
-import { createHttpClient, parseChecksDocument, runLoad, type LoadResult } from '../../packages/probe/src/index.ts';
+import { trafficDuring, type LoadResult } from '../cluster/traffic.ts';
 import { runActionBundle, type ActionResult } from '../runner/index.ts';
 import {
   clusterTestSkip,
@@ -46,24 +45,6 @@ writeFileSync(
 let helm = '';
 /** PATH of the step: the built helm and the cluster's kubectl, as a runner's preinstalled ones. */
 let toolsPath = '';
-
-/** Open-model load through the NodePort, without retries: every failure counts. */
-async function trafficDuring(port: number, rate: number, durationMs: number): Promise<LoadResult> {
-  const doc = parseChecksDocument(
-    `load:\n  rate: ${rate}/s\n  duration: ${durationMs}ms\n  path: /\n  max-in-flight: ${rate * 3}\n`,
-    'load',
-  );
-  const client = createHttpClient();
-  try {
-    return await runLoad(
-      doc.load as NonNullable<typeof doc.load>,
-      { baseUrl: new URL(`http://${nodeAddress()}:${port}`), headers: {}, timeoutMs: 5000, lookup: () => undefined },
-      { client, clock: systemClock },
-    );
-  } finally {
-    await client.close();
-  }
-}
 
 async function servedTag(port: number): Promise<string | undefined> {
   for (let i = 0; i < 100; i++) {
@@ -185,7 +166,8 @@ describe(
       assert.equal(second.outputs.image, 'adci/echo:v2');
       assert.equal((await selector(ns, 'ad-platform'))['adci.dev/color'], 'green');
       // The chart's other objects were applied; no Helm release was involved, so no Helm warning.
-      await kubectlOk(['-n', ns.name, 'get', 'configmap', 'ad-platform-config']);
+      // The ConfigMap the pods read is versioned with the colour: the live colour reads its own copy.
+      await kubectlOk(['-n', ns.name, 'get', 'configmap', 'ad-platform-config-green']);
       await kubectlOk(['-n', ns.name, 'get', 'serviceaccount', 'ad-platform']);
       assert.doesNotMatch(warnings(second), /Helm release/);
     });

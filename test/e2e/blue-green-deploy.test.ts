@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../packages/common/src/index.ts';
-import { createHttpClient, parseChecksDocument, runLoad, type LoadResult } from '../../packages/probe/src/index.ts';
+import { trafficDuring } from '../cluster/traffic.ts';
 import { runActionBundle, type ActionResult } from '../runner/index.ts';
 import {
   clusterTestSkip,
@@ -103,24 +102,6 @@ function writeManifest(file: string, text: string): string {
   const path = join(work, file);
   writeFileSync(path, text);
   return path;
-}
-
-/** Open-model load through the NodePort, without retries: every failure counts. */
-async function trafficDuring(port: number, rate: number, durationMs: number): Promise<LoadResult> {
-  const doc = parseChecksDocument(
-    `load:\n  rate: ${rate}/s\n  duration: ${durationMs}ms\n  path: /\n  max-in-flight: ${rate * 3}\n`,
-    'load',
-  );
-  const client = createHttpClient();
-  try {
-    return await runLoad(
-      doc.load as NonNullable<typeof doc.load>,
-      { baseUrl: new URL(`http://127.0.0.1:${port}`), headers: {}, timeoutMs: 5000, lookup: () => undefined },
-      { client, clock: systemClock },
-    );
-  } finally {
-    await client.close();
-  }
 }
 
 /** Waits until the NodePort serves (kube-proxy applies endpoint changes about 1 s late). */

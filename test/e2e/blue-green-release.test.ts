@@ -8,8 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../packages/common/src/index.ts';
-import { createHttpClient, parseChecksDocument, runLoad, type LoadResult } from '../../packages/probe/src/index.ts';
+import { failedRequests, trafficDuring } from '../cluster/traffic.ts';
 import { runActionBundle, type ActionResult } from '../runner/index.ts';
 import {
   clusterTestSkip,
@@ -140,24 +139,6 @@ async function adci(args: string[]): Promise<{ code: number | null; stdout: stri
   return { code, stdout, stderr };
 }
 
-/** Open-model load through the NodePort, without retries: every failure counts. */
-async function load(port: number, rate: number, durationMs: number): Promise<LoadResult> {
-  const doc = parseChecksDocument(
-    `load:\n  rate: ${rate}/s\n  duration: ${durationMs}ms\n  path: /\n  max-in-flight: ${rate * 3}\n`,
-    'load',
-  );
-  const client = createHttpClient();
-  try {
-    return await runLoad(
-      doc.load as NonNullable<typeof doc.load>,
-      { baseUrl: new URL(`http://127.0.0.1:${port}`), headers: {}, timeoutMs: 5000, lookup: () => undefined },
-      { client, clock: systemClock },
-    );
-  } finally {
-    await client.close();
-  }
-}
-
 /** Runs `work` under open-model load; the load lasts until work ends (checked in slices). */
 async function underLoad<T>(
   port: number,
@@ -169,13 +150,10 @@ async function underLoad<T>(
   let failed = 0;
   const loop = (async () => {
     while (!done) {
-      const r = await load(port, rate, 3000);
+      const r = await trafficDuring(port, rate, 3000, '127.0.0.1');
       sent += r.sent;
       // Errors, arrivals dropped at the in-flight cap, and any answer but 200 count as failed.
-      failed +=
-        r.errors +
-        r.dropped +
-        Object.entries(r.statusCounts).reduce((n, [code, count]) => n + (code === '200' ? 0 : count), 0);
+      failed += failedRequests(r);
     }
   })();
   try {

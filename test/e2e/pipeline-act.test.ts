@@ -213,7 +213,18 @@ describe('the reference pipeline under act', { timeout: 2_400_000 }, () => {
       ]);
       assert.match(services.spec.selector['adci.dev/color'] ?? '', /^(blue|green)$/);
       // Staging deployed the example's chart: its ConfigMap is one no plain manifest has.
-      await kubectlOk(['-n', namespaces[0]?.name ?? '', 'get', 'configmap', 'ad-platform-config']);
+      // (versioned with the colour: a copy per colour, labelled with the object it copies).
+      const copies = await kubectlOk([
+        '-n',
+        namespaces[0]?.name ?? '',
+        'get',
+        'configmap',
+        '-l',
+        'adci.dev/copy-of=ad-platform-config',
+        '-o',
+        'name',
+      ]);
+      assert.match(copies, /configmap\/ad-platform-config-(blue|green)/);
       const messages = slack.received.filter((r) => r.answeredWith === 200).map((r) => r.json as SlackMessage);
       assert.ok(messages.length >= 2, `Slack messages: ${messages.length}`);
       assert.ok(
