@@ -304,6 +304,20 @@ test('a failed container: its last log lines and termination reason, with the se
   assert.ok(back.failed, 'blue is live and green holds a failed release: nothing earlier was promoted');
 });
 
+test('abort-scale-down-delay: a failed colour stays up that long for debugging, then goes down', async () => {
+  const w = await withV1();
+  w.checks.pre = false;
+  const started = w.clock.now();
+  const r = await deploy(w, { ...settings('deploy', 'web:2', 'x'), abortScaleDownDelayMs: 120_000 });
+  assert.equal(r.result, 'failed');
+  const scaledDown = w.kube.calls.find(
+    (c) => c.verb === 'mergePatch' && c.name === 'web-green' && JSON.stringify(c.body).includes('"replicas":0'),
+  );
+  assert.ok(scaledDown, 'the failed colour is scaled down');
+  assert.ok(scaledDown.at - started >= 120_000, `it stayed up for the delay (${scaledDown.at - started} ms)`);
+  assert.equal(await assertConsistent(w, 'after the delay'), 'blue');
+});
+
 test('rollback returns to the previous colour with its own configuration', async () => {
   const w = await withV1();
   const v2 = await deploy(w, settings('deploy', 'web:2', 'changed'));
