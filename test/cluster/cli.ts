@@ -2,8 +2,9 @@
 import { join } from 'node:path';
 import { ensureBinaries } from './build.ts';
 import { down, status, up } from './cluster.ts';
+import { parseClusterArgs } from './config.ts';
 
-const usage = `usage: npm run cluster -- <command>
+const usage = `usage: npm run cluster -- <command> [--name <name>]
 
   up      build the control plane once (cached), then start etcd, kube-apiserver,
           kube-controller-manager, kube-scheduler, the process kubelet and kube-proxy
@@ -14,18 +15,25 @@ const usage = `usage: npm run cluster -- <command>
   monitoring <namespace>...
           in the foreground until Ctrl-C: a real Prometheus scraping the annotated pods of
           those namespaces every second, with the example's alerting rules (what the tests
-          start for themselves; see test/cluster/monitoring.ts)`;
+          start for themselves; see test/cluster/monitoring.ts)
+
+  --name <name>  up, status and down act on a named cluster beside the default one: its own
+                 etcd, API server, controllers and node agent on its own loopback address
+                 (127.0.0.2, 127.0.0.3, …, where its NodePorts answer), its own bridge, pod and
+                 Service CIDRs, state and kubeconfigs in ~/.cache/adci/clusters/<name>/.
+                 A name is 1-10 lowercase letters, digits or '-'. Without --name: the default
+                 cluster (127.0.0.1, ~/.cache/adci/cluster/).`;
 
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
     case 'up':
-      await up();
+      await up(parseClusterArgs(command, process.argv.slice(3)).name);
       return 0;
     case 'down':
-      await down();
+      await down(parseClusterArgs(command, process.argv.slice(3)));
       return 0;
     case 'status':
-      return (await status()) ? 0 : 1;
+      return (await status(parseClusterArgs(command, process.argv.slice(3)).name)) ? 0 : 1;
     case 'build': {
       const bin = await ensureBinaries();
       const { ensurePrometheus } = await import('./monitoring.ts');
