@@ -14,6 +14,7 @@ interface LocalClusterInfo {
   server: string;
   startedAt: string;
   startSeconds?: number;
+  podCidr?: string;
 }
 
 function readLocalCluster(file: string): LocalClusterInfo | undefined {
@@ -45,6 +46,8 @@ export interface NamedCluster {
   server: string;
   /** The cluster's state directory (logs in logs/, pid files in pids/). */
   stateDir: string;
+  /** Where its pods' addresses come from (10.244.<slot>.0/24). */
+  podCidr: string;
   startedAt: string;
   /** Seconds `up` took from the first process to ready. */
   startSeconds?: number;
@@ -67,6 +70,7 @@ export function namedCluster(name: string): NamedCluster | undefined {
     nodeAddress: info.nodeAddress,
     server: info.server,
     stateDir,
+    podCidr: info.podCidr ?? '',
     startedAt: info.startedAt,
     ...(info.startSeconds === undefined ? {} : { startSeconds: info.startSeconds }),
   };

@@ -1,5 +1,6 @@
 // Resident memory of a running cluster, from /proc: each component (a session leader, see
-// processes.ts) and the pod processes the kubelet started (they stay in its session).
+// processes.ts) and the pod processes the kubelet started (they stay in its session); and the
+// CPU time they used.
 import { readdirSync, readFileSync } from 'node:fs';
 import { isRunning, type PidRecord } from './processes.ts';
 
@@ -22,14 +23,54 @@ function rssKib(pid: number): number | undefined {
   }
 }
 
-function sessionOf(pid: number): number | undefined {
+/** The fields of /proc/<pid>/stat after "(comm)": [0] state, [1] ppid, [2] pgrp, [3] session, … */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "(comm)": state ppid pgrp session ...
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+function sessionOf(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields ? Number(fields[3]) : undefined;
+}
+
+/** Pids of the processes in the sessions of these leaders, leaders excluded. */
+function sessionMembers(leaders: Set<number>): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (leaders.has(pid)) continue;
+    const session = sessionOf(pid);
+    if (session !== undefined && leaders.has(session)) members.push(pid);
+  }
+  return members;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const ticksPerSecond = 100;
+
+/**
+ * CPU seconds (user + system) the cluster's processes used so far: each component with its
+ * reaped children (the `ip` commands, exec probes), and the live pod processes.
+ */
+export function clusterCpuSeconds(records: PidRecord[]): number {
+  const leaders = new Set(records.filter(isRunning).map((r) => r.pid));
+  let ticks = 0;
+  for (const pid of leaders) {
+    const f = statFields(pid);
+    // utime stime cutime cstime are fields 14-17 of the whole line: [11]..[14] here.
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  for (const pid of sessionMembers(leaders)) {
+    const f = statFields(pid);
+    if (f) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / ticksPerSecond;
 }
 
 export function clusterMemory(records: PidRecord[]): ClusterMemory {
@@ -42,12 +83,7 @@ export function clusterMemory(records: PidRecord[]): ClusterMemory {
   }
   let podProcesses = 0;
   let podsKib = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    if (leaders.has(pid)) continue;
-    const session = sessionOf(pid);
-    if (session === undefined || !leaders.has(session)) continue;
+  for (const pid of sessionMembers(leaders)) {
     const rss = rssKib(pid);
     if (rss === undefined) continue;
     podProcesses++;
