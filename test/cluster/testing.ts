@@ -240,6 +240,8 @@ export interface ClusterSet {
   list: ClusterHandle[];
   /** Stops (`down --name`) only the clusters this set started; safe to call twice. */
   stop(): Promise<void>;
+  /** Stops one cluster this set started, now (stop() then leaves it alone). */
+  stopOne(name: string): Promise<void>;
 }
 
 const clusterCli = join(import.meta.dirname, 'cli.ts');
@@ -319,7 +321,13 @@ export async function ensureClusters(names: string[]): Promise<ClusterSet> {
       ...(ms === undefined ? {} : { upMs: ms }),
     };
   });
-  return { clusters: Object.fromEntries(list.map((c) => [c.name, c])), list, stop };
+  const stopOne = async (name: string) => {
+    if (!startedHere.has(name)) throw new Error(`stopOne: cluster ${name} was not started by this ensureClusters`);
+    startedHere.delete(name);
+    const result = await runClusterCli(['down', '--name', name]);
+    if (result.code !== 0) throw new Error(`down --name ${name} failed:\n${result.output}`);
+  };
+  return { clusters: Object.fromEntries(list.map((c) => [c.name, c])), list, stop, stopOne };
 }
 
 /** Resident memory of a local cluster's processes (the default one without a name) and its pods'. */

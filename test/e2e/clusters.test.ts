@@ -236,12 +236,12 @@ test(
     const cpuBefore = await Promise.all(clusters.map((c) => localClusterCpuSeconds(c.name)));
     await sleep(windowS * 1000);
     const cpuAfter = await Promise.all(clusters.map((c) => localClusterCpuSeconds(c.name)));
-    say('\ncluster  start   up (wall)  idle memory  with 2 echo pods  CPU idle (% of one core)');
+    say('\ncluster  ready   up (wall)  idle memory  with 2 echo pods      CPU idle (% of one core)');
     clusters.forEach((c: ClusterHandle, i) => {
       const cpu = ((cpuAfter[i]! - cpuBefore[i]!) / windowS) * 100;
       say(
         `${c.name.padEnd(8)} ${`${c.startSeconds ?? '?'} s`.padEnd(7)} ${(c.upMs === undefined ? '-' : `${(c.upMs / 1000).toFixed(1)} s`).padEnd(10)} ` +
-          `${mb(idle[i]!.componentsKib).padEnd(12)} ${`${mb(busy[i]!.totalKib)} (pods ${mb(busy[i]!.podsKib)})`.padEnd(17)} ${cpu.toFixed(1)} %`,
+          `${mb(idle[i]!.componentsKib).padEnd(12)} ${`${mb(busy[i]!.totalKib)} (pods ${mb(busy[i]!.podsKib)})`.padEnd(21)} ${cpu.toFixed(1)} %`,
       );
     });
     const total = (list: { totalKib: number }[]) => list.reduce((sum, m) => sum + m.totalKib, 0);
