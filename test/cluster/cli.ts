@@ -1,7 +1,7 @@
 // `npm run cluster -- up|down|status|build`: the local Kubernetes the end-to-end tests run against.
 import { join } from 'node:path';
 import { ensureBinaries } from './build.ts';
-import { down, status, up } from './cluster.ts';
+import { down, list, status, up } from './cluster.ts';
 import { parseClusterArgs } from './config.ts';
 
 const usage = `usage: npm run cluster -- <command> [--name <name>]
@@ -9,7 +9,8 @@ const usage = `usage: npm run cluster -- <command> [--name <name>]
   up      build the control plane once (cached), then start etcd, kube-apiserver,
           kube-controller-manager, kube-scheduler, the process kubelet and kube-proxy
   down    stop everything up started, remove pod network namespaces and the bridge
-  status  print the kubeconfig paths and the health of each component
+  status  print the kubeconfig paths and the health and memory of each component
+  list    the named clusters: slot, loopback address, processes running, memory, kubeconfig
   build   only build (or find in the cache) the binaries: the cluster's, and Prometheus and
           promtool for the monitoring tests
   monitoring <namespace>...
@@ -34,6 +35,9 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     case 'status':
       return (await status(parseClusterArgs(command, process.argv.slice(3)).name)) ? 0 : 1;
+    case 'list':
+      await list();
+      return 0;
     case 'build': {
       const bin = await ensureBinaries();
       const { ensurePrometheus } = await import('./monitoring.ts');

@@ -21,7 +21,7 @@ import { KubeApi, adminTls, httpsRequest } from './kube-api.ts';
 import { generatePki, identities, writeKubeconfig } from './pki.ts';
 import { isRunning, readPidRecords, startProcess, stopProcess, tailLog } from './processes.ts';
 import { commandExists, log, run, sleep } from './run.ts';
-import { claimSlot, existingClusterConfig, releaseSlot } from './slots.ts';
+import { claimSlot, claimedSlots, existingClusterConfig, releaseSlot } from './slots.ts';
 import { clusterMemory } from './memory.ts';
 
 /** cluster.json: what tests read to find a cluster (kubeconfig.ts). */
@@ -673,4 +673,22 @@ export async function status(name?: string): Promise<boolean> {
     `memory:                ${megabytes(memory.totalKib)} resident (components ${megabytes(memory.componentsKib)}, ${memory.podProcesses} pod processes ${megabytes(memory.podsKib)})`,
   );
   return results.every((r) => r.ok);
+}
+
+/** `list`: every named cluster that holds a slot, its address and whether its processes run. */
+export async function list(): Promise<void> {
+  const claimed = await claimedSlots();
+  if (claimed.length === 0) {
+    console.log('no named clusters (start one with `npm run cluster -- up --name <name>`)');
+    return;
+  }
+  for (const { slot, name } of claimed) {
+    const c = clusterConfig(name, slot);
+    const records = await readPidRecords(c.paths);
+    const running = records.filter(isRunning).length;
+    const memory = clusterMemory(records);
+    console.log(
+      `${name.padEnd(10)} slot ${String(slot).padEnd(2)} ${c.host.padEnd(11)} ${running}/${componentOrder.length} processes running, ${megabytes(memory.totalKib)}  ${c.paths.adminKubeconfig}`,
+    );
+  }
 }

@@ -104,7 +104,7 @@ export function parseClusterArgs(command: string, args: string[]): { name?: stri
       if (name !== undefined) throw new Error('--name is given twice');
       name = checkClusterName(value);
     } else {
-      throw new Error(`${command}: unknown argument ${JSON.stringify(arg)} (only --name <name>)`);
+      throw new Error(`unknown argument ${JSON.stringify(arg)} for ${command} (only --name <name>)`);
     }
   }
   return name === undefined ? {} : { name };

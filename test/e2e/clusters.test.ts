@@ -58,7 +58,7 @@ test('cluster names, slots and what each slot owns', () => {
   assert.deepEqual(parseClusterArgs('up', ['--name', 'b']), { name: 'b' });
   assert.deepEqual(parseClusterArgs('status', ['--name=c']), { name: 'c' });
   assert.throws(() => parseClusterArgs('up', ['--name']), /--name needs a value/);
-  assert.throws(() => parseClusterArgs('down', ['b']), /down: unknown argument "b"/);
+  assert.throws(() => parseClusterArgs('down', ['b']), /unknown argument "b" for down/);
   assert.throws(() => parseClusterArgs('up', ['--name', 'a', '--name', 'b']), /--name is given twice/);
   for (const bad of ['A', '-a', 'a-', 'a_b', 'a.b', 'abcdefghijk', '']) {
     assert.throws(() => checkClusterName(bad), /--name/, bad);
