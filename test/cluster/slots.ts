@@ -1,8 +1,9 @@
 // Slots of named clusters: slot n gives a cluster its loopback address 127.0.0.<n+1>, pod CIDR
 // 10.244.<n>.0/24 and Service CIDR 10.<96+n>.0.0/16 (config.ts). A claim is a symlink
 // `clusters/.slots/<n>` -> `<name>`, made atomically (two `up`s at once never share a slot),
-// kept while the cluster exists and removed by `down`.
-import { mkdir, readlink, symlink, unlink } from 'node:fs/promises';
+// kept while the cluster exists and removed by `down`. A name gets the slot it had last time when
+// that one is free (`.slots/last-<name>`), so `a` keeps its address across restarts.
+import { mkdir, readFile, readlink, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkClusterName, clusterConfig, maxSlot, namedClustersDir, type ClusterConfig } from './config.ts';
 
@@ -33,14 +34,29 @@ export async function claimedSlots(): Promise<{ slot: number; name: string }[]> 
   return claimed;
 }
 
-/** The slot of a named cluster: the one it holds, else the lowest free one, claimed atomically. */
+async function lastSlotOf(name: string): Promise<number | undefined> {
+  try {
+    const n = Number((await readFile(join(slotsDir, `last-${name}`), 'utf8')).trim());
+    return Number.isInteger(n) && n >= 1 && n <= maxSlot ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The slot of a named cluster: the one it holds, else the one it had last time if free, else the
+ * lowest free one, claimed atomically.
+ */
 export async function claimSlot(name: string): Promise<number> {
   const held = await slotOf(name);
   if (held !== undefined) return held;
   await mkdir(slotsDir, { recursive: true });
-  for (let n = 1; n <= maxSlot; n++) {
+  const last = await lastSlotOf(name);
+  const order = [...(last === undefined ? [] : [last]), ...Array.from({ length: maxSlot }, (_, i) => i + 1)];
+  for (const n of order) {
     try {
       await symlink(name, join(slotsDir, String(n)));
+      await writeFile(join(slotsDir, `last-${name}`), `${n}\n`);
       return n;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -5,7 +5,10 @@
 // the three use while idle. Starts the clusters it needs and stops only those it started.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkClusterName, clusterConfig, defaultCluster, parseClusterArgs } from '../cluster/config.ts';
@@ -64,6 +67,37 @@ test('cluster names, slots and what each slot owns', () => {
     assert.throws(() => checkClusterName(bad), /--name/, bad);
   }
   assert.throws(() => clusterConfig('a', 0), /slot 0/);
+});
+
+test('slots: claimed atomically by concurrent starts, kept by a name across restarts, released by down', () => {
+  // slots.ts reads ADCI_CACHE_DIR when loaded: a child process with a scratch cache directory.
+  const cache = mkdtempSync(join(tmpdir(), 'adci-slots-'));
+  try {
+    const script = `
+      const { claimSlot, releaseSlot, slotOf } = await import(${JSON.stringify(join(import.meta.dirname, '..', 'cluster', 'slots.ts'))});
+      const first = await Promise.all(['a', 'b', 'c', 'd', 'a'].map((n) => claimSlot(n)));
+      await releaseSlot('a');
+      await releaseSlot('b');
+      const gone = await slotOf('a');
+      const again = [await claimSlot('b'), await claimSlot('a'), await claimSlot('e')];
+      console.log(JSON.stringify({ first, gone: gone ?? null, again }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, ADCI_CACHE_DIR: cache },
+      encoding: 'utf8',
+    });
+    const { first, gone, again } = JSON.parse(out) as { first: number[]; gone: null; again: number[] };
+    // Four names, four different slots; a name asked twice gets its own slot back.
+    assert.deepEqual([...first.slice(0, 4)].sort(), [1, 2, 3, 4]);
+    assert.equal(first[4], first[0]);
+    assert.equal(gone, null);
+    // b and a get their own slots back (their addresses stay the same); e takes a free one.
+    const [bAgain, aAgain, e] = again as [number, number, number];
+    assert.equal(bAgain, first[1]);
+    assert.equal(aAgain, first[0]);
+    assert.equal(e, 5);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 });
 
 /** One GET on a fresh connection to a loopback address. */
