@@ -1,31 +1,43 @@
 // `npm run cluster -- up|down|status|build`: the local Kubernetes the end-to-end tests run against.
 import { join } from 'node:path';
 import { ensureBinaries } from './build.ts';
-import { down, status, up } from './cluster.ts';
+import { down, list, status, up } from './cluster.ts';
+import { parseClusterArgs } from './config.ts';
 
-const usage = `usage: npm run cluster -- <command>
+const usage = `usage: npm run cluster -- <command> [--name <name>]
 
   up      build the control plane once (cached), then start etcd, kube-apiserver,
           kube-controller-manager, kube-scheduler, the process kubelet and kube-proxy
   down    stop everything up started, remove pod network namespaces and the bridge
-  status  print the kubeconfig paths and the health of each component
-  build   only build (or find in the cache) the binaries: the cluster's, Prometheus and
+  status  print the kubeconfig paths and the health and memory of each component
+  list    the named clusters: slot, loopback address, processes running, memory, kubeconfig
+  build   only build (or find in the cache) the binaries: the cluster's, and Prometheus and
           promtool for the monitoring tests, and helm for the chart tests
   monitoring <namespace>...
           in the foreground until Ctrl-C: a real Prometheus scraping the annotated pods of
           those namespaces every second, with the example's alerting rules (what the tests
-          start for themselves; see test/cluster/monitoring.ts)`;
+          start for themselves; see test/cluster/monitoring.ts)
+
+  --name <name>  up, status and down act on a named cluster beside the default one: its own
+                 etcd, API server, controllers and node agent on its own loopback address
+                 (127.0.0.2, 127.0.0.3, …, where its NodePorts answer), its own bridge, pod and
+                 Service CIDRs, state and kubeconfigs in ~/.cache/adci/clusters/<name>/.
+                 A name is 1-10 lowercase letters, digits or '-'. Without --name: the default
+                 cluster (127.0.0.1, ~/.cache/adci/cluster/).`;
 
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
     case 'up':
-      await up();
+      await up(parseClusterArgs(command, process.argv.slice(3)).name);
       return 0;
     case 'down':
-      await down();
+      await down(parseClusterArgs(command, process.argv.slice(3)));
       return 0;
     case 'status':
-      return (await status()) ? 0 : 1;
+      return (await status(parseClusterArgs(command, process.argv.slice(3)).name)) ? 0 : 1;
+    case 'list':
+      await list();
+      return 0;
     case 'build': {
       const bin = await ensureBinaries();
       const { ensurePrometheus } = await import('./monitoring.ts');

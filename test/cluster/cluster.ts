@@ -6,29 +6,28 @@ import { join } from 'node:path';
 import { connect } from 'node:net';
 import { ensureBinaries, type Binaries } from './build.ts';
 import {
-  bridgeName,
-  host,
+  clusterConfig,
   imageMapPath,
   kubernetesVersion,
-  netnsPrefix,
   nodeName,
   nodePortRange,
-  paths,
-  podCidr,
-  podGateway,
-  ports,
   proxySyncDelay,
   repoRoot,
   restrictedNamespace,
   restrictedServiceAccount,
-  serviceCidr,
+  type ClusterConfig,
 } from './config.ts';
-import { KubeApi, apiserverUrl, adminTls, httpsRequest } from './kube-api.ts';
+import { KubeApi, adminTls, httpsRequest } from './kube-api.ts';
 import { generatePki, identities, writeKubeconfig } from './pki.ts';
 import { isRunning, readPidRecords, startProcess, stopProcess, tailLog } from './processes.ts';
 import { commandExists, log, run, sleep } from './run.ts';
+import { claimSlot, claimedSlots, existingClusterConfig, releaseSlot } from './slots.ts';
+import { clusterMemory } from './memory.ts';
 
+/** cluster.json: what tests read to find a cluster (kubeconfig.ts). */
 export interface ClusterInfo {
+  /** Absent for the default cluster. */
+  name?: string;
   kubeconfig: string;
   restrictedKubeconfig: string;
   restrictedNamespace: string;
@@ -38,15 +37,27 @@ export interface ClusterInfo {
   nodeAddress: string;
   server: string;
   startedAt: string;
+  /** Seconds from the first process started to the cluster ready (binaries already built). */
+  startSeconds?: number;
+  slot?: number;
+  stateDir?: string;
+  ports?: Record<string, number>;
+  podCidr?: string;
+  serviceCidr?: string;
+  bridge?: string;
+  netnsPrefix?: string;
 }
 
 const componentOrder = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy'];
 
-function pki(name: string): string {
-  return join(paths.pki, name);
+function pki(c: ClusterConfig, name: string): string {
+  return join(c.paths.pki, name);
 }
 
+const clusterLabel = (c: ClusterConfig): string => (c.name === undefined ? 'cluster' : `cluster ${c.name}`);
+
 async function waitFor<T>(
+  c: ClusterConfig,
   what: string,
   timeoutMs: number,
   probe: () => Promise<T | undefined>,
@@ -56,9 +67,11 @@ async function waitFor<T>(
   let lastError = '';
   while (Date.now() < deadline) {
     if (component) {
-      const record = (await readPidRecords()).find((r) => r.name === component);
+      const record = (await readPidRecords(c.paths)).find((r) => r.name === component);
       if (record && !isRunning(record)) {
-        throw new Error(`${component} exited while waiting for ${what}; last log lines:\n${await tailLog(component)}`);
+        throw new Error(
+          `${component} exited while waiting for ${what}; last log lines:\n${await tailLog(c.paths, component)}`,
+        );
       }
     }
     try {
@@ -69,7 +82,7 @@ async function waitFor<T>(
     }
     await sleep(250);
   }
-  const logs = component ? `\nlast log lines of ${component}:\n${await tailLog(component)}` : '';
+  const logs = component ? `\nlast log lines of ${component}:\n${await tailLog(c.paths, component)}` : '';
   throw new Error(
     `timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError ? ` (${lastError})` : ''}${logs}`,
   );
@@ -92,7 +105,7 @@ async function ensureHostTools(): Promise<void> {
   if (missing.length) await aptInstall(missing);
 }
 
-function portInUse(port: number): Promise<boolean> {
+function portInUse(host: string, port: number): Promise<boolean> {
   return new Promise((resolvePromise) => {
     const socket = connect({ host, port });
     socket.setTimeout(1000);
@@ -108,41 +121,41 @@ function portInUse(port: number): Promise<boolean> {
   });
 }
 
-async function readClusterInfo(): Promise<ClusterInfo | undefined> {
+async function readClusterInfo(c: ClusterConfig): Promise<ClusterInfo | undefined> {
   try {
-    return JSON.parse(await readFile(paths.clusterInfo, 'utf8')) as ClusterInfo;
+    return JSON.parse(await readFile(c.paths.clusterInfo, 'utf8')) as ClusterInfo;
   } catch {
     return undefined;
   }
 }
 
-async function apiserverReady(): Promise<boolean> {
+async function apiserverReady(c: ClusterConfig): Promise<boolean> {
   try {
-    const res = await httpsRequest(`${apiserverUrl}/readyz`, { tls: adminTls(), timeoutMs: 3000 });
+    const res = await httpsRequest(`${c.apiserverUrl}/readyz`, { tls: adminTls(c.paths), timeoutMs: 3000 });
     return res.status === 200;
   } catch {
     return false;
   }
 }
 
-async function componentKubeconfig(id: { name: string }): Promise<string> {
-  const path = join(paths.kubeconfigs, `${id.name}.kubeconfig`);
+async function componentKubeconfig(c: ClusterConfig, id: { name: string }): Promise<string> {
+  const path = join(c.paths.kubeconfigs, `${id.name}.kubeconfig`);
   await writeKubeconfig(path, {
-    server: apiserverUrl,
-    caFile: pki('ca.crt'),
+    server: c.apiserverUrl,
+    caFile: pki(c, 'ca.crt'),
     user: id.name,
-    certFile: pki(`${id.name}.crt`),
-    keyFile: pki(`${id.name}.key`),
+    certFile: pki(c, `${id.name}.crt`),
+    keyFile: pki(c, `${id.name}.key`),
   });
   return path;
 }
 
-async function startEtcd(bin: Binaries): Promise<void> {
-  const client = `http://${host}:${ports.etcdClient}`;
-  const peer = `http://${host}:${ports.etcdPeer}`;
-  await startProcess('etcd', 0, bin.etcd, [
+async function startEtcd(c: ClusterConfig, bin: Binaries): Promise<void> {
+  const client = `http://${c.host}:${c.ports.etcdClient}`;
+  const peer = `http://${c.host}:${c.ports.etcdPeer}`;
+  await startProcess(c.paths, 'etcd', 0, bin.etcd, [
     '--name=adci',
-    `--data-dir=${paths.etcdData}`,
+    `--data-dir=${c.paths.etcdData}`,
     `--listen-client-urls=${client}`,
     `--advertise-client-urls=${client}`,
     `--listen-peer-urls=${peer}`,
@@ -154,6 +167,7 @@ async function startEtcd(bin: Binaries): Promise<void> {
     '--log-level=warn',
   ]);
   await waitFor(
+    c,
     'etcd',
     20_000,
     async () => {
@@ -165,62 +179,63 @@ async function startEtcd(bin: Binaries): Promise<void> {
   );
 }
 
-async function startApiserver(bin: Binaries): Promise<void> {
-  await startProcess('kube-apiserver', 1, bin.kubeApiserver, [
-    `--etcd-servers=http://${host}:${ports.etcdClient}`,
-    `--bind-address=${host}`,
-    `--secure-port=${ports.apiserver}`,
+async function startApiserver(c: ClusterConfig, bin: Binaries): Promise<void> {
+  await startProcess(c.paths, 'kube-apiserver', 1, bin.kubeApiserver, [
+    `--etcd-servers=http://${c.host}:${c.ports.etcdClient}`,
+    `--bind-address=${c.host}`,
+    `--secure-port=${c.ports.apiserver}`,
     // The kubernetes Service would point at this address; loopback is not allowed there.
-    `--advertise-address=${podGateway}`,
+    `--advertise-address=${c.podGateway}`,
     '--endpoint-reconciler-type=none',
-    `--service-cluster-ip-range=${serviceCidr}`,
+    `--service-cluster-ip-range=${c.serviceCidr}`,
     `--service-node-port-range=${nodePortRange}`,
-    `--client-ca-file=${pki('ca.crt')}`,
-    `--tls-cert-file=${pki('apiserver.crt')}`,
-    `--tls-private-key-file=${pki('apiserver.key')}`,
+    `--client-ca-file=${pki(c, 'ca.crt')}`,
+    `--tls-cert-file=${pki(c, 'apiserver.crt')}`,
+    `--tls-private-key-file=${pki(c, 'apiserver.key')}`,
     '--authorization-mode=Node,RBAC',
     // Published in extension-apiserver-authentication, which the other components read at start.
-    `--requestheader-client-ca-file=${pki('ca.crt')}`,
+    `--requestheader-client-ca-file=${pki(c, 'ca.crt')}`,
     '--requestheader-allowed-names=front-proxy-client',
     '--requestheader-username-headers=X-Remote-User',
     '--requestheader-group-headers=X-Remote-Group',
     '--requestheader-extra-headers-prefix=X-Remote-Extra-',
     // `kubectl logs` reaches the process kubelet's HTTPS endpoint with this identity.
-    `--kubelet-client-certificate=${pki('apiserver-kubelet-client.crt')}`,
-    `--kubelet-client-key=${pki('apiserver-kubelet-client.key')}`,
-    `--kubelet-certificate-authority=${pki('ca.crt')}`,
+    `--kubelet-client-certificate=${pki(c, 'apiserver-kubelet-client.crt')}`,
+    `--kubelet-client-key=${pki(c, 'apiserver-kubelet-client.key')}`,
+    `--kubelet-certificate-authority=${pki(c, 'ca.crt')}`,
     '--kubelet-preferred-address-types=InternalIP',
     '--enable-admission-plugins=NodeRestriction',
     // No node lifecycle controller runs to lift the not-ready taint this plugin would add.
     '--disable-admission-plugins=TaintNodesByCondition',
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-    `--service-account-key-file=${pki('sa.pub')}`,
-    `--service-account-signing-key-file=${pki('sa.key')}`,
+    `--service-account-key-file=${pki(c, 'sa.pub')}`,
+    `--service-account-signing-key-file=${pki(c, 'sa.key')}`,
     '--allow-privileged=true',
     '--profiling=false',
     '--v=1',
   ]);
   await waitFor(
+    c,
     'kube-apiserver /readyz',
-    90_000,
-    async () => ((await apiserverReady()) ? true : undefined),
+    180_000,
+    async () => ((await apiserverReady(c)) ? true : undefined),
     'kube-apiserver',
   );
 }
 
-async function startControllers(bin: Binaries): Promise<void> {
-  const kcm = await componentKubeconfig(identities.controllerManager);
-  const scheduler = await componentKubeconfig(identities.scheduler);
-  await startProcess('kube-controller-manager', 2, bin.kubeControllerManager, [
+async function startControllers(c: ClusterConfig, bin: Binaries): Promise<void> {
+  const kcm = await componentKubeconfig(c, identities.controllerManager);
+  const scheduler = await componentKubeconfig(c, identities.scheduler);
+  await startProcess(c.paths, 'kube-controller-manager', 2, bin.kubeControllerManager, [
     `--kubeconfig=${kcm}`,
     `--authentication-kubeconfig=${kcm}`,
     `--authorization-kubeconfig=${kcm}`,
-    `--bind-address=${host}`,
-    `--secure-port=${ports.controllerManager}`,
+    `--bind-address=${c.host}`,
+    `--secure-port=${c.ports.controllerManager}`,
     '--leader-elect=false',
     '--use-service-account-credentials=true',
-    `--service-account-private-key-file=${pki('sa.key')}`,
-    `--root-ca-file=${pki('ca.crt')}`,
+    `--service-account-private-key-file=${pki(c, 'sa.key')}`,
+    `--root-ca-file=${pki(c, 'ca.crt')}`,
     // Node lifecycle stays off: the one node is kept Ready by the kubelet's own heartbeat.
     '--controllers=' +
       [
@@ -248,50 +263,51 @@ async function startControllers(bin: Binaries): Promise<void> {
       ].join(','),
     '--v=1',
   ]);
-  await startProcess('kube-scheduler', 3, bin.kubeScheduler, [
+  await startProcess(c.paths, 'kube-scheduler', 3, bin.kubeScheduler, [
     `--kubeconfig=${scheduler}`,
     `--authentication-kubeconfig=${scheduler}`,
     `--authorization-kubeconfig=${scheduler}`,
-    `--bind-address=${host}`,
-    `--secure-port=${ports.scheduler}`,
+    `--bind-address=${c.host}`,
+    `--secure-port=${c.ports.scheduler}`,
     '--leader-elect=false',
     '--v=1',
   ]);
 }
 
-async function startNode(bin: Binaries): Promise<void> {
-  const kubelet = await componentKubeconfig(identities.kubelet);
-  const proxy = await componentKubeconfig(identities.proxy);
-  await startProcess('kubelet', 4, bin.adciNode, [
+async function startNode(c: ClusterConfig, bin: Binaries): Promise<void> {
+  const kubelet = await componentKubeconfig(c, identities.kubelet);
+  const proxy = await componentKubeconfig(c, identities.proxy);
+  await startProcess(c.paths, 'kubelet', 4, bin.adciNode, [
     'kubelet',
     `--kubeconfig=${kubelet}`,
     `--node-name=${nodeName}`,
-    `--node-ip=${host}`,
-    `--pod-cidr=${podCidr}`,
-    `--bridge=${bridgeName}`,
+    `--node-ip=${c.host}`,
+    `--pod-cidr=${c.podCidr}`,
+    `--bridge=${c.bridgeName}`,
+    `--netns-prefix=${c.netnsPrefix}`,
     `--image-map=${imageMapPath}`,
     `--repo-root=${repoRoot}`,
     `--node-binary=${process.execPath}`,
-    `--pod-log-dir=${paths.podLogs}`,
+    `--pod-log-dir=${c.paths.podLogs}`,
     `--kubelet-version=${kubernetesVersion}`,
-    `--healthz-address=${host}:${ports.kubeletHealthz}`,
-    `--server-address=${host}:${ports.kubelet}`,
-    `--tls-cert-file=${pki('kubelet-serving.crt')}`,
-    `--tls-private-key-file=${pki('kubelet-serving.key')}`,
-    `--client-ca-file=${pki('ca.crt')}`,
+    `--healthz-address=${c.host}:${c.ports.kubeletHealthz}`,
+    `--server-address=${c.host}:${c.ports.kubelet}`,
+    `--tls-cert-file=${pki(c, 'kubelet-serving.crt')}`,
+    `--tls-private-key-file=${pki(c, 'kubelet-serving.key')}`,
+    `--client-ca-file=${pki(c, 'ca.crt')}`,
     `--crash-backoff=${process.env.ADCI_CRASH_BACKOFF ?? '10s'}`,
     `--image-pull-backoff=${process.env.ADCI_IMAGE_PULL_BACKOFF ?? '10s'}`,
   ]);
-  await startProcess('kube-proxy', 5, bin.adciNode, [
+  await startProcess(c.paths, 'kube-proxy', 5, bin.adciNode, [
     'proxy',
     `--kubeconfig=${proxy}`,
-    `--bind-address=${host}`,
+    `--bind-address=${c.host}`,
     `--sync-delay=${proxySyncDelay()}`,
-    `--healthz-address=${host}:${ports.proxyHealthz}`,
+    `--healthz-address=${c.host}:${c.ports.proxyHealthz}`,
   ]);
 }
 
-async function setupRestrictedUser(api: KubeApi): Promise<void> {
+async function setupRestrictedUser(c: ClusterConfig, api: KubeApi): Promise<void> {
   const ns = restrictedNamespace;
   const sa = restrictedServiceAccount;
   await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
@@ -330,134 +346,159 @@ async function setupRestrictedUser(api: KubeApi): Promise<void> {
     metadata: { name: `${sa}-token`, annotations: { 'kubernetes.io/service-account.name': sa } },
   });
   const token = await waitFor(
+    c,
     'the restricted user token',
-    30_000,
+    60_000,
     async () => {
       const secret = await api.get<{ data?: { token?: string } }>(`/api/v1/namespaces/${ns}/secrets/${sa}-token`);
       return secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString() : undefined;
     },
     'kube-controller-manager',
   );
-  await writeKubeconfig(paths.restrictedKubeconfig, {
-    server: apiserverUrl,
-    caFile: pki('ca.crt'),
+  await writeKubeconfig(c.paths.restrictedKubeconfig, {
+    server: c.apiserverUrl,
+    caFile: pki(c, 'ca.crt'),
     user: sa,
     token,
     namespace: ns,
   });
 }
 
-async function waitForNode(api: KubeApi): Promise<void> {
+async function waitForNode(c: ClusterConfig, api: KubeApi): Promise<void> {
   await waitFor(
+    c,
     `node ${nodeName} Ready`,
-    30_000,
+    60_000,
     async () => {
       const node = await api.get<{
         status?: { conditions?: { type: string; status: string }[] };
         spec?: { taints?: unknown[] };
       }>(`/api/v1/nodes/${nodeName}`);
-      const ready = node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      const ready = node?.status?.conditions?.some((cond) => cond.type === 'Ready' && cond.status === 'True');
       return ready && !node?.spec?.taints?.length ? true : undefined;
     },
     'kubelet',
   );
   await waitFor(
+    c,
     'the default ServiceAccount',
-    30_000,
+    60_000,
     async () => ((await api.get('/api/v1/namespaces/default/serviceaccounts/default')) ? true : undefined),
     'kube-controller-manager',
   );
   await waitFor(
+    c,
     'kube-scheduler health',
-    30_000,
+    60_000,
     async () => {
-      const res = await httpsRequest(`https://${host}:${ports.scheduler}/healthz`, { timeoutMs: 2000 });
+      const res = await httpsRequest(`https://${c.host}:${c.ports.scheduler}/healthz`, { timeoutMs: 2000 });
       return res.status === 200 ? true : undefined;
     },
     'kube-scheduler',
   );
   await waitFor(
+    c,
     'kube-proxy health',
-    30_000,
+    60_000,
     async () => {
-      const res = await fetch(`http://${host}:${ports.proxyHealthz}/healthz`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://${c.host}:${c.ports.proxyHealthz}/healthz`, {
+        signal: AbortSignal.timeout(2000),
+      });
       return res.ok ? true : undefined;
     },
     'kube-proxy',
   );
 }
 
-export async function up(): Promise<void> {
+/** The cluster's configuration for `up`: the default one, or a named one in its slot (claimed now if need be). */
+async function configForUp(name?: string): Promise<ClusterConfig> {
+  if (name === undefined) return clusterConfig();
+  return clusterConfig(name, await claimSlot(name));
+}
+
+export async function up(name?: string): Promise<void> {
   const started = Date.now();
   await ensureHostTools();
   const bin = await ensureBinaries();
+  const c = await configForUp(name);
+  const label = clusterLabel(c);
   const bootStarted = Date.now();
 
-  const info = await readClusterInfo();
-  const records = await readPidRecords();
-  if (info && records.length === componentOrder.length && records.every(isRunning) && (await apiserverReady())) {
-    log(`already running; kubeconfig: ${info.kubeconfig}`);
+  const info = await readClusterInfo(c);
+  const records = await readPidRecords(c.paths);
+  if (info && records.length === componentOrder.length && records.every(isRunning) && (await apiserverReady(c))) {
+    log(`${label} already running; kubeconfig: ${info.kubeconfig}`);
     return;
   }
-  if (records.length || info || existsSync(paths.etcdData)) {
-    log('found state from an earlier session; cleaning it up first');
-    await down({ quiet: true });
+  if (records.length || info || existsSync(c.paths.etcdData)) {
+    log(`${label}: found state from an earlier session; cleaning it up first`);
+    await stopCluster(c, { quiet: true, keepSlot: true });
   }
-  for (const port of Object.values(ports)) {
-    if (await portInUse(port)) {
-      throw new Error(`port ${host}:${port} is already in use by something this cluster did not start`);
+  for (const port of Object.values(c.ports)) {
+    if (await portInUse(c.host, port)) {
+      throw new Error(`port ${c.host}:${port} is already in use by something this cluster did not start`);
     }
   }
 
-  await rm(paths.state, { recursive: true, force: true });
-  await mkdir(paths.kubeconfigs, { recursive: true, mode: 0o700 });
+  await rm(c.paths.state, { recursive: true, force: true });
+  await mkdir(c.paths.kubeconfigs, { recursive: true, mode: 0o700 });
   try {
-    await generatePki(paths.pki);
-    await writeKubeconfig(paths.adminKubeconfig, {
-      server: apiserverUrl,
-      caFile: pki('ca.crt'),
+    await generatePki(c.paths.pki, c);
+    await writeKubeconfig(c.paths.adminKubeconfig, {
+      server: c.apiserverUrl,
+      caFile: pki(c, 'ca.crt'),
       user: 'adci-admin',
-      certFile: pki('admin.crt'),
-      keyFile: pki('admin.key'),
+      certFile: pki(c, 'admin.crt'),
+      keyFile: pki(c, 'admin.key'),
     });
-    log('starting etcd');
-    await startEtcd(bin);
-    log('starting kube-apiserver');
-    await startApiserver(bin);
-    log('starting kube-controller-manager, kube-scheduler, kubelet, kube-proxy');
-    await startControllers(bin);
-    await startNode(bin);
-    const api = new KubeApi();
-    await waitForNode(api);
-    await setupRestrictedUser(api);
+    log(`${label}: starting etcd`);
+    await startEtcd(c, bin);
+    log(`${label}: starting kube-apiserver`);
+    await startApiserver(c, bin);
+    log(`${label}: starting kube-controller-manager, kube-scheduler, kubelet, kube-proxy`);
+    await startControllers(c, bin);
+    await startNode(c, bin);
+    const api = new KubeApi(c);
+    await waitForNode(c, api);
+    await setupRestrictedUser(c, api);
     const clusterInfo: ClusterInfo = {
-      kubeconfig: paths.adminKubeconfig,
-      restrictedKubeconfig: paths.restrictedKubeconfig,
+      ...(c.name === undefined ? {} : { name: c.name }),
+      kubeconfig: c.paths.adminKubeconfig,
+      restrictedKubeconfig: c.paths.restrictedKubeconfig,
       restrictedNamespace,
       kubectl: bin.kubectl,
       version: kubernetesVersion,
       nodeName,
-      nodeAddress: host,
-      server: apiserverUrl,
+      nodeAddress: c.host,
+      server: c.apiserverUrl,
       startedAt: new Date().toISOString(),
+      startSeconds: Number(((Date.now() - bootStarted) / 1000).toFixed(1)),
+      slot: c.slot,
+      stateDir: c.paths.state,
+      ports: { ...c.ports },
+      podCidr: c.podCidr,
+      serviceCidr: c.serviceCidr,
+      bridge: c.bridgeName,
+      netnsPrefix: c.netnsPrefix,
     };
-    await writeFile(paths.clusterInfo, `${JSON.stringify(clusterInfo, null, 2)}\n`);
+    await writeFile(c.paths.clusterInfo, `${JSON.stringify(clusterInfo, null, 2)}\n`);
   } catch (err) {
-    log('start failed; stopping what was started');
-    await down({ quiet: true });
+    log(`${label}: start failed; stopping what was started`);
+    await stopCluster(c, { quiet: true });
     throw err;
   }
   log(
-    `cluster ready in ${((Date.now() - bootStarted) / 1000).toFixed(1)}s (total ${((Date.now() - started) / 1000).toFixed(1)}s)`,
+    `${label} ready in ${((Date.now() - bootStarted) / 1000).toFixed(1)}s (total ${((Date.now() - started) / 1000).toFixed(1)}s)`,
   );
-  log(`kubeconfig: ${paths.adminKubeconfig}`);
-  log(`restricted kubeconfig (namespace ${restrictedNamespace}): ${paths.restrictedKubeconfig}`);
+  log(`kubeconfig: ${c.paths.adminKubeconfig}`);
+  log(`restricted kubeconfig (namespace ${restrictedNamespace}): ${c.paths.restrictedKubeconfig}`);
   log(`kubectl: ${bin.kubectl}`);
+  log(`NodePorts on ${c.host}; pods in ${c.podCidr} on bridge ${c.bridgeName}`);
 }
 
-async function listNetns(): Promise<string[]> {
+async function listNetns(prefix: string): Promise<string[]> {
   try {
-    return (await readdir('/run/netns')).filter((n) => n.startsWith(netnsPrefix));
+    return (await readdir('/run/netns')).filter((n) => n.startsWith(prefix));
   } catch {
     return [];
   }
@@ -467,15 +508,31 @@ function linkExists(name: string): Promise<boolean> {
   return Promise.resolve(existsSync(`/sys/class/net/${name}`));
 }
 
-export async function down(options: { quiet?: boolean } = {}): Promise<void> {
-  const say = options.quiet ? () => {} : log;
-  const records = (await readPidRecords()).reverse();
-  for (const record of records) {
-    if (isRunning(record)) say(`stopping ${record.name} (pid ${record.pid})`);
-    await stopProcess(record, record.name === 'kubelet' ? 15_000 : 10_000);
+/** The veths enslaved to a bridge (a pod's host end; its peer is in the pod's namespace). */
+function bridgePorts(bridge: string): string[] {
+  return readdirSyncSafe(`/sys/class/net/${bridge}/brif`);
+}
+
+export async function down(options: { quiet?: boolean; name?: string } = {}): Promise<void> {
+  const c = await existingClusterConfig(options.name);
+  if (c) {
+    await stopCluster(c, options);
+  } else {
+    // A named cluster that holds no slot: nothing of it can be running; remove what its name owns.
+    await removeNetwork(clusterConfigWithoutSlot(options.name!), options.quiet ? () => {} : log);
+    await rm(clusterConfigWithoutSlot(options.name!).paths.state, { recursive: true, force: true });
+    if (!options.quiet) log(`cluster ${options.name} is not running`);
   }
+}
+
+/** The name-derived parts (state dir, bridge, namespaces) of a named cluster that holds no slot. */
+function clusterConfigWithoutSlot(name: string): ClusterConfig {
+  return clusterConfig(name, 1);
+}
+
+async function removeNetwork(c: ClusterConfig, say: (line: string) => void): Promise<void> {
   // Anything still inside a pod namespace dies with it.
-  for (const ns of await listNetns()) {
+  for (const ns of await listNetns(c.netnsPrefix)) {
     try {
       const { stdout } = await run('ip', ['netns', 'pids', ns], { timeoutMs: 10_000 });
       for (const pid of stdout.split(/\s+/).filter(Boolean).map(Number)) {
@@ -492,25 +549,38 @@ export async function down(options: { quiet?: boolean } = {}): Promise<void> {
     }
   }
   try {
-    for (const link of readdirSyncSafe('/sys/class/net').filter((l) => l.startsWith('vadci'))) {
+    // Only this cluster's veths: those on its own bridge (another cluster's pods stay connected).
+    for (const link of bridgePorts(c.bridgeName)) {
       await run('ip', ['link', 'del', link], { timeoutMs: 10_000 }).catch(() => undefined);
     }
-    if (await linkExists(bridgeName)) {
-      await run('ip', ['link', 'del', bridgeName], { timeoutMs: 10_000 });
-      say(`removed bridge ${bridgeName}`);
+    if (await linkExists(c.bridgeName)) {
+      await run('ip', ['link', 'del', c.bridgeName], { timeoutMs: 10_000 });
+      say(`removed bridge ${c.bridgeName}`);
     }
   } catch (err) {
-    say(`could not remove bridge ${bridgeName}: ${err instanceof Error ? err.message : String(err)}`);
+    say(`could not remove bridge ${c.bridgeName}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+async function stopCluster(c: ClusterConfig, options: { quiet?: boolean; keepSlot?: boolean } = {}): Promise<void> {
+  const say = options.quiet ? () => {} : log;
+  const records = (await readPidRecords(c.paths)).reverse();
+  for (const record of records) {
+    if (isRunning(record)) say(`stopping ${record.name} (pid ${record.pid})`);
+    await stopProcess(c.paths, record, record.name === 'kubelet' ? 15_000 : 10_000);
+  }
+  await removeNetwork(c, say);
   // Keep logs for a post-mortem; everything else (keys, tokens, etcd data) goes.
   for (const entry of ['pki', 'kubeconfigs', 'etcd', 'pids', 'kubeconfig', 'restricted.kubeconfig', 'cluster.json']) {
-    await rm(join(paths.state, entry), { recursive: true, force: true });
+    await rm(join(c.paths.state, entry), { recursive: true, force: true });
   }
-  say(`logs kept in ${paths.logs}`);
+  say(`logs kept in ${c.paths.logs}`);
   const bound: number[] = [];
-  for (const port of Object.values(ports)) if (await portInUse(port)) bound.push(port);
-  if (bound.length) throw new Error(`ports still bound after down: ${bound.join(', ')}`);
-  say('cluster stopped');
+  for (const port of Object.values(c.ports)) if (await portInUse(c.host, port)) bound.push(port);
+  if (bound.length) throw new Error(`ports still bound on ${c.host} after down: ${bound.join(', ')}`);
+  // The slot goes last: until the ports are free, another cluster must not take the address.
+  if (c.name !== undefined && !options.keepSlot) await releaseSlot(c.name);
+  say(`${clusterLabel(c)} stopped`);
 }
 
 function readdirSyncSafe(dir: string): string[] {
@@ -535,18 +605,27 @@ async function check(name: string, probe: () => Promise<string>): Promise<Health
   }
 }
 
-export async function status(): Promise<boolean> {
-  const info = await readClusterInfo();
-  const records = await readPidRecords();
-  if (!info && records.length === 0) {
-    console.log('cluster: not running (run `npm run cluster -- up`)');
+const megabytes = (kib: number): string => `${Math.round(kib / 1024)} MB`;
+
+export async function status(name?: string): Promise<boolean> {
+  const c = await existingClusterConfig(name);
+  const upCommand = `npm run cluster -- up${name === undefined ? '' : ` --name ${name}`}`;
+  const info = c ? await readClusterInfo(c) : undefined;
+  const records = c ? await readPidRecords(c.paths) : [];
+  if (!c || (!info && records.length === 0)) {
+    console.log(`${name === undefined ? 'cluster' : `cluster ${name}`}: not running (run \`${upCommand}\`)`);
     return false;
   }
-  console.log(`kubeconfig:            ${paths.adminKubeconfig}`);
-  console.log(`restricted kubeconfig: ${paths.restrictedKubeconfig} (namespace ${restrictedNamespace})`);
+  if (c.name !== undefined) console.log(`cluster:               ${c.name} (slot ${c.slot})`);
+  console.log(`kubeconfig:            ${c.paths.adminKubeconfig}`);
+  console.log(`restricted kubeconfig: ${c.paths.restrictedKubeconfig} (namespace ${restrictedNamespace})`);
   if (info) console.log(`kubectl:               ${info.kubectl}`);
-  console.log(`server:                ${apiserverUrl} (Kubernetes ${kubernetesVersion})`);
-  console.log(`state and logs:        ${paths.state}`);
+  console.log(`server:                ${c.apiserverUrl} (Kubernetes ${kubernetesVersion})`);
+  console.log(`NodePorts:             ${c.host} (${nodePortRange})`);
+  console.log(`pods:                  ${c.podCidr} on bridge ${c.bridgeName}, Services ${c.serviceCidr}`);
+  console.log(`state and logs:        ${c.paths.state}`);
+  if (info?.startSeconds !== undefined)
+    console.log(`started:               ${info.startedAt} (ready in ${info.startSeconds}s)`);
   const byName = new Map(records.map((r) => [r.name, r] as const));
   const http = async (url: string): Promise<string> => {
     const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
@@ -559,34 +638,57 @@ export async function status(): Promise<boolean> {
     return res.body.trim().slice(0, 60);
   };
   const healthProbes: Record<string, () => Promise<string>> = {
-    etcd: () => http(`http://${host}:${ports.etcdClient}/health`),
-    'kube-apiserver': () => https(`${apiserverUrl}/readyz`, adminTls()),
-    'kube-controller-manager': () => https(`https://${host}:${ports.controllerManager}/healthz`),
-    'kube-scheduler': () => https(`https://${host}:${ports.scheduler}/healthz`),
-    kubelet: () => http(`http://${host}:${ports.kubeletHealthz}/healthz`),
-    'kube-proxy': () => http(`http://${host}:${ports.proxyHealthz}/healthz`),
+    etcd: () => http(`http://${c.host}:${c.ports.etcdClient}/health`),
+    'kube-apiserver': () => https(`${c.apiserverUrl}/readyz`, adminTls(c.paths)),
+    'kube-controller-manager': () => https(`https://${c.host}:${c.ports.controllerManager}/healthz`),
+    'kube-scheduler': () => https(`https://${c.host}:${c.ports.scheduler}/healthz`),
+    kubelet: () => http(`http://${c.host}:${c.ports.kubeletHealthz}/healthz`),
+    'kube-proxy': () => http(`http://${c.host}:${c.ports.proxyHealthz}/healthz`),
   };
+  const memory = clusterMemory(records);
   const results: Health[] = [];
-  for (const name of componentOrder) {
-    const record = byName.get(name);
+  for (const component of componentOrder) {
+    const record = byName.get(component);
     results.push(
-      await check(name, async () => {
+      await check(component, async () => {
         if (!record) throw new Error('not started');
         if (!isRunning(record)) throw new Error(`pid ${record.pid} is not running`);
-        return `pid ${record.pid}, ${await healthProbes[name]!()}`;
+        const rss = memory.components[component];
+        return `pid ${record.pid}, ${rss === undefined ? '' : `${megabytes(rss)}, `}${await healthProbes[component]!()}`;
       }),
     );
   }
   results.push(
     await check(`node ${nodeName}`, async () => {
-      const node = await new KubeApi().get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+      const node = await new KubeApi(c).get<{ status?: { conditions?: { type: string; status: string }[] } }>(
         `/api/v1/nodes/${nodeName}`,
       );
-      const ready = node?.status?.conditions?.find((c) => c.type === 'Ready');
+      const ready = node?.status?.conditions?.find((cond) => cond.type === 'Ready');
       if (ready?.status !== 'True') throw new Error(`Ready=${ready?.status ?? 'unknown'}`);
       return 'Ready';
     }),
   );
   for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(24)} ${r.detail}`);
+  console.log(
+    `memory:                ${megabytes(memory.totalKib)} resident (components ${megabytes(memory.componentsKib)}, ${memory.podProcesses} pod processes ${megabytes(memory.podsKib)})`,
+  );
   return results.every((r) => r.ok);
+}
+
+/** `list`: every named cluster that holds a slot, its address and whether its processes run. */
+export async function list(): Promise<void> {
+  const claimed = await claimedSlots();
+  if (claimed.length === 0) {
+    console.log('no named clusters (start one with `npm run cluster -- up --name <name>`)');
+    return;
+  }
+  for (const { slot, name } of claimed) {
+    const c = clusterConfig(name, slot);
+    const records = await readPidRecords(c.paths);
+    const running = records.filter(isRunning).length;
+    const memory = clusterMemory(records);
+    console.log(
+      `${name.padEnd(10)} slot ${String(slot).padEnd(2)} ${c.host.padEnd(11)} ${running}/${componentOrder.length} processes running, ${megabytes(memory.totalKib)}  ${c.paths.adminKubeconfig}`,
+    );
+  }
 }

@@ -3,7 +3,7 @@
 import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { host, paths, ports } from './config.ts';
+import { defaultCluster, type ClusterConfig, type ClusterPaths } from './config.ts';
 
 export interface ApiResponse {
   status: number;
@@ -16,7 +16,7 @@ export interface TlsOptions {
   key?: Buffer;
 }
 
-export function adminTls(): TlsOptions {
+export function adminTls(paths: ClusterPaths = defaultCluster.paths): TlsOptions {
   return {
     ca: readFileSync(join(paths.pki, 'ca.crt')),
     cert: readFileSync(join(paths.pki, 'admin.crt')),
@@ -57,16 +57,16 @@ export function httpsRequest(
   });
 }
 
-export const apiserverUrl = `https://${host}:${ports.apiserver}`;
-
 export class KubeApi {
   private readonly tls: TlsOptions;
-  constructor(tls: TlsOptions = adminTls()) {
+  private readonly apiserverUrl: string;
+  constructor(cluster: ClusterConfig = defaultCluster, tls: TlsOptions = adminTls(cluster.paths)) {
+    this.apiserverUrl = cluster.apiserverUrl;
     this.tls = tls;
   }
 
   async call(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse> {
-    return httpsRequest(`${apiserverUrl}${path}`, { method, body, tls: this.tls, contentType, timeoutMs: 10_000 });
+    return httpsRequest(`${this.apiserverUrl}${path}`, { method, body, tls: this.tls, contentType, timeoutMs: 10_000 });
   }
 
   async get<T>(path: string): Promise<T | undefined> {

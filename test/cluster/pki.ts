@@ -2,7 +2,7 @@
 // identity, and the service-account signing key pair. openssl is driven with argument arrays.
 import { mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { host, kubernetesServiceIp, nodeName, podGateway } from './config.ts';
+import { nodeName } from './config.ts';
 import { run } from './run.ts';
 
 export interface ClientIdentity {
@@ -59,7 +59,14 @@ async function signCertificate(dir: string, name: string, subject: string, exten
   await rm(ext);
 }
 
-export async function generatePki(dir: string): Promise<void> {
+/** The addresses a cluster's serving certificates name. */
+export interface PkiAddresses {
+  host: string;
+  kubernetesServiceIp: string;
+  podGateway: string;
+}
+
+export async function generatePki(dir: string, { host, kubernetesServiceIp, podGateway }: PkiAddresses): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await newKey(join(dir, 'ca.key'));

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { paths } from './config.ts';
+import type { ClusterPaths } from './config.ts';
 import { sleep } from './run.ts';
 
 export interface PidRecord {
@@ -34,6 +34,7 @@ export function isRunning(record: PidRecord): boolean {
 }
 
 export async function startProcess(
+  paths: ClusterPaths,
   name: string,
   order: number,
   file: string,
@@ -60,7 +61,7 @@ export async function startProcess(
   return record;
 }
 
-export async function readPidRecords(): Promise<PidRecord[]> {
+export async function readPidRecords(paths: ClusterPaths): Promise<PidRecord[]> {
   let files: string[];
   try {
     files = await readdir(paths.pids);
@@ -91,7 +92,7 @@ function signal(record: PidRecord, sig: NodeJS.Signals): void {
 }
 
 /** SIGTERM, then SIGKILL after the grace period; returns once the process is gone. */
-export async function stopProcess(record: PidRecord, graceMs = 10_000): Promise<void> {
+export async function stopProcess(paths: ClusterPaths, record: PidRecord, graceMs = 10_000): Promise<void> {
   signal(record, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (isRunning(record) && Date.now() < deadline) await sleep(100);
@@ -103,7 +104,7 @@ export async function stopProcess(record: PidRecord, graceMs = 10_000): Promise<
   await rm(join(paths.pids, `${record.name}.json`), { force: true });
 }
 
-export async function tailLog(name: string, lines = 25): Promise<string> {
+export async function tailLog(paths: ClusterPaths, name: string, lines = 25): Promise<string> {
   try {
     const text = await readFile(join(paths.logs, `${name}.log`), 'utf8');
     return text.trimEnd().split('\n').slice(-lines).join('\n');

@@ -2,13 +2,18 @@
 // after themselves, kubectl with argument arrays, YAML applied through stdin, waiting for a
 // condition, and a Service's NodePort.
 import type { TestContext } from 'node:test';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errorMessage, waitUntil, WaitTimeoutError } from '../../packages/common/src/basics.ts';
-import { kubectlBinary, missingClusterReason, testKubeconfig } from './kubeconfig.ts';
+import { clusterPaths, clusterStateDir } from './config.ts';
+import { kubectlBinary, missingClusterReason, namedCluster, testKubeconfig, type NamedCluster } from './kubeconfig.ts';
+import { clusterCpuSeconds, clusterMemory, type ClusterMemory } from './memory.ts';
+import { readPidRecords } from './processes.ts';
 
-export { kubectlBinary, missingClusterReason, nodeAddress, testKubeconfig } from './kubeconfig.ts';
+export { kubectlBinary, missingClusterReason, namedCluster, nodeAddress, testKubeconfig } from './kubeconfig.ts';
+export type { NamedCluster } from './kubeconfig.ts';
+export type { ClusterMemory } from './memory.ts';
 
 /** Outside CI a missing cluster skips a test (the reason); in CI it fails it (false). */
 export function clusterTestSkip(): string | false {
@@ -25,6 +30,8 @@ export interface KubectlResult {
 export interface KubectlOptions {
   /** Default: testKubeconfig(). */
   kubeconfig?: string;
+  /** The kubectl binary; default kubectlBinary(). A named cluster's handle gives its own. */
+  kubectlPath?: string;
   /** Written to kubectl's stdin (for `-f -`). */
   input?: string;
   /** kubectl is killed after this long; default 150 s. */
@@ -37,7 +44,7 @@ export function kubectl(args: string[], options: KubectlOptions = {}): Promise<K
   if (!kubeconfig) return Promise.reject(new Error(missingClusterReason() ?? 'no cluster'));
   return new Promise((resolve) => {
     const child = execFile(
-      kubectlBinary(),
+      options.kubectlPath ?? kubectlBinary(),
       ['--kubeconfig', kubeconfig, ...args],
       { timeout: options.timeoutMs ?? 150_000, maxBuffer: 32 * 1024 * 1024 },
       (error, stdout, stderr) => {
@@ -127,15 +134,15 @@ const nameOf = (namespace: TestNamespace | string): string =>
  * A fresh namespace `<prefix>-<random>`, ready for pods (its default ServiceAccount exists: pods
  * are refused until it does). `remove` deletes it and waits until it is gone.
  */
-export async function createNamespace(prefix: string): Promise<TestNamespace> {
+export async function createNamespace(prefix: string, options: KubectlOptions = {}): Promise<TestNamespace> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
-  await kubectlOk(['create', 'namespace', name]);
+  await kubectlOk(['create', 'namespace', name], options);
   let removal: Promise<void> | undefined;
   const namespace: TestNamespace = {
     name,
     remove: () =>
       (removal ??= (async () => {
-        const result = await kubectl(['delete', 'namespace', name, '--wait=true', '--timeout=120s']);
+        const result = await kubectl(['delete', 'namespace', name, '--wait=true', '--timeout=120s'], options);
         if (result.code !== 0 && !/NotFound/.test(result.stderr)) {
           throw new Error(`namespace ${name} was not deleted: ${result.stderr.trim()}`);
         }
@@ -143,7 +150,7 @@ export async function createNamespace(prefix: string): Promise<TestNamespace> {
   };
   try {
     await waitFor(`ServiceAccount default in ${name}`, async () =>
-      (await kubectl(['get', 'serviceaccount', 'default', '-n', name])).code === 0 ? true : undefined,
+      (await kubectl(['get', 'serviceaccount', 'default', '-n', name], options)).code === 0 ? true : undefined,
     );
   } catch (error) {
     await namespace.remove().catch(() => undefined);
@@ -153,8 +160,12 @@ export async function createNamespace(prefix: string): Promise<TestNamespace> {
 }
 
 /** createNamespace, removed when the test `t` ends (pass or fail). */
-export async function useNamespace(t: TestContext, prefix: string): Promise<TestNamespace> {
-  const namespace = await createNamespace(prefix);
+export async function useNamespace(
+  t: TestContext,
+  prefix: string,
+  options: KubectlOptions = {},
+): Promise<TestNamespace> {
+  const namespace = await createNamespace(prefix, options);
   t.after(() => namespace.remove());
   return namespace;
 }
@@ -168,9 +179,10 @@ export async function nodePortOf(
   namespace: TestNamespace | string,
   service: string,
   port?: string | number,
+  options: KubectlOptions = {},
 ): Promise<number> {
   const ns = nameOf(namespace);
-  const svc = await kubectlJson<ServicePorts>(['-n', ns, 'get', 'service', service]);
+  const svc = await kubectlJson<ServicePorts>(['-n', ns, 'get', 'service', service], options);
   const entry = port === undefined ? svc.spec.ports[0] : svc.spec.ports.find((p) => p.name === port || p.port === port);
   const nodePort = entry?.nodePort;
   if (!nodePort) {
@@ -209,4 +221,121 @@ export async function createAdPlatformNamespace(prefix: string, apiTokens: strin
     throw error;
   }
   return namespace;
+}
+
+/** A named local cluster a test uses: where it is, and options that point the helpers above at it. */
+export interface ClusterHandle extends NamedCluster {
+  /** `{ kubeconfig, kubectlPath }` of this cluster, for kubectl(), applyManifest(), createNamespace()… */
+  options: KubectlOptions;
+  /** Whether ensureClusters started it (and its stop() stops it). */
+  startedHere: boolean;
+  /** Wall time of its `npm run cluster -- up --name` when started here, in ms. */
+  upMs?: number;
+}
+
+export interface ClusterSet {
+  /** By name. */
+  clusters: Record<string, ClusterHandle>;
+  /** In the order asked for. */
+  list: ClusterHandle[];
+  /** Stops (`down --name`) only the clusters this set started; safe to call twice. */
+  stop(): Promise<void>;
+  /** Stops one cluster this set started, now (stop() then leaves it alone). */
+  stopOne(name: string): Promise<void>;
+}
+
+const clusterCli = join(import.meta.dirname, 'cli.ts');
+
+function runClusterCli(args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [clusterCli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** `npm run cluster -- status --name <name>`: exit code and output. */
+export function namedClusterStatus(name: string): Promise<{ code: number; output: string }> {
+  return runClusterCli(['status', '--name', name]);
+}
+
+/**
+ * Skip reason for a test that starts named clusters: they need root (network namespaces). In CI
+ * (env CI set) nothing is skipped, so a machine that cannot run them fails the test.
+ */
+export function namedClustersSkip(): string | false {
+  if (process.env.CI) return false;
+  if (process.getuid?.() !== 0) return 'named local clusters need root (network namespaces, bridges)';
+  return false;
+}
+
+/**
+ * The named local clusters a test needs: those already up (healthy by `status --name`) are used
+ * as they are; the others are started at once, side by side (`up --name`, building the binaries
+ * first if this machine never did). stop() stops only the ones started here, as scripts/demo.ts
+ * does for the default cluster. A failed start stops what this call started and throws with the
+ * output of `up`.
+ */
+export async function ensureClusters(names: string[]): Promise<ClusterSet> {
+  if (new Set(names).size !== names.length)
+    throw new Error(`ensureClusters: a name is given twice: ${names.join(', ')}`);
+  const running = await Promise.all(
+    names.map(async (name) => namedCluster(name) !== undefined && (await namedClusterStatus(name)).code === 0),
+  );
+  const toStart = names.filter((_, i) => !running[i]);
+  const startedHere = new Set<string>();
+  const upMs = new Map<string, number>();
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const results = await Promise.all([...startedHere].map((name) => runClusterCli(['down', '--name', name])));
+      const failed = results.map((r, i) => ({ ...r, name: [...startedHere][i] })).filter((r) => r.code !== 0);
+      if (failed.length) {
+        throw new Error(failed.map((f) => `down --name ${f.name} failed:\n${f.output}`).join('\n'));
+      }
+    })());
+  const ups = await Promise.all(
+    toStart.map(async (name) => {
+      const started = Date.now();
+      startedHere.add(name);
+      const result = await runClusterCli(['up', '--name', name]);
+      upMs.set(name, Date.now() - started);
+      return { name, ...result };
+    }),
+  );
+  const failed = ups.filter((u) => u.code !== 0);
+  if (failed.length) {
+    await stop().catch(() => undefined);
+    throw new Error(failed.map((f) => `up --name ${f.name} failed (exit ${f.code}):\n${f.output}`).join('\n'));
+  }
+  const list = names.map((name): ClusterHandle => {
+    const cluster = namedCluster(name);
+    if (!cluster) throw new Error(`cluster ${name} is up but has no cluster.json in ${clusterStateDir(name)}`);
+    const ms = upMs.get(name);
+    return {
+      ...cluster,
+      options: { kubeconfig: cluster.kubeconfig, kubectlPath: cluster.kubectl },
+      startedHere: startedHere.has(name),
+      ...(ms === undefined ? {} : { upMs: ms }),
+    };
+  });
+  const stopOne = async (name: string) => {
+    if (!startedHere.has(name)) throw new Error(`stopOne: cluster ${name} was not started by this ensureClusters`);
+    startedHere.delete(name);
+    const result = await runClusterCli(['down', '--name', name]);
+    if (result.code !== 0) throw new Error(`down --name ${name} failed:\n${result.output}`);
+  };
+  return { clusters: Object.fromEntries(list.map((c) => [c.name, c])), list, stop, stopOne };
+}
+
+/** Resident memory of a local cluster's processes (the default one without a name) and its pods'. */
+export async function localClusterMemory(name?: string): Promise<ClusterMemory> {
+  return clusterMemory(await readPidRecords(clusterPaths(clusterStateDir(name))));
+}
+
+/** CPU seconds (user + system) used so far by a local cluster's components and pod processes. */
+export async function localClusterCpuSeconds(name?: string): Promise<number> {
+  return clusterCpuSeconds(await readPidRecords(clusterPaths(clusterStateDir(name))));
 }

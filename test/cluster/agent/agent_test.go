@@ -122,3 +122,23 @@ func TestAllocateRoundRobin(t *testing.T) {
 		t.Error("a /29 has 5 pod addresses; the 6th allocation must fail")
 	}
 }
+
+func TestNetnsPrefix(t *testing.T) {
+	saved := netnsPrefix
+	defer func() { netnsPrefix = saved }()
+	if got := sandboxName("u1"); got != "adci-pod-u1" {
+		t.Errorf("default sandbox name %q", got)
+	}
+	netnsPrefix = "adci.a.pod-"
+	if got := sandboxName("u1"); got != "adci.a.pod-u1" {
+		t.Errorf("named cluster's sandbox name %q", got)
+	}
+	for _, bad := range []string{"", "a/b", "a b", ".."} {
+		if err := checkNetnsPrefix(bad); err == nil || !strings.Contains(err.Error(), "--netns-prefix") {
+			t.Errorf("prefix %q: got %v", bad, err)
+		}
+	}
+	if err := checkNetnsPrefix("adci.a.pod-"); err != nil {
+		t.Error(err)
+	}
+}

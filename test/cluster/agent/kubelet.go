@@ -58,6 +58,7 @@ func runKubelet(ctx context.Context, args []string) error {
 	nodeIP := fs.String("node-ip", "127.0.0.1", "address reported as the node's InternalIP and pods' hostIP")
 	podCIDR := fs.String("pod-cidr", "10.244.0.0/24", "pod address range; its first address is the bridge's")
 	bridge := fs.String("bridge", "adci0", "node bridge the pod veths join")
+	fs.StringVar(&netnsPrefix, "netns-prefix", netnsPrefix, "prefix of the pods' network namespace names (one per cluster on a machine)")
 	imageMap := fs.String("image-map", "", "images.yaml mapping image references to commands")
 	repoRoot := fs.String("repo-root", "", "value of {repo} in the image map and default working directory")
 	nodeBin := fs.String("node-binary", "node", "value of {node} in the image map")
@@ -76,6 +77,9 @@ func runKubelet(ctx context.Context, args []string) error {
 	}
 	if *imageMap == "" {
 		return fmt.Errorf("--image-map is required")
+	}
+	if err := checkNetnsPrefix(netnsPrefix); err != nil {
+		return err
 	}
 	client, err := newClient(*kubeconfig, "adci-kubelet/"+*version)
 	if err != nil {

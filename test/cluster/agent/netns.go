@@ -21,7 +21,9 @@ import (
 	"k8s.io/klog/v2"
 )
 
-const netnsPrefix = "adci-pod-"
+// netnsPrefix starts the name of every pod sandbox of this node (--netns-prefix): each cluster on
+// the machine has its own, and the kubelet removes stale sandboxes with its prefix only.
+var netnsPrefix = "adci-pod-"
 
 type network struct {
 	bridge  string
@@ -207,4 +209,13 @@ func killNetnsProcesses(sandbox string) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
+}
+
+// checkNetnsPrefix refuses a prefix that is empty (the kubelet would remove every network
+// namespace on the machine as stale) or not usable in a file name under /run/netns.
+func checkNetnsPrefix(prefix string) error {
+	if prefix == "" || strings.ContainsAny(prefix, "/ \t\n") || prefix == "." || prefix == ".." {
+		return fmt.Errorf("--netns-prefix %q: want a non-empty name without '/' or spaces", prefix)
+	}
+	return nil
 }
