@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { Redactor, consoleLogger } from '@adci/common';
 import { readCiRun } from '../ci-context.ts';
+import { versioned } from '../json.ts';
 
 interface DeployOptions {
   manifests: string[];
@@ -135,7 +136,7 @@ export function registerDeploy(program: Command): void {
       process.off('SIGINT', cancel);
       process.off('SIGTERM', cancel);
       process.stdout.write(
-        redactor.redact(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderText(result)}\n`),
+        redactor.redact(options.json ? `${JSON.stringify(versioned(result), null, 2)}\n` : `${renderText(result)}\n`),
       );
       if (result.failed) process.exitCode = 1;
     });
