@@ -1,9 +1,11 @@
 // `adci deploy`: the blue-green engine from GitLab CI, Jenkins or a terminal, with the same
 // settings validation as the action. Phases go to stderr as they happen; the result to stdout.
+import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import { Redactor, consoleLogger } from '@adci/common';
 import { readCiRun } from '../ci-context.ts';
 import { versioned } from '../json.ts';
+import { locateKubeconfig } from '../kubeconfig.ts';
 
 interface DeployOptions {
   manifests: string[];
@@ -76,6 +78,8 @@ export function registerDeploy(program: Command): void {
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'debug output', false)
     .action(async (options: DeployOptions) => {
+      // Before the client loads: its fallback without a kubeconfig is an anonymous localhost:8080.
+      locateKubeconfig(process.env, process.env.HOME || homedir());
       const { KubeClient, buildDeploySettings, createCheckRunner, renderText, runBlueGreen } =
         await import('@adci/kube');
       const logger = consoleLogger(options.verbose);
