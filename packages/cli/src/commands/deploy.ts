@@ -2,7 +2,7 @@
 // settings validation as the action. Phases go to stderr as they happen; the result to stdout.
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
-import { Redactor, consoleLogger } from '@adci/common';
+import { Redactor, consoleLogger, errorMessage } from '@adci/common';
 import { readCiRun } from '../ci-context.ts';
 import { versioned } from '../json.ts';
 import { locateKubeconfig } from '../kubeconfig.ts';
@@ -31,6 +31,24 @@ interface DeployOptions {
   dryRun: boolean;
   json: boolean;
   verbose: boolean;
+}
+
+/**
+ * One GET /version (with the client's retries for transient errors) before anything else: an API
+ * server that cannot be reached is named as such (exit 2), not reported as a failed deploy.
+ */
+async function checkReachable(kube: { server: string; request: (method: 'GET', path: string) => Promise<unknown> }) {
+  try {
+    await kube.request('GET', '/version');
+  } catch (error) {
+    if (typeof (error as { status?: unknown }).status === 'number') return; // it answered: the engine says the rest
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    // No `cause`: main() would print the client's 'fetch failed' after the message that explains it.
+    // eslint-disable-next-line preserve-caught-error
+    throw new Error(
+      `the Kubernetes API server ${kube.server} (from the kubeconfig) is unreachable: ${cause?.code ?? cause?.message ?? errorMessage(error)}`,
+    );
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -117,6 +135,7 @@ export function registerDeploy(program: Command): void {
           holder: run.runUrl ? `${run.system} ${run.runUrl}` : undefined,
         },
       );
+      await checkReachable(kube);
       const controller = new AbortController();
       const cancel = (): void => controller.abort(new Error('cancelled'));
       process.once('SIGINT', cancel);
