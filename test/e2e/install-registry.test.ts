@@ -49,6 +49,36 @@ describe('the examples install adci from a registry', { timeout: 600_000 }, () =
     rmSync(packDir, { recursive: true, force: true });
   });
 
+  test("the README's install commands name this version and run as written", (t) => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## The `adci` command outside GitHub Actions'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    assert.match(
+      block,
+      new RegExp(`^npm install .* ${manifest.name}@${manifest.version.replaceAll('.', '\\.')}$`, 'm'),
+    );
+    const tarball = `${manifest.name.replace('@', '').replace('/', '-')}-${manifest.version}.tgz`;
+    assert.ok(section.includes(`/releases/download/v${manifest.version}/${tarball}`), 'the release tarball link');
+    const dir = mkdtempSync(join(tmpdir(), 'adci-readme-install-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const install = block.split('\n').filter((line) => /^npm install |^npx adci --version$/.test(line));
+    assert.equal(install.length, 2, block);
+    const result = spawnSync('bash', ['-eo', 'pipefail', '-c', install.join('\n')], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: {
+        PATH: [node24Dir(), '/usr/local/bin', '/usr/bin', '/bin'].join(delimiter),
+        HOME: dir,
+        NPM_CONFIG_REGISTRY: registry.url,
+        NPM_CONFIG_CACHE: join(dir, '.npm-cache'),
+        NPM_CONFIG_UPDATE_NOTIFIER: 'false',
+      },
+    });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    assert.equal(result.stdout.trim().split('\n').at(-1), manifest.version);
+  });
+
   test('both examples pin this exact version', () => {
     assert.equal(gitlabInstall().version, manifest.version);
     assert.equal(jenkinsInstall().version, manifest.version);
