@@ -139,7 +139,7 @@ describe(`release.yml under act: ${TAG} to Verdaccio, the GitHub release and ${M
     });
     assert.equal(result.code, 0, log(result));
     assert.deepEqual(
-      result.jobs.map((j) => [j.job, j.result]),
+      result.jobs.map((j) => [j.job.trim(), j.result]),
       [
         ['release/checks, and dist/ matches the sources', 'success'],
         ['release/npm, GitHub release, major tag', 'success'],
