@@ -36,12 +36,17 @@ function blockAt(text: string, open: number): string {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     if (text.startsWith("'''", i)) {
-      i = text.indexOf("'''", i + 3) + 2;
+      const end = text.indexOf("'''", i + 3);
+      if (end < 0) throw new Error(`Jenkinsfile: unterminated ''' string at offset ${i}`);
+      i = end + 2;
       continue;
     }
     const c = text[i];
     if (c === "'" || c === '"') {
-      i = text.indexOf(c, i + 1);
+      // An unmatched quote (an apostrophe in a // comment) would otherwise restart the scan forever.
+      const end = text.indexOf(c, i + 1);
+      if (end < 0) throw new Error(`Jenkinsfile: unterminated ${c} string at offset ${i}`);
+      i = end;
       continue;
     }
     if (c === '{') depth++;
