@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateActions, validateWorkflowRules, validateWorkflows } from './validate.ts';
+import { validateActions, validateVersion, validateWorkflowRules, validateWorkflows } from './validate.ts';
 
 const roots: string[] = [];
 after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -185,4 +185,16 @@ test('a workflow GitHub would reject fails through the parser', () => {
 test("this repository's actions and workflows pass", () => {
   assert.deepEqual(validateActions(), []);
   assert.deepEqual(validateWorkflows(), []);
+});
+
+test('the version in package.json and ADCI_VERSION must agree', () => {
+  assert.deepEqual(validateVersion(), []);
+  const root = mkdtempSync(join(tmpdir(), 'adci-validate-version-'));
+  roots.push(root);
+  mkdirSync(join(root, 'packages', 'common', 'src'), { recursive: true });
+  writeFileSync(join(root, 'package.json'), '{ "version": "1.2.0" }\n');
+  writeFileSync(join(root, 'packages', 'common', 'src', 'version.ts'), "export const ADCI_VERSION = '1.1.0';\n");
+  assert.deepEqual(validateVersion(root), [
+    'packages/common/src/version.ts: ADCI_VERSION is 1.1.0, package.json says 1.2.0',
+  ]);
 });

@@ -264,8 +264,20 @@ export function validateWorkflows(root = repositoryRoot, dirs?: string[]): strin
   return problems;
 }
 
+/** package.json's version is the one the code reports (ADCI_VERSION): `adci --version`, summaries, JSON. */
+export function validateVersion(root = repositoryRoot): string[] {
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
+  const source = readFileSync(join(root, 'packages', 'common', 'src', 'version.ts'), 'utf8');
+  const declared = /export const ADCI_VERSION = '([^']*)';/.exec(source)?.[1];
+  return declared === manifest.version
+    ? []
+    : [
+        `packages/common/src/version.ts: ADCI_VERSION is ${declared ?? 'missing'}, package.json says ${manifest.version ?? 'nothing'}`,
+      ];
+}
+
 if (import.meta.main) {
-  const problems = [...validateActions(), ...validateWorkflows()];
+  const problems = [...validateVersion(), ...validateActions(), ...validateWorkflows()];
   if (problems.length > 0) {
     process.stderr.write(`${problems.join('\n')}\n`);
     process.exit(1);

@@ -67,6 +67,12 @@ export interface ActOptions {
   vars?: Record<string, string>;
   /** Extra environment of the jobs (--env), e.g. GITHUB_API_URL. */
   env?: Record<string, string>;
+  /**
+   * Remote actions act must not fetch (no network here), as `owner/repo@ref` -> a local folder
+   * (--local-repository). act resolves every `uses:` of a job before it starts, also of steps whose
+   * `if:` is false, so a step skipped under act (`if: !env.ACT`) still needs its action found.
+   */
+  localRepositories?: Record<string, string>;
   /** Only this job (-j); default the whole workflow. */
   job?: string;
   timeoutMs?: number;
@@ -134,6 +140,8 @@ export async function runAct(options: ActOptions): Promise<ActResult> {
       '--no-cache-server',
     ];
     for (const [name, value] of Object.entries(options.env ?? {})) args.push('--env', `${name}=${value}`);
+    for (const [name, dir] of Object.entries(options.localRepositories ?? {}))
+      args.push('--local-repository', `${name}=${dir}`);
     if (options.job) args.push('-j', options.job);
     const started = Date.now();
     return await new Promise<ActResult>((resolve, reject) => {

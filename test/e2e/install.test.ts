@@ -1,7 +1,7 @@
-// End-to-end: the `adci` command installed the ways a GitLab or Jenkins job gets it, outside this
-// repository: from the `npm pack` tarball and from a git URL of this repository (dist/cli is
-// committed, so nothing is built). Each runs in an empty directory under the system's temp dir,
-// out of reach of this repository's node_modules.
+// End-to-end: the `adci` command installed from the `npm pack` tarball (what release.yml publishes
+// and attaches to the GitHub release; dist/cli is committed, so nothing is built), outside this
+// repository: in an empty directory under the system's temp dir, out of reach of this repository's
+// node_modules. The registry route is in install-registry.test.ts and release-act.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -80,19 +80,6 @@ test(
     checkInstalledCli(join(app, 'node_modules', '.bin', 'adci'), app);
   },
 );
-
-test('npm exec from a git URL of this repository runs the committed bundle', { timeout: 300_000 }, (t) => {
-  const dir = emptyDir(t);
-  const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
-  const spec = `git+file://${repoRoot}#${head}`;
-  const help = ok(npm(['exec', `--package=${spec}`, '--', 'adci', '--help'], dir, join(dir, '.npm-cache')), 'npm exec');
-  assert.match(help, /Usage: adci/);
-  const app = join(dir, 'app');
-  execFileSync('mkdir', [app]);
-  writeFileSync(join(app, 'package.json'), '{ "name": "ci-job", "private": true }\n');
-  ok(npm(['install', spec], app, join(dir, '.npm-cache')), 'npm install git+file://');
-  checkInstalledCli(join(app, 'node_modules', '.bin', 'adci'), app);
-});
 
 /** Node binaries on PATH older than the minimum in `engines` (the system Node 20 here). */
 function oldNodes(): string[] {

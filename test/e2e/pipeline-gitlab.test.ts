@@ -3,17 +3,17 @@
 // shell executor (--force-shell-executor and --shell-executor-no-image: no Docker here, so the
 // jobs' `image:` is not used and the machine's tools run them, Node 24 first on PATH). The example
 // is its own repository here (a temporary git repository with a remote named origin, on develop),
-// adci comes from an `npm pack` tarball of this checkout (ADCI_PACKAGE), and the develop pipeline
+// adci comes from a registry (this checkout's `npm pack` tarball published to Verdaccio on loopback,
+// NPM_CONFIG_REGISTRY, ADCI_VERSION and ADCI_INTEGRITY as the file documents), and the develop pipeline
 // runs: quality (the real tools and `npx adci gate`), image skipped (IMAGE_BUILD=false: no Docker
 // engine or registry, said by the image-skipped job), `npx adci deploy --kustomize` to a namespace of the local
 // cluster, `npx adci smoke` through the NodePort, and `npx adci notify` to a Slack-compatible
 // receiver on loopback, which must name GitLab's commit, branch and job URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import {
@@ -29,9 +29,11 @@ import {
 } from '../cluster/testing.ts';
 import { repoRoot } from '../runner/index.ts';
 import { node24Dir } from '../act/act.ts';
+import { publishToLocalRegistry, type Registry } from '../registry/verdaccio.ts';
 import { createExampleRepository } from '../act/repo.ts';
 
 const example = join(repoRoot, 'examples', 'ad-platform');
+const adciVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 const gitlabCiLocal = join(repoRoot, 'node_modules', 'gitlab-ci-local', 'dist', 'index.js');
 
 function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }) {
@@ -52,14 +54,15 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
 describe('the GitLab pipeline under gitlab-ci-local', { skip: clusterTestSkip(), timeout: 1_500_000 }, () => {
   let dir = '';
   let packDir = '';
+  let integrity = '';
+  let registry: Registry;
   let slack: FakeSlack;
   let ns: TestNamespace | undefined;
   const token = `smoke-${randomBytes(12).toString('hex')}`;
 
   before(async () => {
     dir = createExampleRepository('develop').dir;
-    packDir = mkdtempSync(join(tmpdir(), 'adci-pack-'));
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: repoRoot, stdio: 'ignore' });
+    ({ registry, integrity, packDir } = await publishToLocalRegistry());
     slack = await startFakeSlack();
     ns = await createAdPlatformNamespace('gitlab-staging', `smoke=${token}`);
     // The environment's entry point exists before the first deploy (its URL is STAGING_URL).
@@ -68,6 +71,7 @@ describe('the GitLab pipeline under gitlab-ci-local', { skip: clusterTestSkip(),
 
   after(async () => {
     await slack?.close();
+    await registry?.close();
     if (ns) {
       await ns.remove();
       for (const suffix of ['', '-wal', '-shm']) rmSync(`/var/lib/ad-platform/${ns.name}.db${suffix}`, { force: true });
@@ -78,11 +82,11 @@ describe('the GitLab pipeline under gitlab-ci-local', { skip: clusterTestSkip(),
 
   test('develop: quality, image skipped, adci deploy, smoke and notify against the local cluster', async () => {
     assert.ok(ns);
-    const tarball = readdirSync(packDir).find((f) => f.endsWith('.tgz'));
-    assert.ok(tarball, 'npm pack made no tarball');
     const url = `http://${nodeAddress()}:${await nodePortOf(ns, 'ad-platform')}`;
     const variables: Record<string, string> = {
-      ADCI_PACKAGE: join(packDir, tarball),
+      ADCI_VERSION: adciVersion,
+      ADCI_INTEGRITY: integrity,
+      NPM_CONFIG_REGISTRY: registry.url,
       IMAGE_BUILD: 'false',
       IMAGE_REPOSITORY: 'ad-platform',
       PIP_AUDIT_ALLOW_UNAUDITED: 'true', // no vulnerability service answers here (examples/ad-platform/README.md)

@@ -9,10 +9,9 @@
 // Slack-compatible receiver, whose message must carry Jenkins' commit, branch and build URL.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { startFakeSlack, type FakeSlack } from '../fakes/slack.ts';
 import {
@@ -26,21 +25,28 @@ import {
 } from '../cluster/testing.ts';
 import { repoRoot } from '../runner/index.ts';
 import { node24Dir } from '../act/act.ts';
+import { publishToLocalRegistry, type Registry } from '../registry/verdaccio.ts';
 import { createExampleRepository } from '../act/repo.ts';
 
 const example = join(repoRoot, 'examples', 'ad-platform');
+const adciVersion = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The text of the block that starts at the `{` at `open`, honouring Groovy strings. */
 function blockAt(text: string, open: number): string {
   let depth = 0;
   for (let i = open; i < text.length; i++) {
     if (text.startsWith("'''", i)) {
-      i = text.indexOf("'''", i + 3) + 2;
+      const end = text.indexOf("'''", i + 3);
+      if (end < 0) throw new Error(`Jenkinsfile: unterminated ''' string at offset ${i}`);
+      i = end + 2;
       continue;
     }
     const c = text[i];
     if (c === "'" || c === '"') {
-      i = text.indexOf(c, i + 1);
+      // An unmatched quote (an apostrophe in a // comment) would otherwise restart the scan forever.
+      const end = text.indexOf(c, i + 1);
+      if (end < 0) throw new Error(`Jenkinsfile: unterminated ${c} string at offset ${i}`);
+      i = end;
       continue;
     }
     if (c === '{') depth++;
@@ -144,7 +150,8 @@ test('the Jenkinsfile parses into stages with sh steps, branch conditions and po
   );
   assert.equal(stages[0]?.branches, undefined);
   assert.deepEqual(stages[2]?.branches, ['develop']);
-  assert.match(stages[0]?.steps[0]?.script ?? '', /npx adci gate/);
+  assert.match(stages[0]?.steps[0]?.script ?? '', /npm install .*"@adci-dev\/adci@\$ADCI_VERSION"/);
+  assert.match(stages[0]?.steps[1]?.script ?? '', /npx adci gate/);
   assert.match(stages[2]?.steps[0]?.script ?? '', /npx adci deploy/);
   assert.deepEqual(stages[2]?.steps[0]?.credentials, [
     { type: 'file', id: 'staging-kubeconfig', variable: 'KUBECONFIG' },
@@ -153,21 +160,24 @@ test('the Jenkinsfile parses into stages with sh steps, branch conditions and po
   assert.match(post.success?.[0]?.script ?? '', /npx adci notify --status success/);
   assert.match(post.failure?.[0]?.script ?? '', /npx adci notify --status failure/);
   assert.equal(post.aborted?.length, 1);
-  assert.equal(environment.ADCI_PACKAGE, 'ADCI_PACKAGE|adci@1');
+  assert.equal(environment.ADCI_VERSION, `ADCI_VERSION|${adciVersion}`);
+  assert.equal(environment.ADCI_INTEGRITY, 'ADCI_INTEGRITY|');
 });
 
 describe('the Jenkinsfile sh steps in stage order', { skip: clusterTestSkip(), timeout: 1_500_000 }, () => {
   let workspace = '';
   let sha = '';
   let packDir = '';
+  let integrity = '';
+  let registry: Registry;
   let slack: FakeSlack;
   let ns: TestNamespace | undefined;
   const token = `smoke-${randomBytes(12).toString('hex')}`;
 
   before(async () => {
     ({ dir: workspace, sha } = createExampleRepository('develop', 'git@github.com:ads/ad-platform.git'));
-    packDir = mkdtempSync(join(tmpdir(), 'adci-pack-'));
-    execFileSync('npm', ['pack', '--silent', '--pack-destination', packDir], { cwd: repoRoot, stdio: 'ignore' });
+    // adci as the Jenkinsfile installs it: the released package from a registry (Verdaccio here).
+    ({ registry, integrity, packDir } = await publishToLocalRegistry());
     slack = await startFakeSlack();
     ns = await createAdPlatformNamespace('jenkins-staging', `smoke=${token}`);
     await kubectlOk(['-n', ns.name, 'apply', '-f', join(example, 'deploy', 'service.yaml')]);
@@ -175,6 +185,7 @@ describe('the Jenkinsfile sh steps in stage order', { skip: clusterTestSkip(), t
 
   after(async () => {
     await slack?.close();
+    await registry?.close();
     if (ns) {
       await ns.remove();
       for (const suffix of ['', '-wal', '-shm']) rmSync(`/var/lib/ad-platform/${ns.name}.db${suffix}`, { force: true });
@@ -186,12 +197,13 @@ describe('the Jenkinsfile sh steps in stage order', { skip: clusterTestSkip(), t
   test('develop: Quality, Image (skipped: no Docker), Deploy staging, Smoke staging, then post success', async () => {
     assert.ok(ns);
     const { stages, post, environment } = parseJenkinsfile(readFileSync(join(workspace, 'Jenkinsfile'), 'utf8'));
-    const tarball = readdirSync(packDir).find((f) => f.endsWith('.tgz')) ?? '';
     const url = `http://${nodeAddress()}:${await nodePortOf(ns, 'ad-platform')}`;
     const branch = 'develop';
     // What the job's configuration (folder properties, global env) provides.
     const configured: Record<string, string> = {
-      ADCI_PACKAGE: join(packDir, tarball),
+      ADCI_VERSION: adciVersion,
+      ADCI_INTEGRITY: integrity,
+      NPM_CONFIG_REGISTRY: registry.url, // a mirror, as a company's Jenkins agents would have
       IMAGE_REPOSITORY: 'ad-platform',
       IMAGE_BUILD: 'false',
       PIP_AUDIT_ALLOW_UNAUDITED: 'true', // no vulnerability service answers here

@@ -1,8 +1,11 @@
 // A local server that behaves like GitHub's REST API for the issue-comment endpoints the
-// quality gate uses: list (paginated with Link headers), create, update. Every request is
+// quality gate uses: list (paginated with Link headers), create, update; the deployments the deploy
+// workflow records; and the releases release.yml makes (create, get by tag, upload and list assets,
+// the upload on the same server, as `upload_url` says). Every request is
 // checked against GitHub's official OpenAPI description (@octokit/openapi) with ajv — path,
 // query parameters and body — and so is every response the fake sends, so the fake cannot
 // drift from the real API unnoticed. Violations are recorded for the tests to assert on.
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -64,6 +67,8 @@ export interface FakeGitHub {
   comments(issue: number): FakeComment[];
   /** Deployments (newest last) with their statuses (oldest first), as GitHub keeps them. */
   deployments(): FakeDeployment[];
+  /** Releases (oldest first) with their uploaded assets. */
+  releases(): FakeRelease[];
   /** Adds comments by other users, e.g. to push the gate's own past the first page. */
   seed(issue: number, count: number, body?: (i: number) => string, login?: string): void;
   /** The next requests, whatever their endpoint, get these answers in order (5xx, 429, resets). */
@@ -72,6 +77,28 @@ export interface FakeGitHub {
   permission: 'write' | 'read';
   reset(): void;
   close(): Promise<void>;
+}
+
+export interface FakeReleaseAsset {
+  id: number;
+  name: string;
+  label: string;
+  content_type: string;
+  content: Buffer;
+  created_at: string;
+}
+
+export interface FakeRelease {
+  id: number;
+  tag_name: string;
+  target_commitish: string;
+  name: string;
+  body: string;
+  draft: boolean;
+  prerelease: boolean;
+  make_latest: string;
+  created_at: string;
+  assets: FakeReleaseAsset[];
 }
 
 export interface FakeDeploymentStatus {
@@ -150,6 +177,9 @@ const SERVED = [
   '/repos/{owner}/{repo}/issues/comments/{comment_id}',
   '/repos/{owner}/{repo}/deployments',
   '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
+  '/repos/{owner}/{repo}/releases',
+  '/repos/{owner}/{repo}/releases/tags/{tag}',
+  '/repos/{owner}/{repo}/releases/{release_id}/assets',
 ];
 
 export async function startFakeGitHub(options: { owner: string; repo: string; token?: string }): Promise<FakeGitHub> {
@@ -171,6 +201,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
   const token = options.token ?? 'ghs_fakeTokenForQualityGateTests0001';
   const issues = new Map<number, FakeComment[]>();
   let deployments: FakeDeployment[] = [];
+  let releases: FakeRelease[] = [];
   let nextId = 1000;
   const state = {
     requests: [] as RecordedRequest[],
@@ -255,6 +286,46 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
     log_url: st.log_url,
   });
 
+  const assetJson = (a: FakeReleaseAsset) => ({
+    url: `${repoApi()}/releases/assets/${a.id}`,
+    browser_download_url: `https://github.com/${options.owner}/${options.repo}/releases/download/${encodeURIComponent(
+      releases.find((r) => r.assets.includes(a))?.tag_name ?? '',
+    )}/${encodeURIComponent(a.name)}`,
+    id: a.id,
+    node_id: `RA_kwDO${a.id}`,
+    name: a.name,
+    label: a.label || null,
+    state: 'uploaded',
+    content_type: a.content_type,
+    size: a.content.length,
+    digest: `sha256:${createHash('sha256').update(a.content).digest('hex')}`,
+    download_count: 0,
+    created_at: a.created_at,
+    updated_at: a.created_at,
+    uploader: userJson('github-actions[bot]'),
+  });
+  const releaseJson = (r: FakeRelease) => ({
+    url: `${repoApi()}/releases/${r.id}`,
+    html_url: `https://github.com/${options.owner}/${options.repo}/releases/tag/${encodeURIComponent(r.tag_name)}`,
+    assets_url: `${repoApi()}/releases/${r.id}/assets`,
+    // GitHub answers with uploads.github.com; this fake serves the uploads itself.
+    upload_url: `${repoApi()}/releases/${r.id}/assets{?name,label}`,
+    tarball_url: `${repoApi()}/tarball/${encodeURIComponent(r.tag_name)}`,
+    zipball_url: `${repoApi()}/zipball/${encodeURIComponent(r.tag_name)}`,
+    id: r.id,
+    node_id: `RE_kwDO${r.id}`,
+    tag_name: r.tag_name,
+    target_commitish: r.target_commitish,
+    name: r.name,
+    body: r.body,
+    draft: r.draft,
+    prerelease: r.prerelease,
+    created_at: r.created_at,
+    published_at: r.draft ? null : r.created_at,
+    author: userJson('github-actions[bot]'),
+    assets: r.assets.map(assetJson),
+  });
+
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -307,8 +378,10 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
         res2.end(JSON.stringify(payload));
         record(status, op?.spec.operationId);
       };
+      // A release asset upload's body is the file itself.
+      const upload = req.method === 'POST' && /\/releases\/\d+\/assets$/.test(url.pathname);
       try {
-        body = raw ? JSON.parse(raw) : undefined;
+        body = upload ? Buffer.concat(chunks) : raw ? JSON.parse(raw) : undefined;
       } catch {
         state.violations.push(`${req.method} ${url.pathname}: body is not JSON`);
         return send(res, 400, { message: 'Problems parsing JSON' });
@@ -352,7 +425,16 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
         }
       }
       const bodySchema = op.spec.requestBody?.content?.['application/json']?.schema;
-      if (bodySchema) {
+      if (op.spec.requestBody?.content?.['application/octet-stream']) {
+        if (req.headers['content-type'] !== 'application/octet-stream' && !req.headers['content-type']?.includes('/')) {
+          state.violations.push(`${op.method} ${op.template}: no Content-Type for the uploaded file`);
+          valid = false;
+        }
+        if (!Buffer.isBuffer(body) || body.length === 0) {
+          state.violations.push(`${op.method} ${op.template}: an empty upload`);
+          valid = false;
+        }
+      } else if (bodySchema) {
         if (!check(bodySchema, body, `${op.method} ${op.template} body`, state.violations)) valid = false;
       } else if (body !== undefined) {
         state.violations.push(`${op.method} ${op.template}: takes no body`);
@@ -369,6 +451,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
           documentation_url: 'https://docs.github.com/rest/issues/comments#create-an-issue-comment',
         });
       if (op.template.includes('/deployments')) return deploymentsEndpoint(op, params, query, now);
+      if (op.template.includes('/releases')) return releasesEndpoint(op, params, query, now);
       if (op.template.endsWith('{issue_number}/comments')) {
         const issue = Number(params.issue_number);
         const list = issues.get(issue) ?? [];
@@ -401,6 +484,73 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
         return send(res, 201, commentJson(comment, issue), op, {
           location: `${baseUrl}/repos/x/issues/comments/${comment.id}`,
         });
+      }
+      function releasesEndpoint(
+        op: Operation,
+        params: Record<string, string>,
+        query: Record<string, string>,
+        now: string,
+      ): void {
+        const notFound = () =>
+          send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/releases' });
+        if (op.template.endsWith('/releases')) {
+          if (op.method === 'GET') return send(res, 200, [...releases].reverse().map(releaseJson), op);
+          if (state.permission === 'read') return forbidden();
+          const input = body as {
+            tag_name: string;
+            target_commitish?: string;
+            name?: string;
+            body?: string;
+            draft?: boolean;
+            prerelease?: boolean;
+            make_latest?: string;
+          };
+          if (releases.some((r) => r.tag_name === input.tag_name))
+            return send(res, 422, {
+              message: 'Validation Failed',
+              errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
+              documentation_url: 'https://docs.github.com/rest/releases/releases#create-a-release',
+            });
+          const release: FakeRelease = {
+            id: nextId++,
+            tag_name: input.tag_name,
+            target_commitish: input.target_commitish ?? 'main',
+            name: input.name ?? input.tag_name,
+            body: input.body ?? '',
+            draft: input.draft ?? false,
+            prerelease: input.prerelease ?? false,
+            make_latest: input.make_latest ?? 'true',
+            created_at: now,
+            assets: [],
+          };
+          releases.push(release);
+          return send(res, 201, releaseJson(release), op, { location: `${repoApi()}/releases/${release.id}` });
+        }
+        if (op.template.endsWith('/tags/{tag}')) {
+          const release = releases.find((r) => r.tag_name === params.tag && !r.draft);
+          return release ? send(res, 200, releaseJson(release), op) : notFound();
+        }
+        const release = releases.find((r) => r.id === Number(params.release_id));
+        if (!release) return notFound();
+        if (op.method === 'GET') return send(res, 200, release.assets.map(assetJson), op);
+        if (state.permission === 'read') return forbidden();
+        const name = query.name ?? '';
+        if (release.assets.some((a) => a.name === name))
+          return send(res, 422, {
+            message: 'Validation Failed',
+            errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
+            documentation_url: 'https://docs.github.com/rest/releases/assets#upload-a-release-asset',
+          });
+        const asset: FakeReleaseAsset = {
+          id: nextId++,
+          name,
+          label: query.label ?? '',
+          content_type: req.headers['content-type'] ?? 'application/octet-stream',
+          content: body as Buffer,
+          created_at: now,
+        };
+        release.assets.push(asset);
+        return send(res, 201, assetJson(asset), op);
       }
       function deploymentsEndpoint(
         op: Operation,
@@ -539,6 +689,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
     },
     comments: (issue) => issues.get(issue) ?? [],
     deployments: () => deployments,
+    releases: () => releases,
     fail(...faults) {
       state.faults.push(...faults);
     },
@@ -553,6 +704,7 @@ export async function startFakeGitHub(options: { owner: string; repo: string; to
     reset() {
       issues.clear();
       deployments = [];
+      releases = [];
       state.requests = [];
       state.violations = [];
       state.permission = 'write';

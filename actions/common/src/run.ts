@@ -1,6 +1,7 @@
-// The one entry wrapper: every failure becomes `core.setFailed(message)` with a readable message.
+// The one entry wrapper: every failure becomes `core.setFailed(message)` with a readable message, and
+// every run ends its job summary with the adci version, so a run can be traced to a release.
 import * as core from '@actions/core';
-import { errorMessage, type Logger } from '@adci/common/basics';
+import { ADCI_VERSION, errorMessage, type Logger } from '@adci/common/basics';
 
 export async function runAction(main: () => Promise<void>): Promise<void> {
   try {
@@ -8,6 +9,17 @@ export async function runAction(main: () => Promise<void>): Promise<void> {
   } catch (error) {
     core.setFailed(errorMessage(error));
     if (error instanceof Error && error.stack) core.debug(error.stack);
+  }
+  await writeVersionFooter();
+}
+
+/** `adci <version>` as the last line of the step's job summary. */
+export async function writeVersionFooter(): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return; // not on a runner (a test, a terminal)
+  try {
+    await core.summary.addRaw(`\n<sub>adci ${ADCI_VERSION}</sub>\n`, true).write();
+  } catch (error) {
+    core.debug(`job summary footer not written: ${errorMessage(error)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 // The `adci` command: the engines behind the GitHub Actions, for GitLab CI, Jenkins and terminals.
 import { Command, CommanderError } from 'commander';
-import { errorMessage } from '@adci/common';
+import { ADCI_VERSION, errorMessage } from '@adci/common';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerGate } from './commands/gate.ts';
 import { registerNotify } from './commands/notify.ts';
@@ -9,6 +9,7 @@ import { registerSmoke } from './commands/smoke.ts';
 export function buildProgram(): Command {
   const program = new Command('adci')
     .description('adci: quality gate, smoke tests, blue-green deploys and Slack notifications for any CI')
+    .version(ADCI_VERSION, '-V, --version', 'print the adci version')
     .showHelpAfterError()
     // Commander's own exits (unknown option, missing argument, bad choice, no command) would use
     // exit code 1, the code of a failed gate; thrown instead, main() turns them into 2.

@@ -9,3 +9,4 @@ export { Redactor, redactUrlSecrets, isSecretParameterName, urlSecrets } from '.
 export { fillTemplate, fillTemplateDeep, templateNames, type TemplateLookup } from './template.ts';
 export { retry, backoffDelay, DEFAULT_BACKOFF, type BackoffOptions, type RetryOptions } from './retry.ts';
 export { waitUntil, WaitTimeoutError, type WaitOptions } from './wait.ts';
+export { ADCI_VERSION } from './version.ts';

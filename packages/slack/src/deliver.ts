@@ -130,6 +130,8 @@ export async function deliverMessage(
     const thisAttemptMs = Math.min(remaining, perAttempt);
     const webhook = new IncomingWebhook(webhookUrl, { timeout: thisAttemptMs, fetch: fetchWithHeaders });
     let waitMs: number;
+    // Said only once the retry is sure to happen (it fits in the timeout and the attempts).
+    let problem: string;
     try {
       await webhook.send(message);
       result.ok = true;
@@ -144,10 +146,10 @@ export async function deliverMessage(
         if (code) result.slackError = code;
         if (httpError.statusCode === 429) {
           waitMs = retryAfterMs(lastResponse.retryAfter, httpError.body, Date.now()) ?? 1000;
-          logger.info(`Slack rate-limited the webhook (429); waiting ${waitMs} ms as Retry-After asks`);
+          problem = `Slack rate-limited the webhook (429); waiting ${waitMs} ms as Retry-After asks`;
         } else if (httpError.statusCode >= 500) {
           waitMs = backoff(backoffStep++, baseBackoff, maxBackoff, random);
-          logger.info(`Slack answered ${httpError.statusCode}; retrying in ${Math.round(waitMs)} ms`);
+          problem = `Slack answered ${httpError.statusCode}; retrying in ${Math.round(waitMs)} ms`;
         } else {
           const advice = ADVICE[code] ?? 'the request was refused; it will not succeed if repeated.';
           return fail(`Slack answered ${httpError.statusCode}${code ? ` ${code}` : ''}: ${advice}`);
@@ -157,7 +159,7 @@ export async function deliverMessage(
         waitMs = backoff(backoffStep++, baseBackoff, maxBackoff, random);
         const reason = networkReason(error);
         const why = reason === 'timed out' ? `attempt ${result.attempts} timed out after ${thisAttemptMs} ms` : reason;
-        logger.info(`no answer from the webhook (${why}); retrying in ${Math.round(waitMs)} ms`);
+        problem = `no answer from the webhook (${why}); retrying in ${Math.round(waitMs)} ms`;
       }
     }
     const left = deadline - clock.now();
@@ -168,6 +170,8 @@ export async function deliverMessage(
           : 'the timeout ran out';
       return fail(`not delivered after ${result.attempts} attempt(s): ${why}${lastProblem(result)}`);
     }
+    if (result.attempts >= MAX_ATTEMPTS) break;
+    logger.info(problem);
     result.waits.push(Math.round(waitMs));
     try {
       await clock.sleep(waitMs, options.signal);

@@ -1,9 +1,12 @@
 // `adci deploy`: the blue-green engine from GitLab CI, Jenkins or a terminal, with the same
 // settings validation as the action. Phases go to stderr as they happen; the result to stdout.
+import { homedir } from 'node:os';
 import type { Command } from 'commander';
-import { Redactor, consoleLogger } from '@adci/common';
+import { Redactor, consoleLogger, errorMessage } from '@adci/common';
 import type { RawDeployInputs, RunFacts } from '@adci/kube';
 import { readCiRun } from '../ci-context.ts';
+import { versioned } from '../json.ts';
+import { locateKubeconfig } from '../kubeconfig.ts';
 
 interface DeployOptions {
   manifests: string[];
@@ -40,6 +43,24 @@ interface DeployOptions {
   targets?: string;
   json: boolean;
   verbose: boolean;
+}
+
+/**
+ * One GET /version (with the client's retries for transient errors) before anything else: an API
+ * server that cannot be reached is named as such (exit 2), not reported as a failed deploy.
+ */
+async function checkReachable(kube: { server: string; request: (method: 'GET', path: string) => Promise<unknown> }) {
+  try {
+    await kube.request('GET', '/version');
+  } catch (error) {
+    if (typeof (error as { status?: unknown }).status === 'number') return; // it answered: the engine says the rest
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    // No `cause`: main() would print the client's 'fetch failed' after the message that explains it.
+    // eslint-disable-next-line preserve-caught-error
+    throw new Error(
+      `the Kubernetes API server ${kube.server} (from the kubeconfig) is unreachable: ${cause?.code ?? cause?.message ?? errorMessage(error)}`,
+    );
+  }
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -151,6 +172,8 @@ export function registerDeploy(program: Command): void {
         await deployInWaves(options.targets, raw, facts, options, logger);
         return;
       }
+      // Before the client loads the kubeconfig: its fallback without one is an anonymous localhost:8080.
+      locateKubeconfig(process.env, process.env.HOME || homedir());
       const kube = new KubeClient({ context: options.context, logger });
       const settings = await buildDeploySettings(
         raw,
@@ -159,6 +182,7 @@ export function registerDeploy(program: Command): void {
         facts,
         childProcessExec,
       );
+      await checkReachable(kube);
       const controller = new AbortController();
       const cancel = (): void => controller.abort(new Error('cancelled'));
       process.once('SIGINT', cancel);
@@ -183,7 +207,7 @@ export function registerDeploy(program: Command): void {
       process.off('SIGINT', cancel);
       process.off('SIGTERM', cancel);
       process.stdout.write(
-        redactor.redact(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderText(result)}\n`),
+        redactor.redact(options.json ? `${JSON.stringify(versioned(result), null, 2)}\n` : `${renderText(result)}\n`),
       );
       if (result.failed) process.exitCode = 1;
     });
@@ -251,7 +275,9 @@ async function deployInWaves(
   process.off('SIGINT', cancel);
   process.off('SIGTERM', cancel);
   process.stdout.write(
-    redactor.redact(options.json ? `${JSON.stringify(result, null, 2)}\n` : `${kube.renderWavesText(result)}\n`),
+    redactor.redact(
+      options.json ? `${JSON.stringify(versioned(result), null, 2)}\n` : `${kube.renderWavesText(result)}\n`,
+    ),
   );
   if (result.failed) process.exitCode = 1;
 }

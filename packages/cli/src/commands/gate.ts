@@ -17,6 +17,7 @@ import {
   runGate,
   type ChangedLines,
 } from '@adci/reports';
+import { versioned } from '../json.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -126,9 +127,9 @@ export function registerGate(program: Command): void {
       const report = runGate({ ...settings, changedLines: changed.lines, changedLinesError: changed.error }, logger);
       if (options.reportFile) {
         mkdirSync(dirname(resolve(options.reportFile)), { recursive: true });
-        writeFileSync(options.reportFile, `${JSON.stringify(report, null, 1)}\n`);
+        writeFileSync(options.reportFile, `${JSON.stringify(versioned(report), null, 1)}\n`);
       }
-      if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify(versioned(report), null, 2)}\n`);
       else if (options.markdown) process.stdout.write(renderMarkdown(report, { fullReportHint: options.reportFile }));
       else process.stdout.write(renderTerminal(report));
       if (!report.passed) process.exitCode = 1;

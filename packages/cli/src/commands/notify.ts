@@ -13,6 +13,7 @@ import {
   type NotifyStatus,
 } from '@adci/slack';
 import { readCiRun } from '../ci-context.ts';
+import { versioned } from '../json.ts';
 
 interface NotifyOptions {
   status: NotifyStatus;
@@ -88,12 +89,13 @@ export function registerNotify(program: Command): void {
         // Composed all the same, so a bad payload is an error whether or not a URL is set.
         composeMessage(settings);
         logger.warning(webhook.skipped.replace('The step passes', 'Exit 0'));
-        if (options.json) process.stdout.write(`${JSON.stringify({ ok: false, skipped: webhook.skipped }, null, 2)}\n`);
+        if (options.json)
+          process.stdout.write(`${JSON.stringify(versioned({ ok: false, skipped: webhook.skipped }), null, 2)}\n`);
         return;
       }
       const result = await notify(settings, { logger });
       const { delivery } = result;
-      if (options.json) process.stdout.write(`${JSON.stringify(delivery, null, 2)}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify(versioned(delivery), null, 2)}\n`);
       else if (delivery.ok) process.stdout.write(`delivered to Slack (${delivery.attempts} attempt(s))\n`);
       else process.stderr.write(`not delivered: ${delivery.error}\n`);
       if (!delivery.ok && options.failOnError) process.exitCode = 1;

@@ -26,6 +26,7 @@ import {
   type SmokeResult,
   type SmokeSettings,
 } from '@adci/probe';
+import { versioned } from '../json.ts';
 
 interface SmokeOptions {
   baseUrl?: string;
@@ -184,7 +185,7 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
   if (options.merge !== undefined) {
     if (options.shard !== undefined) throw new InputError('--merge', 'give --merge or --shard, not both');
     const result = mergeShards(findShardFiles(options.merge, process.cwd(), '--merge'), options.merge, '--merge');
-    const json = redactor.redact(JSON.stringify(result, null, 2));
+    const json = redactor.redact(JSON.stringify(versioned(result), null, 2));
     if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
     if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
     process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
@@ -222,7 +223,7 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
   }
   process.off('SIGINT', cancel);
   process.off('SIGTERM', cancel);
-  const json = redactor.redact(JSON.stringify(result, null, 2));
+  const json = redactor.redact(JSON.stringify(versioned(result), null, 2));
   if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
   if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
   process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
