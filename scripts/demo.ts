@@ -3,15 +3,16 @@
 // then runs the reference pipeline (.github/workflows/ad-platform.yml) with act, as pushes to
 // develop: release v1 (quality gate on the example's real reports, blue-green deploy, smoke and load,
 // Slack), release v2 while traffic flows (zero failed requests shown), then a bad release (the
-// manifest sets ERROR_RATE) that the post-promotion checks catch and roll back, with a failure
+// chart's values set ERROR_RATE: a configuration-only release) that the post-promotion checks catch and roll back, with a failure
 // notification. Ends with each stage and its timing. --keep leaves the namespace (and the cluster)
 // running with kubectl instructions; otherwise the demo removes its namespace and stops the cluster
 // only if it started it.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensureAct, runAct, type ActResult } from '../test/act/act.ts';
+import { ensureHelm } from '../test/cluster/helm.ts';
 import { createActRepository } from '../test/act/repo.ts';
 import { startFakeSlack, type FakeSlack } from '../test/fakes/slack.ts';
 import {
@@ -154,6 +155,8 @@ async function main(): Promise<number> {
     say(`staging: namespace ${ns.name}, ${url}`);
     const kubeconfig = readFileSync(kubeconfigPath, 'utf8');
     const namespace = ns.name;
+    // Staging deploys the example's Helm chart: the job finds helm on PATH, as on GitHub's runners.
+    const helmDir = dirname(await ensureHelm());
 
     const release = (title: string, files: Record<string, string> = {}) => {
       const before = repo.head();
@@ -181,6 +184,7 @@ async function main(): Promise<number> {
           SMOKE_LOAD_THRESHOLDS: 'p(95)<500ms\np(99)<1s\nerror_rate<0.01\ndropped_rate<0.01',
         },
         onLine: followAct,
+        toolDirs: [helmDir],
       });
     };
     const jobs = (r: ActResult) => r.jobs.map((j) => `${j.job.replace(/\/.*/, '')} ${j.result}`).join(', ');
@@ -212,15 +216,17 @@ async function main(): Promise<number> {
     const v2Version = await live();
     say(`   live: ${v2Version}`);
 
-    const manifest = readFileSync(join(repo.dir, 'examples', 'ad-platform', 'deploy', 'deployment.yaml'), 'utf8');
-    const bad = manifest.replace(
-      "            - name: PORT\n              value: '8080'\n",
-      "            - name: PORT\n              value: '8080'\n            # The bad release: half of /campaigns answers 500.\n            - name: ERROR_RATE\n              value: '0.5'\n",
+    // Staging deploys the example's chart: the bad release is a configuration change (versioned with
+    // the colour), half of /campaigns answering 500.
+    const values = readFileSync(join(repo.dir, 'examples', 'ad-platform', 'chart', 'values.yaml'), 'utf8');
+    const bad = values.replace(
+      'config:\n  GRACEFUL_TIMEOUT: 20s\n',
+      "config:\n  GRACEFUL_TIMEOUT: 20s\n  # The bad release: half of /campaigns answers 500.\n  ERROR_RATE: '0.5'\n",
     );
-    if (bad === manifest) throw new Error('deployment.yaml changed shape: cannot plant ERROR_RATE');
+    if (bad === values) throw new Error('chart/values.yaml changed shape: cannot plant ERROR_RATE');
     const v3 = await timed(
       'release v3, a bad one (ERROR_RATE=0.5): post-promotion checks -> automatic rollback -> failure notification',
-      () => release('v3: new campaign listing (bad)', { 'examples/ad-platform/deploy/deployment.yaml': bad }),
+      () => release('v3: new campaign listing (bad)', { 'examples/ad-platform/chart/values.yaml': bad }),
       (r) =>
         r.code !== 0 && /result=rolled-back/.test(r.output)
           ? 'rolled back, pipeline failed as it should'

@@ -31,6 +31,7 @@ export { parseTargetsFile, kubeconfigOf, type TargetsFile, type TargetSpec } fro
 export type { KubePort } from './port.ts';
 export {
   buildDeploySettings,
+  deployFlag,
   targetInputs,
   DEPLOY_ACTIONS,
   DEPLOY_DEFAULTS,

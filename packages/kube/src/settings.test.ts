@@ -65,3 +65,19 @@ test('preview-replicas, to-revision, history-limit and abort-scale-down-delay ar
   assert.equal(s.toRevision, 7);
   assert.equal(s.abortScaleDownDelayMs, 120_000);
 });
+
+test('adci deploy words the errors with its flags (--pre-checks), the action with its inputs', async () => {
+  const { deployFlag } = await import('./settings.ts');
+  const cli = (raw: Partial<RawDeployInputs>) =>
+    buildDeploySettings({ manifests: ['app.yaml'], ...raw }, dir, 'default', {}, undefined, deployFlag);
+  await assert.rejects(
+    () => cli({ preChecks: 'missing.yaml' }),
+    (e: unknown) =>
+      e instanceof InputError && e.input === '--pre-checks' && /^Input '--pre-checks': cannot read/.test(e.message),
+  );
+  await assert.rejects(
+    () => cli({ previewReplicas: '9' }),
+    (e: unknown) => e instanceof InputError && e.input === '--preview-replicas',
+  );
+  await refused({ preChecks: 'missing.yaml' }, 'pre-promotion-checks', /cannot read missing\.yaml/);
+});

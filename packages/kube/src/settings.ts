@@ -160,6 +160,40 @@ export async function buildDeploySettings(
   defaultNamespace: string,
   run: RunFacts,
   exec: ExecPort = childProcessExec,
+  name: (input: string) => string = (input) => input,
+): Promise<BlueGreenSettings> {
+  try {
+    return await validateDeploySettings(raw, baseDir, defaultNamespace, run, exec);
+  } catch (error) {
+    // Errors are worded with the action's input names; the CLI words them with its flags.
+    if (error instanceof InputError && name(error.input) !== error.input) {
+      const input = name(error.input);
+      throw new InputError(input, error.message.replace(/^Input '[^']*': /, ''));
+    }
+    throw error;
+  }
+}
+
+/** The flag of `adci deploy` for each action input (`--<input>` unless named otherwise). */
+const DEPLOY_FLAGS: Record<string, string> = {
+  'pre-promotion-checks': '--pre-checks',
+  'post-promotion-checks': '--post-checks',
+  'pre-promotion-analysis': '--pre-analysis',
+  'post-promotion-analysis': '--post-analysis',
+  'prometheus-token': 'ADCI_PROMETHEUS_TOKEN',
+};
+
+/** Names a deploy input as `adci deploy`'s flag, for messages. */
+export function deployFlag(input: string): string {
+  return DEPLOY_FLAGS[input] ?? (input.startsWith('-') ? input : `--${input}`);
+}
+
+async function validateDeploySettings(
+  raw: RawDeployInputs,
+  baseDir: string,
+  defaultNamespace: string,
+  run: RunFacts,
+  exec: ExecPort,
 ): Promise<BlueGreenSettings> {
   const actionText = (raw.action || DEPLOY_DEFAULTS.action).toLowerCase();
   if (!DEPLOY_ACTIONS.includes(actionText as DeployAction)) {

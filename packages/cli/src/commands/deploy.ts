@@ -126,8 +126,15 @@ export function registerDeploy(program: Command): void {
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'debug output', false)
     .action(async (options: DeployOptions) => {
-      const { KubeClient, buildDeploySettings, childProcessExec, createCheckRunner, renderText, runBlueGreen } =
-        await import('@adci/kube');
+      const {
+        KubeClient,
+        buildDeploySettings,
+        childProcessExec,
+        createCheckRunner,
+        deployFlag,
+        renderText,
+        runBlueGreen,
+      } = await import('@adci/kube');
       const logger = consoleLogger(options.verbose);
       const run = readCiRun();
       const facts = {
@@ -181,6 +188,7 @@ export function registerDeploy(program: Command): void {
         kube.contextNamespace ?? 'default',
         facts,
         childProcessExec,
+        deployFlag,
       );
       await checkReachable(kube);
       const controller = new AbortController();
@@ -255,6 +263,7 @@ async function deployInWaves(
         clientOf(target).contextNamespace ?? 'default',
         facts,
         kube.childProcessExec,
+        kube.deployFlag,
       ),
     connect: (target, settings) => {
       const client = clientOf(target);
