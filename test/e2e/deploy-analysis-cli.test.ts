@@ -47,19 +47,16 @@ current-context: c
   assert.equal(typo.exitCode, 2); // a usage error, as every refused input
   assert.match(
     typo.stderr,
-    /^adci: Input 'post-promotion-analysis': typo\.yml:5: metrics\[0\]\.success: 'result =< 1' is not a comparison/m,
+    /^adci: Input '--post-analysis': typo\.yml:5: metrics\[0\]\.success: 'result =< 1' is not a comparison/m,
   );
 
   const noUrl = await adciDeploy([...base, '--pre-analysis', 'ok.yml'], dir);
   assert.equal(noUrl.exitCode, 2);
-  assert.match(
-    noUrl.stderr,
-    /Input 'pre-promotion-analysis': .*names no prometheus: URL; give one there or in prometheus-url/,
-  );
+  assert.match(noUrl.stderr, /Input '--pre-analysis': .*names no prometheus: URL; give one there or in prometheus-url/);
 
   const badUrl = await adciDeploy([...base, '--pre-analysis', 'ok.yml', '--prometheus-url', 'ftp://p'], dir);
   assert.equal(badUrl.exitCode, 2);
-  assert.match(badUrl.stderr, /Input 'prometheus-url': must be http or https/);
+  assert.match(badUrl.stderr, /Input '--prometheus-url': must be http or https/);
 });
 
 const KUBECONFIG = `apiVersion: v1
@@ -83,22 +80,22 @@ test("adci deploy --analysis-vars: refuses bad YAML and an override of the deplo
 
   const noVars = await adciDeploy(analysis, dir);
   assert.equal(noVars.exitCode, 2);
-  assert.match(noVars.stderr, /Input 'post-promotion-analysis': region\.yml:4: .*unknown placeholder \{\{ region \}\}/);
+  assert.match(noVars.stderr, /Input '--post-analysis': region\.yml:4: .*unknown placeholder \{\{ region \}\}/);
 
   const override = await adciDeploy([...analysis, '--analysis-vars', 'region: eu\nversion: v9'], dir);
   assert.equal(override.exitCode, 2);
   assert.match(
     override.stderr,
-    /^adci: Input 'analysis-vars': 'version' is the deploy's own value and cannot be overridden/m,
+    /^adci: Input '--analysis-vars': 'version' is the deploy's own value and cannot be overridden/m,
   );
 
   const badYaml = await adciDeploy([...analysis, '--analysis-vars', 'region: [eu'], dir);
   assert.equal(badYaml.exitCode, 2);
-  assert.match(badYaml.stderr, /^adci: Input 'analysis-vars': /m);
+  assert.match(badYaml.stderr, /^adci: Input '--analysis-vars': /m);
 
   const nested = await adciDeploy([...analysis, '--analysis-vars', 'region: { a: 1 }'], dir);
   assert.equal(nested.exitCode, 2);
-  assert.match(nested.stderr, /^adci: Input 'analysis-vars': value of 'region' must be a scalar/m);
+  assert.match(nested.stderr, /^adci: Input '--analysis-vars': value of 'region' must be a scalar/m);
 
   // With the value given, the inputs pass and the command goes on to the (unreachable) cluster.
   const given = await adciDeploy([...analysis, '--analysis-vars', 'region: eu'], dir);

@@ -51,22 +51,22 @@ current-context: c
 
     const broken = await adciDeploy(['--chart', 'broken', ...release], dir, path);
     assert.equal(broken.exitCode, 2, broken.stderr);
-    assert.match(broken.stderr, /^adci: Input 'chart': helm template of chart broken failed \(helm exit 1\):/m);
+    assert.match(broken.stderr, /^adci: Input '--chart': helm template of chart broken failed \(helm exit 1\):/m);
     assert.match(broken.stderr, /oops\.yaml/);
 
     const values = await adciDeploy(['--chart', chart, ...release, '--values', 'prod.yaml'], dir, path);
     assert.equal(values.exitCode, 2, values.stderr);
-    assert.match(values.stderr, /^adci: Input 'values': 'prod\.yaml' does not exist/m);
+    assert.match(values.stderr, /^adci: Input '--values': 'prod\.yaml' does not exist/m);
 
     const empty = join(dir, 'empty');
     mkdirSync(empty);
     const noHelm = await adciDeploy(['--chart', chart, ...release], dir, empty);
     assert.equal(noHelm.exitCode, 2, noHelm.stderr);
-    assert.match(noHelm.stderr, /^adci: Input 'chart': renders with `helm`, which is not on PATH/m);
+    assert.match(noHelm.stderr, /^adci: Input '--chart': renders with `helm`, which is not on PATH/m);
 
     const both = await adciDeploy(['--chart', chart, ...release, '--kustomize', 'overlay'], dir, path);
     assert.equal(both.exitCode, 2, both.stderr);
-    assert.match(both.stderr, /Input 'kustomize': give exactly one of manifests, chart and kustomize/);
+    assert.match(both.stderr, /Input '--kustomize': give exactly one of manifests, chart and kustomize/);
 
     const badSet = await adciDeploy(
       ['--chart', chart, '--release-name', 'ad-platform', '--set', 'image.tag'],
@@ -74,6 +74,6 @@ current-context: c
       path,
     );
     assert.equal(badSet.exitCode, 2, badSet.stderr);
-    assert.match(badSet.stderr, /Input 'set': 'image\.tag' is not key=value/);
+    assert.match(badSet.stderr, /Input '--set': 'image\.tag' is not key=value/);
   },
 );
