@@ -35,7 +35,7 @@ export async function run(): Promise<void> {
     const context = readRunContext();
     const signal = cancellationSignal();
     // Loaded here, not at start-up: the Kubernetes client is most of this bundle.
-    const { KubeClient, buildDeploySettings, createCheckRunner, renderMarkdown, runBlueGreen } =
+    const { KubeClient, buildDeploySettings, createCheckRunner, phaseLine, renderMarkdown, runBlueGreen } =
       await import('@adci/kube');
     if (inputs.targets) {
       await deployInWaves(inputs, context, signal);
@@ -75,16 +75,7 @@ export async function run(): Promise<void> {
       signal,
       runChecks: createCheckRunner(kube, { logger: coreLogger, redactor }),
       redact: (text) => redactor.redact(text),
-      onPhase: (phase) => {
-        if (phase.endedAt === undefined) {
-          core.info(`▶ ${phase.name}`);
-          return;
-        }
-        const took = ((phase.endedAt - phase.startedAt) / 1000).toFixed(2);
-        const line = `${phase.outcome === 'ok' ? '✔' : '✖'} ${phase.name} (${took} s)${phase.detail ? `: ${phase.detail}` : ''}`;
-        if (phase.outcome === 'ok') core.info(line);
-        else core.info(redactor.redact(line));
-      },
+      onPhase: (phase) => core.info(redactor.redact(phaseLine(phase))),
       onLock: (lock) => {
         core.saveState('lock-name', lock.name);
         core.saveState('lock-namespace', lock.namespace);
@@ -174,15 +165,7 @@ async function deployInWaves(
     },
     logger: coreLogger,
     signal,
-    onPhase: (target, phase) => {
-      if (phase.endedAt === undefined) core.info(`▶ ${target} ${phase.name}`);
-      else
-        core.info(
-          redactor.redact(
-            `${phase.outcome === 'ok' ? '✔' : '✖'} ${target} ${phase.name} (${((phase.endedAt - phase.startedAt) / 1000).toFixed(2)} s)${phase.detail ? `: ${phase.detail}` : ''}`,
-          ),
-        );
-    },
+    onPhase: (target, phase) => core.info(redactor.redact(kube.phaseLine(phase, target))),
   });
   core.setOutput('result', result.result);
   core.setOutput(

@@ -5,8 +5,7 @@
 // apps). The outcome and facts are annotations (a revision's data is immutable); the newest
 // `limit` are kept, older ones are deleted with their Secret.
 import { isStatus } from './client.ts';
-import { buildRelease, releaseHash, type ConfigRef, type Release } from './release.ts';
-import { APP_LABEL } from './release.ts';
+import { APP_LABEL, buildRelease, releaseHash, type ConfigRef, type Release } from './release.ts';
 import { ANNOTATIONS, isColor } from './state.ts';
 import type { HistoryEntry, RunFacts } from './model.ts';
 import type { KubeObject, KubePort } from './port.ts';

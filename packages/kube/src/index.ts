@@ -25,7 +25,14 @@ export { PermissionError } from './permissions.ts';
 export { PodStartError } from './readiness.ts';
 export { serviceProxyUrl } from './traffic.ts';
 export { ANNOTATIONS, COLOR_LABEL, type Color } from './state.ts';
-export { renderMarkdown, renderText, renderHistoryText, renderWavesMarkdown, renderWavesText } from './render.ts';
+export {
+  phaseLine,
+  renderMarkdown,
+  renderText,
+  renderHistoryText,
+  renderWavesMarkdown,
+  renderWavesText,
+} from './render.ts';
 export { runWaves, type WavesResult, type TargetOutcome, type WavesPorts, type TargetConnection } from './waves.ts';
 export { parseTargetsFile, kubeconfigOf, type TargetsFile, type TargetSpec } from './targets.ts';
 export type { KubePort } from './port.ts';

@@ -84,6 +84,17 @@ export function renderHistoryText(history: HistoryEntry[]): string[] {
   return lines;
 }
 
+/**
+ * A phase as it starts (`▶ name`) or ends (`✔ name (1.23 s): detail`), for the action's log and the
+ * CLI's stderr alike; `target` prefixes the phase in a release to several clusters.
+ */
+export function phaseLine(phase: PhaseRecord, target?: string): string {
+  const name = target ? `${target} ${phase.name}` : phase.name;
+  if (phase.endedAt === undefined) return `▶ ${name}`;
+  const took = ((phase.endedAt - phase.startedAt) / 1000).toFixed(2);
+  return `${phase.outcome === 'ok' ? '✔' : '✖'} ${name} (${took} s)${phase.detail ? `: ${phase.detail}` : ''}`;
+}
+
 export function renderMarkdown(result: BlueGreenResult): string {
   const out: string[] = [`## blue-green-deploy: ${result.action}`, '', headline(result), ''];
   if (result.error)

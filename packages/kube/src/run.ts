@@ -22,10 +22,9 @@ import { Cancelled, CANCELLED, failureMessage, type Compensation, type Driven } 
 import type { BlueGreenPorts, BlueGreenResult, BlueGreenSettings, PhaseRecord } from './model.ts';
 import type { KubeObject, KubePort } from './port.ts';
 import type { AvailableResult, DeploymentObject, PodObject } from './readiness.ts';
-import type { Release } from './release.ts';
-import { ANNOTATIONS, COLOR_LABEL, colorName, isColor, type Color, type Phase } from './state.ts';
+import { podSpecOf, type Release } from './release.ts';
+import { ANNOTATIONS, COLOR_LABEL, colorName, type Color, type Phase } from './state.ts';
 import { annotate, switchServices, verifyEndpoints, type ServiceObject } from './traffic.ts';
-import { podSpecOf } from './release.ts';
 
 /** How long endpoint verification may take after a switch. */
 export const VERIFY_TIMEOUT_MS = 60_000;
@@ -424,5 +423,3 @@ export function failedSummary(result: SmokeResult): string {
     .map((t) => `threshold ${t.threshold} (actual ${t.actual})`);
   return [...failed, ...thresholds].join('; ') || 'failed';
 }
-
-export { isColor };

@@ -132,6 +132,7 @@ export function registerDeploy(program: Command): void {
         childProcessExec,
         createCheckRunner,
         deployFlag,
+        phaseLine,
         renderText,
         runBlueGreen,
       } = await import('@adci/kube');
@@ -202,15 +203,9 @@ export function registerDeploy(program: Command): void {
         signal: controller.signal,
         runChecks: createCheckRunner(kube, { logger, redactor }),
         redact: (text) => redactor.redact(text),
-        onPhase: (phase) => {
-          if (phase.endedAt === undefined) process.stderr.write(`▶ ${phase.name}\n`);
-          else
-            process.stderr.write(
-              redactor.redact(
-                `${phase.outcome === 'ok' ? '✔' : '✖'} ${phase.name} (${((phase.endedAt - phase.startedAt) / 1000).toFixed(2)} s)${phase.detail ? `: ${phase.detail}` : ''}\n`,
-              ),
-            );
-        },
+        onPhase: (phase) =>
+          process.stderr.write(`${redactor.redact(phaseLine(phase))}
+`),
       });
       process.off('SIGINT', cancel);
       process.off('SIGTERM', cancel);
@@ -271,15 +266,9 @@ async function deployInWaves(
     },
     logger,
     signal: controller.signal,
-    onPhase: (target, phase) => {
-      if (phase.endedAt === undefined) process.stderr.write(`▶ ${target} ${phase.name}\n`);
-      else
-        process.stderr.write(
-          redactor.redact(
-            `${phase.outcome === 'ok' ? '✔' : '✖'} ${target} ${phase.name} (${((phase.endedAt - phase.startedAt) / 1000).toFixed(2)} s)${phase.detail ? `: ${phase.detail}` : ''}\n`,
-          ),
-        );
-    },
+    onPhase: (target, phase) =>
+      process.stderr.write(`${redactor.redact(kube.phaseLine(phase, target))}
+`),
   });
   process.off('SIGINT', cancel);
   process.off('SIGTERM', cancel);
