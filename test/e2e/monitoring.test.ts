@@ -312,12 +312,14 @@ describe(
     success: result < 0.01
     interval: 2s
     count: 4
+    inconclusive-limit: 8
   - name: bid-p99
     query: ${BID_P99}
     success: result < 0.05
     interval: 2s
     count: 4
     failure-limit: 1
+    inconclusive-limit: 8
 `,
         monitoring.prometheusUrl,
       );

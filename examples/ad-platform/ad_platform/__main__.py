@@ -1,8 +1,11 @@
 """`python -m ad_platform`: serve with uvicorn, stopping gracefully on SIGTERM.
 
-On SIGTERM uvicorn stops accepting, closes idle keep-alive connections and lets requests in
-flight finish for up to GRACEFUL_TIMEOUT; the manifest's preStop sleep runs before that, so
-endpoints have moved away by the time the listener closes.
+On SIGTERM the server stops accepting, answers `Connection: close` for SHUTDOWN_DRAIN so busy
+keep-alive clients move on by themselves, then uvicorn closes the idle connections and lets
+requests in flight finish for up to GRACEFUL_TIMEOUT; the manifest's preStop sleep runs before
+that, so endpoints have moved away by the time the listener closes. Connections older than
+CONNECTION_MAX_AGE are answered `Connection: close` too (see connections.py: why a blue-green
+switch needs it).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 import uvicorn
 
 from ad_platform.app import create_app
+from ad_platform.connections import ConnectionLifetime, DrainingServer
 from ad_platform.settings import Settings, SettingsError
 
 
@@ -21,8 +25,9 @@ def main() -> int:
     except SettingsError as error:
         print(f"ad-platform: {error}", file=sys.stderr)
         return 2
+    lifetime = ConnectionLifetime(create_app(settings), max_age=settings.connection_max_age)
     config = uvicorn.Config(
-        create_app(settings),
+        lifetime,
         host=settings.host,
         port=settings.port,
         timeout_graceful_shutdown=int(settings.graceful_timeout),
@@ -32,7 +37,7 @@ def main() -> int:
         access_log=False,
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    DrainingServer(config, lifetime, drain=settings.shutdown_drain).run()
     return 0
 
 

@@ -75,6 +75,8 @@ class Settings:
     host: str = ALL_INTERFACES
     port: int = 8080
     graceful_timeout: float = 20.0
+    connection_max_age: float = 5.0
+    shutdown_drain: float = 2.0
     startup_delay: float = 0.0
     fail_readiness: bool = False
     error_rate: float = 0.0
@@ -93,6 +95,8 @@ class Settings:
             host=env.get("HOST", ALL_INTERFACES),
             port=int(port_text),
             graceful_timeout=parse_duration("GRACEFUL_TIMEOUT", env.get("GRACEFUL_TIMEOUT", "20s")),
+            connection_max_age=parse_duration("CONNECTION_MAX_AGE", env.get("CONNECTION_MAX_AGE", "5s")),
+            shutdown_drain=parse_duration("SHUTDOWN_DRAIN", env.get("SHUTDOWN_DRAIN", "2s")),
             startup_delay=parse_duration("STARTUP_DELAY", env.get("STARTUP_DELAY", "0")),
             fail_readiness=parse_bool("FAIL_READINESS", env.get("FAIL_READINESS", "")),
             error_rate=parse_fraction("ERROR_RATE", env.get("ERROR_RATE", "0")),

@@ -1,5 +1,6 @@
 """The service as Kubernetes runs it: real uvicorn, real sockets, signals and env knobs."""
 
+import http.client
 import signal
 import threading
 import time
@@ -85,3 +86,74 @@ def test_a_bad_setting_stops_the_start_with_its_name(start_server: StartServer) 
     server = start_server(wait=None, ERROR_RATE="2")
     assert server.process.wait(timeout=30) == 2
     assert "ERROR_RATE: '2' is not between 0 and 1" in server.log()
+
+
+def keep_alive_client(base_url: str, stop: threading.Event, seen: dict[str, int]) -> None:
+    """A client that keeps its connection alive, as a load balancer or SDK does, until refused.
+
+    It reconnects when told `Connection: close`. A refused connection means the server stopped
+    accepting (behind a Service, the client would reach another pod): the client is done. A request
+    sent on an open connection that gets no answer is the failure a switch must never cause.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    connection: http.client.HTTPConnection | None = None
+    while not stop.is_set():
+        if connection is None:
+            connection = http.client.HTTPConnection(host, int(port), timeout=5)
+            try:
+                connection.connect()
+            except ConnectionRefusedError:
+                seen["refused"] += 1
+                return
+        try:
+            connection.request("GET", "/health")
+            response = connection.getresponse()
+            response.read()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            seen["failed"] += 1
+            connection.close()
+            connection = None
+            continue
+        seen["answered"] += 1
+        if (response.getheader("connection") or "").lower() == "close":
+            seen["told to close"] += 1
+            connection.close()
+            connection = None
+        time.sleep(0.02)
+
+
+def test_an_old_keep_alive_connection_is_told_to_close(start_server: StartServer) -> None:
+    server = start_server(CONNECTION_MAX_AGE="600ms")
+    host, port = server.base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    closes: list[bool] = []
+    started = time.monotonic()
+    while time.monotonic() - started < 1.0:
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        response.read()
+        closes.append((response.getheader("connection") or "").lower() == "close")
+        if closes[-1]:
+            break
+        time.sleep(0.05)
+    connection.close()
+    assert closes[0] is False, "a new connection was told to close"
+    assert closes[-1] is True, "a connection older than CONNECTION_MAX_AGE was kept alive"
+    assert 0.5 <= time.monotonic() - started < 1.0
+
+
+def test_sigterm_moves_busy_keep_alive_clients_without_a_failed_request(start_server: StartServer) -> None:
+    server = start_server(SHUTDOWN_DRAIN="1s", CONNECTION_MAX_AGE="0")
+    seen = {"answered": 0, "failed": 0, "told to close": 0, "refused": 0}
+    stop = threading.Event()
+    clients = [threading.Thread(target=keep_alive_client, args=(server.base_url, stop, seen)) for _ in range(4)]
+    for client in clients:
+        client.start()
+    time.sleep(0.5)
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=15) == STOPPED_BY_SIGTERM
+    stop.set()
+    for client in clients:
+        client.join(timeout=10)
+    assert seen["failed"] == 0, seen
+    assert seen["told to close"] >= 4 and seen["refused"] == 4, seen

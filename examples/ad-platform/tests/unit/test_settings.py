@@ -10,6 +10,14 @@ def test_defaults_without_environment() -> None:
     assert settings.error_rate == 0
     assert settings.fail_readiness is False
     assert dict(settings.tokens) == {}
+    assert (settings.connection_max_age, settings.shutdown_drain) == (5.0, 2.0)
+
+
+def test_connection_knobs_come_from_the_environment() -> None:
+    settings = Settings.from_env({"CONNECTION_MAX_AGE": "0", "SHUTDOWN_DRAIN": "500ms"})
+    assert (settings.connection_max_age, settings.shutdown_drain) == (0.0, 0.5)
+    with pytest.raises(SettingsError, match="SHUTDOWN_DRAIN: 'soon' is not a duration"):
+        Settings.from_env({"SHUTDOWN_DRAIN": "soon"})
 
 
 def test_release_knobs_come_from_the_environment() -> None:
