@@ -68,6 +68,13 @@ function printMessages(slack: FakeSlack): () => void {
   return () => clearInterval(timer);
 }
 
+/** What failed, with undici's cause ("fetch failed" alone does not say: other side closed, ECONNRESET…). */
+function failureOf(reason: unknown): string {
+  const cause = (reason as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  const at = new Date().toISOString().slice(11, 23);
+  return `${String(reason)}${cause ? ` (${cause.code ?? cause.message ?? 'no code'})` : ''} at ${at}`;
+}
+
 /** Steady traffic on the live Service while a release happens: every answer that is not 2xx counts. */
 function traffic(url: string) {
   let sent = 0;
@@ -92,7 +99,7 @@ function traffic(url: string) {
         if (status < 200 || status > 299) {
           failed++;
           if (failures.length < 5)
-            failures.push(outcome.status === 'fulfilled' ? `HTTP ${status}` : String(outcome.reason));
+            failures.push(outcome.status === 'fulfilled' ? `HTTP ${status}` : failureOf(outcome.reason));
         }
       }
       await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - started))));
