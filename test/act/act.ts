@@ -73,6 +73,11 @@ export interface ActOptions {
    * `if:` is false, so a step skipped under act (`if: !env.ACT`) still needs its action found.
    */
   localRepositories?: Record<string, string>;
+  /**
+   * Where act clones remote actions and reusable workflows and makes host workspaces
+   * (--action-cache-path); default act's own ~/.cache/act, shared by every run on the machine.
+   */
+  actionCachePath?: string;
   /** Only this job (-j); default the whole workflow. */
   job?: string;
   timeoutMs?: number;
@@ -142,6 +147,7 @@ export async function runAct(options: ActOptions): Promise<ActResult> {
     for (const [name, value] of Object.entries(options.env ?? {})) args.push('--env', `${name}=${value}`);
     for (const [name, dir] of Object.entries(options.localRepositories ?? {}))
       args.push('--local-repository', `${name}=${dir}`);
+    if (options.actionCachePath) args.push('--action-cache-path', options.actionCachePath);
     if (options.job) args.push('-j', options.job);
     const started = Date.now();
     return await new Promise<ActResult>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, runActionBundle, type ActionResult } from '../runner/index.ts';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.ts';
+import { ADCI_VERSION } from '../../packages/common/src/version.ts';
 
 const FIXTURES = join(repoRoot, 'test/fixtures/reports');
 const PLACEHOLDER = '/home/runner/work/shop/shop';
@@ -203,6 +204,8 @@ test('an unknown threshold key or a malformed condition fails before anything is
   const typo = await gate({ reports: ALL, thresholds: 'tests.failed: 0\ncoverage.lines: 80' });
   assert.equal(typo.exitCode, 1);
   assert.match(typo.stdout, /::error::Input 'thresholds': unknown key 'coverage.lines' \(line 2\)/);
+  // The log starts with the adci version (a run traces to a release from its log, not only its summary).
+  assert.equal(typo.stdout.split('\n')[0], `adci ${ADCI_VERSION}`);
   // Nothing was read or judged: the summary holds only the version footer every run writes.
   assert.equal(typo.summary.replace(/\n<sub>adci [^<]+<\/sub>\n\n$/, ''), '');
   const malformed = await gate({ reports: ALL, thresholds: 'findings.error: "at most 3"' });

@@ -1,9 +1,11 @@
-// The one entry wrapper: every failure becomes `core.setFailed(message)` with a readable message, and
-// every run ends its job summary with the adci version, so a run can be traced to a release.
+// The one entry wrapper: every run starts its log with the adci version and ends its job summary with
+// it, so a run can be traced to a release (also which commit a `uses: …@<ref>` resolved to), and every
+// failure becomes `core.setFailed(message)` with a readable message.
 import * as core from '@actions/core';
 import { ADCI_VERSION, errorMessage, type Logger } from '@adci/common/basics';
 
 export async function runAction(main: () => Promise<void>): Promise<void> {
+  core.info(`adci ${ADCI_VERSION}`);
   try {
     await main();
   } catch (error) {
