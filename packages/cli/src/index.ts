@@ -5,6 +5,7 @@ import { registerDeploy } from './commands/deploy.ts';
 import { registerGate } from './commands/gate.ts';
 import { registerNotify } from './commands/notify.ts';
 import { registerSmoke } from './commands/smoke.ts';
+import { describeActionInputs } from './action-inputs.ts';
 
 export function buildProgram(): Command {
   const program = new Command('adci')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerSmoke(program);
   registerDeploy(program);
   registerNotify(program);
+  for (const command of program.commands) describeActionInputs(command);
   return program;
 }
 
