@@ -75,3 +75,45 @@ test("defaultAnalysisRunner sends the settings' prometheus-token as a bearer tok
     JSON.stringify(seen),
   );
 });
+
+test('proxyTransport: the kubeconfig identity, tls-server-name, insecure-skip-tls-verify and basic auth', async () => {
+  const { KubeClient } = await import('./client.ts');
+  const { proxyTransport } = await import('./checks.ts');
+  const config = (cluster: string, user: string) => `apiVersion: v1
+kind: Config
+clusters:
+  - name: c
+    cluster:
+      server: https://10.0.0.1:6443
+${cluster}
+users:
+  - name: u
+    user:
+${user}
+contexts:
+  - name: x
+    context: { cluster: c, user: u }
+current-context: x
+`;
+  const named = await proxyTransport(
+    new KubeClient({
+      kubeconfig: config(
+        '      certificate-authority-data: ' +
+          Buffer.from('CA PEM').toString('base64') +
+          '\n      tls-server-name: api.internal',
+        '      token: abc.def',
+      ),
+    }),
+  );
+  assert.equal(named.tls?.servername, 'api.internal');
+  assert.equal(named.tls?.ca, 'CA PEM');
+  assert.equal(named.insecureTls, false);
+  assert.equal(named.headers?.Authorization, 'Bearer abc.def');
+  const basic = await proxyTransport(
+    new KubeClient({
+      kubeconfig: config('      insecure-skip-tls-verify: true', '      username: ops\n      password: s3cret'),
+    }),
+  );
+  assert.equal(basic.insecureTls, true);
+  assert.equal(basic.headers?.Authorization, `Basic ${Buffer.from('ops:s3cret').toString('base64')}`);
+});
