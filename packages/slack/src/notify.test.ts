@@ -43,7 +43,7 @@ function settings(extra: Partial<NotifySettings> = {}): NotifySettings {
 }
 
 test('templateValues: every placeholder a payload may use, extra values last', () => {
-  const values = templateValues(run, message, { region: 'eu', status: 'overridden' });
+  const values: Record<string, string> = templateValues(run, message, { region: 'eu', status: 'overridden' });
   assert.equal(values.short_sha, '0123456');
   assert.equal(values.commit_message, 'Raise the bid floor');
   assert.equal(values.environment_url, 'https://ads.example.com');
