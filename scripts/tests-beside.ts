@@ -59,7 +59,6 @@ export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
   'packages/cli/src/commands/gate.ts': CLI('gate', 'test/e2e/quality-gate-cli.test.ts and test/e2e/cli.test.ts'),
   'packages/cli/src/commands/notify.ts': CLI('notify', 'test/e2e/notify-timeout-cli.test.ts and test/e2e/cli.test.ts'),
   'packages/cli/src/commands/smoke.ts': CLI('smoke', 'test/e2e/smoke-test-cli.test.ts and test/e2e/cli.test.ts'),
-  'packages/kube/src/diagnose.ts': `a crash-looping pod's reason and logs: ${BLUE_GREEN}`,
   'packages/kube/src/render.ts': `the result's Markdown and text: ${BLUE_GREEN}, and the summaries the e2e tests read`,
   'packages/kube/src/run.ts': `one run's context and compensations: ${BLUE_GREEN}`,
   'packages/kube/src/steps.ts': `the steps and their plans (PLANS): ${BLUE_GREEN}`,
