@@ -3,7 +3,8 @@
 // types), and every
 // imported package declared by the workspace that imports it (import-x/no-extraneous-dependencies
 // against the nearest package.json: packages/<name>/, actions/<name>/, or the root for test/,
-// scripts/ and bench/).
+// scripts/ and bench/), and the tests under test/ importing the engines only through their public
+// entry points.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
@@ -27,6 +28,34 @@ export const dependencyDeclarations = {
         optionalDependencies: false,
         peerDependencies: false,
         includeTypes: true,
+      },
+    ],
+  },
+};
+
+/**
+ * The tests under test/ (end-to-end tests, the cluster and their helpers) reach the engines as
+ * their users do: through the packages' public entry points (`@adci/probe`, `@adci/common/basics`,
+ * the `exports` of each package.json) or the built bundles, never a module of packages/x/src
+ * or actions/x/src by path. Exported for scripts/lint-config.test.ts.
+ */
+export const publicEntryPoints = {
+  name: 'adci/public-entry-points',
+  files: ['test/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: '(^|/)(packages|actions)/[^/]+/src(/|$)',
+            message: "Import the package's public entry point (@adci/<name>) or the built bundle, not its sources.",
+          },
+          {
+            regex: '^@adci/[^/]+/src(/|$)',
+            message: "Import the package's public entry point (@adci/<name>), not a path inside it.",
+          },
+        ],
       },
     ],
   },
@@ -74,4 +103,5 @@ export default tseslint.config(
   // eslint.config.js and other JavaScript files are not in tsconfig.json: no type information.
   { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
   dependencyDeclarations,
+  publicEntryPoints,
 );

@@ -13,8 +13,11 @@ import { pathToFileURL } from 'node:url';
 
 const repo = join(import.meta.dirname, '..');
 // The block exactly as `npm run lint` uses it (a JavaScript module, hence the typed dynamic import).
-const { dependencyDeclarations } = (await import(pathToFileURL(join(repo, 'eslint.config.js')).href)) as {
+const { dependencyDeclarations, publicEntryPoints } = (await import(
+  pathToFileURL(join(repo, 'eslint.config.js')).href
+)) as {
   dependencyDeclarations: Linter.Config;
+  publicEntryPoints: Linter.Config;
 };
 const roots: string[] = [];
 after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
@@ -128,4 +131,38 @@ test('engine sources may not import a devDependency; their tests may', async () 
   );
   const [spec] = await eslint.lintText(code, { filePath: join(root, 'packages/reports/src/xml/scanner.test.ts') });
   assert.deepEqual(spec?.messages, []);
+});
+
+test('the tests under test/ import the engines through their public entry points, not their sources', async () => {
+  const eslint = new ESLint({
+    cwd: repo,
+    overrideConfigFile: true,
+    overrideConfig: [{ files: ['**/*.ts'] }, tseslint.configs.base, publicEntryPoints],
+  });
+  const lint = async (code: string, file: string): Promise<string[]> => {
+    const [result] = await eslint.lintText(code, { filePath: join(repo, file) });
+    return (result?.messages ?? []).map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`);
+  };
+  // test/e2e/probe-proxy.test.ts, as it reads today.
+  const real = readFileSync(join(repo, 'test/e2e/probe-proxy.test.ts'), 'utf8');
+  assert.deepEqual(await lint(real, 'test/e2e/probe-proxy.test.ts'), []);
+  for (const from of [
+    '../../packages/probe/src/index.ts',
+    '../../packages/probe/src/http.ts',
+    '../../actions/smoke-test/src/inputs.ts',
+    '@adci/probe/src/http.ts',
+  ]) {
+    const messages = await lint(`import { x } from '${from}';\nexport { x };\n`, 'test/e2e/probe-proxy.test.ts');
+    assert.equal(messages.length, 1, `${from}: ${messages.join('\n')}`);
+    assert.match(messages[0] ?? '', /^no-restricted-imports: .*public entry point/);
+  }
+  // Public entry points, the built bundles and the test helpers pass; engine tests beside their
+  // modules are not under test/ and import their neighbours.
+  for (const from of ['@adci/probe', '@adci/common/basics', '../../dist/cli/index.js', '../cluster/testing.ts']) {
+    assert.deepEqual(await lint(`import { x } from '${from}';\nexport { x };\n`, 'test/e2e/any.test.ts'), [], from);
+  }
+  assert.deepEqual(
+    await lint("import { x } from './http.ts';\nexport { x };\n", 'packages/probe/src/load.test.ts'),
+    [],
+  );
 });

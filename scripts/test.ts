@@ -1,5 +1,6 @@
 // `npm test`: lint and format, typecheck, a fresh build that must leave dist/ as committed (no
-// change, no untracked file), action metadata and docs, the local cluster's Go node agent (go vet,
+// change, no untracked file), action metadata and docs, a test beside each module with logic
+// (scripts/tests-beside.ts --check), the local cluster's Go node agent (go vet,
 // go test) wherever Go is there to build the cluster, then unit and end-to-end tests (which
 // execute the built bundles).
 import { spawnSync } from 'node:child_process';
@@ -34,6 +35,10 @@ step('typecheck (tsc)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 step('build (ncc); dist/ matches HEAD, nothing untracked', node, [join(root, 'scripts', 'build.ts'), '--check']);
 step('action.yml and workflows (@actions/workflow-parser)', node, [join(root, 'scripts', 'validate.ts')]);
 step('action READMEs match action.yml', node, [join(root, 'scripts', 'action-docs.ts')]);
+step('a test beside each module with logic, or listed as tested elsewhere', node, [
+  join(root, 'scripts', 'tests-beside.ts'),
+  '--check',
+]);
 
 // The node agent (test/cluster/agent) is Go; the cluster is built wherever Go is on PATH, and so
 // its unit tests run there. The environment and -trimpath are test/cluster/build.ts's, so vet and

@@ -5,7 +5,7 @@ import type { TestContext } from 'node:test';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { errorMessage, waitUntil, WaitTimeoutError } from '../../packages/common/src/basics.ts';
+import { errorMessage, waitUntil, WaitTimeoutError } from '@adci/common/basics';
 import { clusterPaths, clusterStateDir } from './config.ts';
 import { kubectlBinary, missingClusterReason, namedCluster, testKubeconfig, type NamedCluster } from './kubeconfig.ts';
 import { clusterCpuSeconds, clusterMemory, type ClusterMemory } from './memory.ts';

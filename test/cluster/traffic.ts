@@ -1,7 +1,7 @@
 // Traffic for cluster tests: open-model load through a NodePort with adci's own load generator,
 // without retries, so every failed request counts (the zero-failed-requests checks of the deploy tests).
-import { systemClock } from '../../packages/common/src/index.ts';
-import { createHttpClient, parseChecksDocument, runLoad, type LoadResult } from '../../packages/probe/src/index.ts';
+import { systemClock } from '@adci/common';
+import { createHttpClient, parseChecksDocument, runLoad, type LoadResult } from '@adci/probe';
 import { nodeAddress } from './kubeconfig.ts';
 
 export type { LoadResult };

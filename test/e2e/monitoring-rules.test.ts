@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../runner/index.ts';
 import { binary, missingPrometheusReason, promtool } from '../cluster/monitoring.ts';
-import { parseAnalysisDocument } from '../../packages/analysis/src/index.ts';
+import { parseAnalysisDocument } from '@adci/analysis';
 import { readFileSync } from 'node:fs';
 
 const dir = join(repoRoot, 'examples', 'ad-platform', 'deploy', 'monitoring');

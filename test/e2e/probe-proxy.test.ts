@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { Redactor } from '../../packages/common/src/index.ts';
+import { Redactor } from '@adci/common';
 import {
   createHttpClient,
   parseChecksDocument,
@@ -13,7 +13,7 @@ import {
   SMOKE_DEFAULTS,
   TransportError,
   type HttpClientOptions,
-} from '../../packages/probe/src/index.ts';
+} from '@adci/probe';
 import { applyManifest, clusterTestSkip, kubectlOk, testKubeconfig, useNamespace } from '../cluster/testing.ts';
 
 const skip = clusterTestSkip();

@@ -104,3 +104,11 @@ test('Redactor masks registered values and URL secrets', () => {
     'echo *** *** http://***@h/?sig=***&n=1',
   );
 });
+
+test('Redactor removes every secret, longest first', () => {
+  const redactor = new Redactor();
+  redactor.add('secret-token');
+  redactor.add('secret-token-long');
+  redactor.add('ab'); // too short to mask safely
+  assert.equal(redactor.redact('x secret-token-long y secret-token ab'), 'x *** y *** ab');
+});

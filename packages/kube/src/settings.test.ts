@@ -81,3 +81,63 @@ test('adci deploy words the errors with its flags (--pre-checks), the action wit
   );
   await refused({ preChecks: 'missing.yaml' }, 'pre-promotion-checks', /cannot read missing\.yaml/);
 });
+
+// The metric analyses (pre- and post-promotion-analysis, prometheus-url, analysis-vars). The phases
+// themselves run against a real Prometheus on the local cluster (test/e2e/monitoring.test.ts).
+const metric = 'metrics:\n  - name: errors\n    query: up{version="{{ version }}"}\n    success: result == 1\n';
+writeFileSync(join(dir, 'with-url.yml'), `prometheus: http://prometheus:9090\n${metric}`);
+writeFileSync(join(dir, 'no-url.yml'), metric);
+writeFileSync(
+  join(dir, 'typo.yml'),
+  'metrics:\n  - name: e\n    query: up\n    success: result == 1\n    count: zero\n',
+);
+writeFileSync(
+  join(dir, 'region.yml'),
+  'prometheus: http://127.0.0.1:1\nmetrics:\n  - name: errors\n    query: up{region="{{ region }}",version="{{ version }}"}\n    success: result == 1\n',
+);
+
+test('buildDeploySettings reads the analysis files, naming the input on every mistake', async () => {
+  const settings = await build({ postAnalysis: 'with-url.yml' });
+  assert.equal(settings.postAnalysis?.metrics[0]?.name, 'errors');
+  assert.equal(settings.postAnalysis?.source, 'post-promotion-analysis (with-url.yml)');
+  assert.equal(settings.preAnalysis, undefined);
+  assert.equal(
+    (await build({ preAnalysis: 'no-url.yml', prometheusUrl: 'http://p:9090' })).prometheusUrl,
+    'http://p:9090/',
+  );
+
+  await refused({ postAnalysis: 'no-url.yml' }, 'post-promotion-analysis', /names no prometheus: URL/);
+  await refused(
+    { preAnalysis: 'typo.yml' },
+    'pre-promotion-analysis',
+    /typo\.yml:5: metrics\[0\]\.count: must be a whole number/,
+  );
+  await refused({ postAnalysis: 'missing.yml' }, 'post-promotion-analysis', /cannot read missing\.yml: ENOENT/);
+  await refused(
+    { postAnalysis: 'with-url.yml', prometheusUrl: 'prometheus:9090' },
+    'prometheus-url',
+    /must be http or https/,
+  );
+});
+
+test("analysis-vars: a mapping of scalars, none of them the deploy's own values; the file's placeholders need them", async () => {
+  const settings = await build({ postAnalysis: 'region.yml', analysisVars: 'region: eu-west-1\nshard: 3' });
+  assert.deepEqual(settings.analysisVars, { region: 'eu-west-1', shard: '3' });
+  // Without analysis-vars, the file's {{ region }} is refused when read, naming file and line.
+  await refused(
+    { postAnalysis: 'region.yml' },
+    'post-promotion-analysis',
+    /region\.yml:4: .*unknown placeholder \{\{ region \}\}/,
+  );
+  for (const own of ['version', 'color', 'namespace', 'revision', 'app']) {
+    await refused(
+      { postAnalysis: 'region.yml', analysisVars: `region: eu\n${own}: x` },
+      'analysis-vars',
+      new RegExp(`'${own}' is the deploy's own value and cannot be overridden`),
+    );
+  }
+  await refused({ analysisVars: 'region: [eu' }, 'analysis-vars', /./);
+  await refused({ analysisVars: '- eu' }, 'analysis-vars', /must be a YAML or JSON mapping/);
+  await refused({ analysisVars: 'region: { a: 1 }' }, 'analysis-vars', /value of 'region' must be a scalar/);
+  assert.deepEqual((await build({ analysisVars: '' })).analysisVars, {});
+});

@@ -1,3 +1,5 @@
+// Unit tests of retry.ts: the back-off, retry with its budget, Retry-After waits and cancellation, on a
+// virtual clock (and once on the real one).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -51,7 +53,6 @@ test('backoffDelay grows by the factor up to maxMs, 1-based', () => {
   assert.equal(backoffDelay(5000, options), 500);
   assert.equal(backoffDelay(5000, { initialMs: 0, maxMs: 0 }), 0);
 });
-
 test('backoffDelay jitter: equal keeps at least half, full may reach zero', () => {
   const options = { initialMs: 100, maxMs: 1000 };
   assert.equal(
@@ -75,7 +76,6 @@ test('backoffDelay jitter: equal keeps at least half, full may reach zero', () =
     assert.ok(delay >= 200 && delay <= 400, `equal jitter out of range: ${delay}`);
   }
 });
-
 test('backoffDelay refuses nonsense options, naming them', () => {
   assert.throws(() => backoffDelay(1, { initialMs: -1, maxMs: 5 }), /initialMs must be a finite number ≥ 0, got -1/);
   assert.throws(() => backoffDelay(1, { initialMs: 10, maxMs: 5 }), /maxMs must be .* ≥ initialMs \(10\), got 5/);
@@ -85,7 +85,6 @@ test('backoffDelay refuses nonsense options, naming them', () => {
     /jitter must be 'equal', 'full' or 'none', got 'some'/,
   );
 });
-
 test('retry returns the first success without waiting', async () => {
   const clock = new FakeClock();
   const seen: number[] = [];
@@ -100,7 +99,6 @@ test('retry returns the first success without waiting', async () => {
   assert.deepEqual(seen, [1]);
   assert.deepEqual(clock.sleeps, []);
 });
-
 test('retry backs off between failures and reports each retry', async () => {
   const clock = new FakeClock();
   const retries: { attempt: number; delayMs: number; message: string }[] = [];
@@ -123,7 +121,6 @@ test('retry backs off between failures and reports each retry', async () => {
     { attempt: 3, delayMs: 300, message: 'fail 3' },
   ]);
 });
-
 test('retry rethrows the last error when the attempts run out', async () => {
   const clock = new FakeClock();
   const errors: Error[] = [];
@@ -143,7 +140,6 @@ test('retry rethrows the last error when the attempts run out', async () => {
   assert.equal(calls, 3);
   assert.deepEqual(clock.sleeps, [5, 10]); // equal jitter with random() = 0: half of 10, half of 20
 });
-
 test('retry rethrows at once when retryable says false, and tells it the attempt', async () => {
   const clock = new FakeClock();
   const asked: [string, number][] = [];
@@ -164,7 +160,6 @@ test('retry rethrows at once when retryable says false, and tells it the attempt
   ]);
   assert.equal(clock.sleeps.length, 1);
 });
-
 test('retry waits exactly the number retryable returns, without advancing the back-off', async () => {
   const clock = new FakeClock();
   const verdicts: (boolean | number)[] = [true, 5000, true, 0];
@@ -183,7 +178,6 @@ test('retry waits exactly the number retryable returns, without advancing the ba
   // 100 (back-off 1), 5000 (Retry-After), 200 (back-off 2), no sleep for a zero wait.
   assert.deepEqual(clock.sleeps, [100, 5000, 200]);
 });
-
 test('retry never sleeps past timeoutMs: the last back-off is shortened, then the last error is rethrown', async () => {
   const clock = new FakeClock();
   let calls = 0;
@@ -200,7 +194,6 @@ test('retry never sleeps past timeoutMs: the last back-off is shortened, then th
   assert.deepEqual(clock.sleeps, [400, 600]);
   assert.equal(clock.time, 1000);
 });
-
 test('retry counts the time attempts take against timeoutMs', async () => {
   const clock = new FakeClock();
   let calls = 0;
@@ -219,7 +212,6 @@ test('retry counts the time attempts take against timeoutMs', async () => {
   assert.equal(calls, 2);
   assert.deepEqual(clock.sleeps, [100]);
 });
-
 test('retry does not start a Retry-After wait that would end past the budget', async () => {
   const clock = new FakeClock();
   let calls = 0;
@@ -236,7 +228,6 @@ test('retry does not start a Retry-After wait that would end past the budget', a
   assert.equal(calls, 1);
   assert.deepEqual(clock.sleeps, []);
 });
-
 test('retry refuses to run unbounded or with bad bounds', async () => {
   const op = () => Promise.resolve(1);
   await assert.rejects(retry(op), /give attempts or timeoutMs/);
@@ -245,7 +236,6 @@ test('retry refuses to run unbounded or with bad bounds', async () => {
   await assert.rejects(retry(op, { timeoutMs: -5 }), /timeoutMs must be a finite number ≥ 0, got -5/);
   await assert.rejects(retry(op, { attempts: 2, initialMs: 50, maxMs: 10 }), /maxMs must be/);
 });
-
 test('retry rejects with the signal reason: aborted before, during a wait, during an attempt', async () => {
   const reason = new Error('cancelled by SIGINT');
 
@@ -284,7 +274,6 @@ test('retry rejects with the signal reason: aborted before, during a wait, durin
   );
   assert.equal(attempts, 1);
 });
-
 test('retry works on the real clock', async () => {
   let calls = 0;
   const value = await retry(
@@ -296,106 +285,6 @@ test('retry works on the real clock', async () => {
   );
   assert.equal(value, 'real');
 });
-
-test('waitUntil returns the first value that is neither undefined nor false', async () => {
-  const clock = new FakeClock();
-  const answers: unknown[] = [undefined, false, 0];
-  let calls = 0;
-  const value = await waitUntil(() => answers[calls++] as number | undefined | false, {
-    timeoutMs: 10_000,
-    intervalMs: 250,
-    description: 'a number',
-    clock,
-  });
-  assert.equal(value, 0);
-  assert.equal(calls, 3);
-  assert.deepEqual(clock.sleeps, [250, 250]);
-
-  const asynchronous = await waitUntil(() => Promise.resolve({ ready: true }), {
-    timeoutMs: 0,
-    intervalMs: 1,
-    description: 'x',
-    clock,
-  });
-  assert.deepEqual(asynchronous, { ready: true });
-});
-
-test('waitUntil times out with a message naming what it waited for; the last probe is at the deadline', async () => {
-  const clock = new FakeClock();
-  const probedAt: number[] = [];
-  await assert.rejects(
-    waitUntil(
-      () => {
-        probedAt.push(clock.now());
-        return undefined;
-      },
-      { timeoutMs: 5000, intervalMs: 1500, description: 'deployment web-green to be available', clock },
-    ),
-    (error) => {
-      assert.ok(error instanceof WaitTimeoutError);
-      assert.equal(error.message, 'timed out after 5s waiting for deployment web-green to be available');
-      assert.equal(error.description, 'deployment web-green to be available');
-      assert.equal(error.name, 'WaitTimeoutError');
-      return true;
-    },
-  );
-  assert.deepEqual(probedAt, [0, 1500, 3000, 4500, 5000]);
-  assert.deepEqual(clock.sleeps, [1500, 1500, 1500, 500]);
-});
-
-test('waitUntil ends at once with the error a probe throws (fail fast)', async () => {
-  const clock = new FakeClock();
-  let calls = 0;
-  await assert.rejects(
-    waitUntil(
-      () => {
-        if (++calls === 2) throw new Error('pod web-1: ImagePullBackOff');
-        return false;
-      },
-      { timeoutMs: 60_000, intervalMs: 1000, description: 'pods', clock },
-    ),
-    /ImagePullBackOff/,
-  );
-  assert.equal(calls, 2);
-});
-
-test('waitUntil stops waiting at once when aborted, with the signal reason', async () => {
-  const reason = new Error('cancelled');
-  const clock = new StuckClock();
-  const controller = new AbortController();
-  const pending = waitUntil(() => undefined, {
-    timeoutMs: 60_000,
-    intervalMs: 1000,
-    description: 'never',
-    clock,
-    signal: controller.signal,
-  });
-  await clock.sleeping.promise;
-  controller.abort(reason);
-  await assert.rejects(pending, (error) => error === reason);
-
-  await assert.rejects(
-    waitUntil(() => 1, { timeoutMs: 1, intervalMs: 1, description: 'x', signal: AbortSignal.abort(reason) }),
-    (error) => error === reason,
-  );
-});
-
-test('waitUntil refuses bad options', async () => {
-  const clock = new FakeClock();
-  await assert.rejects(
-    waitUntil(() => 1, { timeoutMs: -1, intervalMs: 1, description: 'x', clock }),
-    /timeoutMs/,
-  );
-  await assert.rejects(
-    waitUntil(() => 1, { timeoutMs: 1, intervalMs: 0, description: 'x', clock }),
-    /intervalMs/,
-  );
-  await assert.rejects(
-    waitUntil(() => 1, { timeoutMs: 1, intervalMs: 1, description: '', clock }),
-    /description/,
-  );
-});
-
 test('retry and waitUntil are exported from @adci/common too, and the light entry loads no YAML parser', () => {
   assert.equal(index.retry, retry);
   assert.equal(index.waitUntil, waitUntil);

@@ -1,14 +1,8 @@
+// Unit tests of message.ts: the default message (cut to Slack's limits, fields over several sections,
+// run data escaped) and a custom payload refused when over the limits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  attemptTimeout,
-  resolveWebhookUrl,
-  buildCustomMessage,
-  buildDefaultMessage,
-  findLimitProblems,
-  renderMessageMarkdown,
-  type RunInfo,
-} from './index.ts';
+import { buildCustomMessage, buildDefaultMessage, findLimitProblems, type RunInfo } from './index.ts';
 
 const run: RunInfo = {
   repository: 'org/ads',
@@ -41,7 +35,6 @@ test('generated text is cut to Slack limits with an ellipsis, never refused', ()
   assert.equal(lead.text.text.length, 3000);
   assert.deepEqual(findLimitProblems(message), []);
 });
-
 test('more than ten fields spread over several sections', () => {
   const fields = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`f${i}`, `v${i}`]));
   const message = buildDefaultMessage({ ...settings, fields }, run);
@@ -52,12 +45,10 @@ test('more than ten fields spread over several sections', () => {
   );
   assert.deepEqual(findLimitProblems(message), []);
 });
-
 test('mrkdwn special characters in run data are escaped', () => {
   const message = buildDefaultMessage(settings, run);
   assert.match(JSON.stringify(message), /Fix &lt;bid&gt; &amp; cap/);
 });
-
 test('a custom payload over the limits is refused naming each block and limit', () => {
   const payload = {
     blocks: [
@@ -81,30 +72,4 @@ test('a custom payload over the limits is refused naming each block and limit', 
     'attachments[0].blocks[0] (x): block_id is 256 characters; the limit is 255',
   ]);
   assert.deepEqual(findLimitProblems({}), ['the message has none of "text", "blocks" or "attachments"']);
-});
-
-test('the markdown rendering shows header, fields and links', () => {
-  const markdown = renderMessageMarkdown(buildDefaultMessage({ ...settings, environment: 'prod' }, run));
-  assert.match(markdown, /^### ✅ Deploy succeeded/);
-  assert.match(markdown, /\| \*\*Repository\*\* \| \[org\/ads\]\(https:\/\/github.com\/org\/ads\) \|/);
-  assert.match(markdown, /Fix <bid> & cap/);
-});
-
-test('each delivery attempt gets a third of the timeout, between 1 s and 10 s', () => {
-  assert.equal(attemptTimeout(6000), 2000);
-  assert.equal(attemptTimeout(2000), 1000);
-  assert.equal(attemptTimeout(30_000), 10_000);
-  assert.equal(attemptTimeout(120_000), 10_000);
-});
-
-test('an empty webhook URL is a reason to skip, or an input error with fail-on-error', () => {
-  const names = { input: 'webhook-url', failOnError: 'fail-on-error: true' };
-  const skipped = resolveWebhookUrl('', false, names);
-  assert.ok('skipped' in skipped);
-  assert.match(skipped.skipped, /input 'webhook-url' is empty \(pull requests from forks get no secrets/);
-  assert.throws(() => resolveWebhookUrl('', true, names), /Input 'webhook-url': is empty/);
-  assert.deepEqual(resolveWebhookUrl('https://hooks.slack.com/services/T/B/x', true, names), {
-    url: 'https://hooks.slack.com/services/T/B/x',
-  });
-  assert.throws(() => resolveWebhookUrl('not a url', false, names), /Input 'webhook-url': is not a valid URL/);
 });

@@ -2,17 +2,25 @@
 // loopback server of test/fixtures/reports/artillery/ (its regenerate.sh has the commands).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runGate, type GateReport } from './gate.ts';
-import { parseThresholds } from './thresholds.ts';
-import { parseReportPatterns } from './patterns.ts';
-import { detectFormat } from './detect.ts';
-import { renderMarkdown } from './render/markdown.ts';
-import { renderTerminal } from './render/terminal.ts';
+import { runGate, type GateReport } from '../gate.ts';
+import { parseThresholds } from '../thresholds.ts';
+import { parseReportPatterns } from '../patterns.ts';
+import { detectFormat } from '../detect.ts';
+import { renderMarkdown } from '../render/markdown.ts';
+import { renderTerminal } from '../render/terminal.ts';
+import {
+  emptyLoadFigures,
+  loadMarkdown,
+  loadText,
+  measureLoad,
+  mergeLoadFigures,
+  parseArtilleryReport,
+} from './artillery.ts';
 
-const root = join(import.meta.dirname, '../../../test/fixtures/reports');
+const root = join(import.meta.dirname, '../../../../test/fixtures/reports');
 
 function gate(reports: string[], thresholds: string, at = root): GateReport {
   return runGate({
@@ -107,4 +115,69 @@ test('a report that is not Artillery-shaped is refused, naming the key', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+const read = (name: string): unknown => JSON.parse(readFileSync(join(root, 'artillery', name), 'utf8')) as unknown;
+
+test('parseArtilleryReport reads the real reports: counters, codes, errors, rate and response times', () => {
+  const pass = parseArtilleryReport(read('artillery-pass.json'), 'artillery-pass.json');
+  assert.equal(pass.reports, 1);
+  assert.ok(pass.requests > 0);
+  assert.equal(pass.responses, pass.requests, 'every request of the passing run was answered');
+  assert.deepEqual(pass.errors, {});
+  assert.ok(pass.latency && pass.latency.p50 <= pass.latency.p95 && pass.latency.p95 <= pass.latency.max);
+  const fail = parseArtilleryReport(read('artillery-fail.json'), 'artillery-fail.json');
+  assert.ok(Object.keys(fail.errors).length > 0 || Object.keys(fail.codes).some((c) => !c.startsWith('2')));
+});
+
+test('measureLoad: each load key, the error rate over 5xx and no-response, the worst of several reports', () => {
+  const pass = parseArtilleryReport(read('artillery-pass.json'), 'a');
+  assert.deepEqual(measureLoad('load.requests', pass), { value: pass.requests });
+  assert.deepEqual(measureLoad('load.p95', pass), { value: pass.latency?.p95 });
+  assert.deepEqual(measureLoad('load.rps', null), { missing: 'no Artillery report was read' });
+  assert.deepEqual(measureLoad('load.bogus', pass), { missing: 'unknown key load.bogus' });
+  const made = emptyLoadFigures();
+  made.reports = 1;
+  made.requests = 200;
+  made.codes = { '200': 180, '503': 10, '404': 4 };
+  made.errors = { ECONNREFUSED: 6 };
+  assert.deepEqual(measureLoad('load.error-rate', made), { value: 8 }, '(10 × 5xx + 6 unanswered) / 200');
+  assert.deepEqual(measureLoad('load.4xx', made), { value: 4 });
+  assert.deepEqual(measureLoad('load.errors', made), { value: 6, note: 'ECONNREFUSED 6' });
+  assert.deepEqual(measureLoad('load.p99', made), { missing: 'no response times (no responses)' });
+  const both = parseArtilleryReport(read('artillery-pass.json'), 'a');
+  mergeLoadFigures(both, made);
+  assert.equal(both.reports, 2);
+  assert.equal(both.requests, pass.requests + 200);
+  assert.equal(both.codes['503'], 10);
+  assert.equal((measureLoad('load.max', both) as { note?: string }).note, 'worst of 2 reports');
+});
+
+test('loadMarkdown and loadText: one table row and two lines; nothing when no report was read', () => {
+  const pass = parseArtilleryReport(read('artillery-pass.json'), 'a');
+  assert.match(loadMarkdown(pass), /^### Load \(Artillery\)\n\n\| Requests \| Responses \| Rate \|/);
+  assert.match(loadMarkdown(pass), new RegExp(`\\| ${pass.requests} \\| ${pass.responses} \\| ${pass.rps}/s \\|`));
+  assert.equal(loadMarkdown(emptyLoadFigures()), '');
+  assert.deepEqual(loadText(null), []);
+  const lines = loadText(pass);
+  assert.equal(lines.length, 3);
+  assert.match(lines[1] ?? '', new RegExp(`^Load: ${pass.requests} requests, ${pass.responses} responses`));
+  assert.match(lines[2] ?? '', /no response: none; statuses: 200: \d+; failed expectations: 0/);
+});
+
+test('parseArtilleryReport refuses what is not a report, naming the file and the field', () => {
+  const cases: [unknown, RegExp][] = [
+    [[], /x\.json: not an Artillery report/],
+    [{ aggregate: {} }, /without "aggregate.counters"/],
+    [{ aggregate: { counters: { 'http.requests': -1 } } }, /"aggregate.counters.http.requests" is not a count: -1/],
+    [
+      { aggregate: { counters: { 'http.responses': 3 } } },
+      /3 responses but no "aggregate.summaries.http.response_time"/,
+    ],
+    [
+      { aggregate: { counters: {}, summaries: { 'http.response_time': { p50: 'fast' } } } },
+      /"aggregate.summaries.http.response_time.p50" is not a number: "fast"/,
+    ],
+  ];
+  for (const [doc, message] of cases) assert.throws(() => parseArtilleryReport(doc, 'x.json'), message);
 });
