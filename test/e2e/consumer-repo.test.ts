@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { createActRepository, type ActRepository } from '../act/repo.ts';
 import { ensureAct, runAct, type ActResult } from '../act/act.ts';
 import { clusterTestSkip, createNamespace, testKubeconfig, type TestNamespace } from '../cluster/testing.ts';
-import { ADCI_VERSION } from '../../packages/common/src/version.ts';
+import { ADCI_VERSION } from '@adci/common';
 import { repoRoot } from '../runner/index.ts';
 
 const CURRENT = ADCI_VERSION;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, runActionBundle, type ActionResult } from '../runner/index.ts';
 import { startFakeGitHub, type FakeGitHub } from '../fakes/github-api.ts';
-import { ADCI_VERSION } from '../../packages/common/src/version.ts';
+import { ADCI_VERSION } from '@adci/common';
 
 const FIXTURES = join(repoRoot, 'test/fixtures/reports');
 const PLACEHOLDER = '/home/runner/work/shop/shop';
