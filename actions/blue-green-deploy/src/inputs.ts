@@ -16,6 +16,8 @@ export interface DeployInputs {
   workspace: string;
   /** A release to several clusters: the targets file (kubeconfigs come from the variables it names). */
   targets?: string;
+  /** With targets: the target(s) this step releases (a matrix job of deploy-waves.yml), or reports on. */
+  target?: string;
 }
 
 /** Masks the kubeconfig, and each secret-looking line of it, so no part of it reaches the log. */
@@ -69,6 +71,7 @@ export function readInputs(): DeployInputs {
     kubeconfig: kubeconfig.trim() ? kubeconfig : undefined,
     context: readString('context') || undefined,
     targets: readString('targets') || undefined,
+    target: readString('target') || undefined,
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     raw: {
       manifests: readLines('manifests'),
