@@ -182,6 +182,7 @@ async function deployInWaves(
     selection,
   );
   core.setOutput('result', result.result);
+  core.setOutput('waves', JSON.stringify(result.waves));
   core.setOutput(
     'targets',
     JSON.stringify(

@@ -212,6 +212,8 @@ function wavesHeadline(result: WavesResult): string {
       return result.mode === 'finish'
         ? `✅ finished on ${result.targets.length} targets: the old colours drained and scaled down`
         : `✅ released to ${result.targets.length} targets in ${result.waves.length} waves`;
+    case 'planned':
+      return `✅ ${result.targets.length} targets reachable with every permission; waves ${result.waves.map((w) => `[${w.join(', ')}]`).join(' → ')}`;
     case 'held':
       return `✅ released to ${result.targets.map((t) => t.name).join(', ')}, the previous colour held up until the finish`;
     case 'status':

@@ -376,3 +376,17 @@ test('action and target with a targets file: checked before any contact, naming 
   assert.deepEqual(wavesSelection('Rollback', '', file), { mode: 'rollback' });
   assert.deepEqual(wavesSelection('status', undefined, file), { mode: 'status', targets: undefined });
 });
+
+test('plan: every target reachable with every permission, what each holds; nothing changes', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  for (const kube of Object.values(f.kubes)) kube.calls.length = 0;
+  const plan = await part(f, 'bid:2', 'plan');
+  assert.equal(plan.result, 'planned', plan.error);
+  assert.ok(plan.targets.every((t) => /serves revision 1 \(bid:1\), not this release/.test(t.found ?? '')));
+  for (const [name, kube] of Object.entries(f.kubes)) assert.deepEqual(kube.writes(), [], `${name}: no write`);
+  f.kubes.c?.deny('patch', 'apps', 'deployments');
+  const refused = await part(f, 'bid:2', 'plan');
+  assert.ok(refused.failed);
+  assert.match(refused.error ?? '', /target c: the Kubernetes user may not patch deployments\.apps/);
+});

@@ -27,12 +27,14 @@ import type { TargetSpec, TargetsFile } from './targets.ts';
 /**
  * What a run with a targets file does:
  * - `waves`: the whole release, every wave, the global rollback or the finish (one step drives all);
+ * - `plan`: every target's credentials and permissions, and what each holds; changes nothing (a
+ *   workflow's first job: one target that cannot be reached stops the release before any change);
  * - `release`: only the selected targets, the previous colour held (a matrix job of deploy-waves.yml);
  * - `status`: says what each selected target holds; fails unless each holds this release (the bake gate);
  * - `finish`: drains and scales the old colours down on every target, each of which must hold this release;
  * - `rollback`: every target holding this release goes back, newest wave first.
  */
-export type WavesMode = 'waves' | 'release' | 'status' | 'finish' | 'rollback';
+export type WavesMode = 'waves' | 'plan' | 'release' | 'status' | 'finish' | 'rollback';
 
 export interface WavesSelection {
   mode: WavesMode;
@@ -41,7 +43,7 @@ export interface WavesSelection {
 }
 
 /** The `action` values that apply with a targets file. */
-export const WAVES_ACTIONS = ['deploy', 'status', 'finish', 'rollback'] as const;
+export const WAVES_ACTIONS = ['deploy', 'plan', 'status', 'finish', 'rollback'] as const;
 
 /**
  * The `action` and `target` inputs of a run with a targets file, checked before any cluster is
@@ -69,7 +71,7 @@ export function wavesSelection(
         name('target'),
         `'${n}' is not a target of ${file.source} (targets: ${file.targets.map((t) => t.name).join(', ')})`,
       );
-  if (names.length && (verb === 'finish' || verb === 'rollback'))
+  if (names.length && (verb === 'finish' || verb === 'rollback' || verb === 'plan'))
     throw new InputError(
       name('target'),
       `applies to action deploy or status only: ${verb} acts on every target of ${file.source}`,
@@ -77,7 +79,7 @@ export function wavesSelection(
   const targets = names.length ? [...new Set(names)] : undefined;
   if (verb === 'deploy') return targets ? { mode: 'release', targets } : { mode: 'waves' };
   if (verb === 'status') return { mode: 'status', targets };
-  return { mode: verb as 'finish' | 'rollback' };
+  return { mode: verb as 'plan' | 'finish' | 'rollback' };
 }
 
 /** What a target holds of this release. */
@@ -153,7 +155,7 @@ export interface WavesResult {
   /** What the run did (`release`, `status`, `finish`, `rollback` run parts of the waves). */
   mode: WavesMode;
   /** held: the selected targets are live with the previous colour up (release); status: read only. */
-  result: 'promoted' | 'held' | 'status' | 'rolled-back' | 'failed' | 'stopped';
+  result: 'promoted' | 'held' | 'planned' | 'status' | 'rolled-back' | 'failed' | 'stopped';
   targets: TargetOutcome[];
   waves: string[][];
   /** The target whose failure stopped the release, and why. */
@@ -386,13 +388,18 @@ export async function runWaves(
     return result;
   }
 
-  if (mode === 'status' || mode === 'finish' || mode === 'rollback') {
+  if (mode === 'plan' || mode === 'status' || mode === 'finish' || mode === 'rollback') {
     try {
       await inspectAll();
     } catch (error) {
       return fail(undefined, `could not read every target: ${errorMessage(error)}; nothing was changed`);
     }
     const all = [...outcomes.values()];
+    if (mode === 'plan') {
+      result.result = 'planned';
+      result.failed = false;
+      return result;
+    }
     if (mode === 'rollback') {
       // Global: every target that holds this release goes back, newest wave first.
       const holding = all.filter((o) => o.holds !== 'no');

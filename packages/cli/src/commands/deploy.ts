@@ -89,7 +89,7 @@ export function registerDeploy(program: Command): void {
     .option('--context <name>', 'kubeconfig context')
     .option(
       '--action <action>',
-      'deploy | promote | rollback | abort | status (with --targets: deploy | status | finish | rollback)',
+      'deploy | promote | rollback | abort | status (with --targets: deploy | plan | status | finish | rollback)',
       'deploy',
     )
     .option('--active-service <name>', 'the Service that carries the deploy state')
