@@ -42,6 +42,8 @@ export async function run(): Promise<void> {
       return;
     }
     if (inputs.target) throw new InputError('target', 'applies only with targets (a release to several clusters)');
+    if (inputs.kubeconfigs)
+      throw new InputError('kubeconfigs', 'applies only with targets (a release to several clusters): use kubeconfig');
     // The client is not given the cancel signal: after a cancel it still has to scale down,
     // revert or unlock. The engine stops at its next safe point instead.
     let kube: InstanceType<typeof KubeClient>;
@@ -152,7 +154,11 @@ async function deployInWaves(
     let client = clients.get(target.name);
     if (!client) {
       // The kubeconfig comes from the secret variable the target names: masked the moment it is read.
-      const config = kube.kubeconfigOf(target, (name) => process.env[name], inputs.workspace);
+      const config = kube.kubeconfigOf(
+        target,
+        (name) => inputs.kubeconfigs?.[name] ?? process.env[name],
+        inputs.workspace,
+      );
       maskKubeconfig(config);
       redactor.add(config);
       client = new kube.KubeClient({ kubeconfig: config, context: target.context, logger: coreLogger });
@@ -183,6 +189,8 @@ async function deployInWaves(
   );
   core.setOutput('result', result.result);
   core.setOutput('waves', JSON.stringify(result.waves));
+  // Unset in the file means no limit; a GitHub matrix has at most 256 jobs.
+  core.setOutput('max-parallel', String(Math.min(file.maxParallel, 256)));
   core.setOutput(
     'targets',
     JSON.stringify(

@@ -255,7 +255,9 @@ export function renderWavesMarkdown(result: WavesResult): string {
       const p = phases.filter((x) => x.name === c).at(-1);
       return p ? (MARK[p.outcome ?? ''] ?? '…') : '';
     });
-    out.push(`| ${o.name} | ${o.wave} | ${o.state} | ${o.release?.revision ?? ''} | ${cells.join(' | ')} |`);
+    out.push(
+      `| ${o.name} | ${o.wave} | ${o.state} | ${o.release?.revision ?? o.leftRevision ?? ''} | ${cells.join(' | ')} |`,
+    );
   }
   out.push('');
   const found = result.targets.filter((o) => o.found);
