@@ -390,3 +390,13 @@ test('plan: every target reachable with every permission, what each holds; nothi
   assert.ok(refused.failed);
   assert.match(refused.error ?? '', /target c: the Kubernetes user may not patch deployments\.apps/);
 });
+
+test('the finish drains every target at once: max-parallel limits the releases inside a wave, not the scale-down', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  f.phases.length = 0;
+  assert.equal((await release(f, 'bid:2')).result, 'promoted');
+  const drains = f.phases.filter((p) => p.phase === 'drain');
+  assert.deepEqual(drains.map((p) => p.target).sort(), ['a', 'b', 'c']);
+  assert.equal(new Set(drains.map((p) => p.at)).size, 1, JSON.stringify(drains));
+});

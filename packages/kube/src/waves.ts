@@ -330,9 +330,12 @@ export async function runWaves(
       );
   };
 
-  /** Drains and scales the old colours down on `list` (the release is live and baked there). */
+  /**
+   * Drains and scales the old colours down on `list` (the release is live and baked there), every
+   * target at once: max-parallel limits the releases inside a wave; a scale-down changes no traffic.
+   */
   const finishAll = async (list: TargetOutcome[], guard: boolean): Promise<WavesResult> => {
-    await pool(list, file.maxParallel, async (o) => {
+    await pool(list, list.length, async (o) => {
       const finish = await run(
         o.name,
         { action: 'deploy', holdPrevious: false, postPromotionWindowMs: 0, guardRelease: guard },
