@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchFigure } from './figures.ts';
 
-const suites = ['cold-start', 'smoke', 'artillery', 'shards', 'gate', 'deploy', 'analysis'];
+const suites = ['cold-start', 'smoke', 'artillery', 'shards', 'gate', 'deploy', 'analysis', 'waves'];
 const only = process.argv.slice(2);
 const figures: BenchFigure[] = [];
 for (const suite of suites.filter((s) => only.length === 0 || only.includes(s))) {

@@ -16,6 +16,10 @@ export interface DeployInputs {
   workspace: string;
   /** A release to several clusters: the targets file (kubeconfigs come from the variables it names). */
   targets?: string;
+  /** With targets: the target(s) this step releases (a matrix job of deploy-waves.yml), or reports on. */
+  target?: string;
+  /** With targets: kubeconfigs by the name a target's kubeconfig-env gives (each masked), before the environment. */
+  kubeconfigs?: Record<string, string>;
 }
 
 /** Masks the kubeconfig, and each secret-looking line of it, so no part of it reaches the log. */
@@ -38,6 +42,41 @@ function readUrlMaskingPassword(name: string): string {
     // not a URL: buildDeploySettings says so, naming the input
   }
   return value;
+}
+
+/**
+ * `kubeconfigs`: a JSON object of kubeconfig contents by the name a target's `kubeconfig-env` gives
+ * (one secret for a workflow that cannot name environment variables per target). Every value is
+ * masked before anything else; a parse error never repeats the text.
+ */
+export function parseKubeconfigs(
+  text: string,
+  mask: (kubeconfig: string) => void = maskKubeconfig,
+): Record<string, string> | undefined {
+  if (!text.trim()) return undefined;
+  core.setSecret(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InputError(
+      'kubeconfigs',
+      'must be a JSON object of kubeconfig contents by the name kubeconfig-env gives (not valid JSON)',
+    );
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InputError(
+      'kubeconfigs',
+      'must be a JSON object of kubeconfig contents by the name kubeconfig-env gives',
+    );
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string' || !value.trim())
+      throw new InputError('kubeconfigs', `${name}: must be a kubeconfig's contents (a non-empty string)`);
+    mask(value);
+    out[name] = value;
+  }
+  return out;
 }
 
 function readSecret(name: string): string | undefined {
@@ -69,6 +108,8 @@ export function readInputs(): DeployInputs {
     kubeconfig: kubeconfig.trim() ? kubeconfig : undefined,
     context: readString('context') || undefined,
     targets: readString('targets') || undefined,
+    target: readString('target') || undefined,
+    kubeconfigs: parseKubeconfigs(core.getInput('kubeconfigs')),
     workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
     raw: {
       manifests: readLines('manifests'),

@@ -41,6 +41,9 @@ export async function run(): Promise<void> {
       await deployInWaves(inputs, context, signal);
       return;
     }
+    if (inputs.target) throw new InputError('target', 'applies only with targets (a release to several clusters)');
+    if (inputs.kubeconfigs)
+      throw new InputError('kubeconfigs', 'applies only with targets (a release to several clusters): use kubeconfig');
     // The client is not given the cancel signal: after a cancel it still has to scale down,
     // revert or unlock. The engine stops at its next safe point instead.
     let kube: InstanceType<typeof KubeClient>;
@@ -131,6 +134,15 @@ async function deployInWaves(
     throw new InputError('targets', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const file = kube.parseTargetsFile(text, path);
+  // action (deploy | status | finish | rollback) and target, checked before any cluster is contacted.
+  const selection = kube.wavesSelection(inputs.raw.action, inputs.target, file);
+  if (inputs.raw.toRevision)
+    throw new InputError(
+      'to-revision',
+      'does not apply with targets: action rollback takes every target back to the release it held before this one',
+    );
+  // Every part of the waves reads the manifests and image as a release (its hash is what finish and rollback guard on).
+  const raw = { ...inputs.raw, action: 'deploy' };
   const redactor = new Redactor();
   const facts = {
     commit: context.sha || undefined,
@@ -142,7 +154,11 @@ async function deployInWaves(
     let client = clients.get(target.name);
     if (!client) {
       // The kubeconfig comes from the secret variable the target names: masked the moment it is read.
-      const config = kube.kubeconfigOf(target, (name) => process.env[name], inputs.workspace);
+      const config = kube.kubeconfigOf(
+        target,
+        (name) => inputs.kubeconfigs?.[name] ?? process.env[name],
+        inputs.workspace,
+      );
       maskKubeconfig(config);
       redactor.add(config);
       client = new kube.KubeClient({ kubeconfig: config, context: target.context, logger: coreLogger });
@@ -150,33 +166,50 @@ async function deployInWaves(
     }
     return client;
   };
-  const result = await kube.runWaves(file, {
-    settingsFor: (target) =>
-      kube.buildDeploySettings(
-        kube.targetInputs(inputs.raw, target),
-        inputs.workspace,
-        clientOf(target).contextNamespace ?? 'default',
-        facts,
-        actionsExec,
-      ),
-    connect: (target, settings) => {
-      const client = clientOf(target);
-      return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger: coreLogger, redactor }) };
+  const result = await kube.runWaves(
+    file,
+    {
+      settingsFor: (target) =>
+        kube.buildDeploySettings(
+          kube.targetInputs(raw, target),
+          inputs.workspace,
+          clientOf(target).contextNamespace ?? 'default',
+          facts,
+          actionsExec,
+        ),
+      connect: (target, settings) => {
+        const client = clientOf(target);
+        return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger: coreLogger, redactor }) };
+      },
+      logger: coreLogger,
+      signal,
+      onPhase: (target, phase) => core.info(redactor.redact(kube.phaseLine(phase, target))),
     },
-    logger: coreLogger,
-    signal,
-    onPhase: (target, phase) => core.info(redactor.redact(kube.phaseLine(phase, target))),
-  });
+    selection,
+  );
   core.setOutput('result', result.result);
+  core.setOutput('waves', JSON.stringify(result.waves));
+  // Unset in the file means no limit; a GitHub matrix has at most 256 jobs.
+  core.setOutput('max-parallel', String(Math.min(file.maxParallel, 256)));
   core.setOutput(
     'targets',
     JSON.stringify(
-      result.targets.map((t) => ({ name: t.name, wave: t.wave, state: t.state, revision: t.release?.revision })),
+      result.targets.map((t) => ({
+        name: t.name,
+        wave: t.wave,
+        state: t.state,
+        revision: t.release?.revision ?? t.leftRevision,
+        ...(t.found ? { found: t.found } : {}),
+      })),
     ),
   );
   await core.summary.addRaw(redactor.redact(kube.renderWavesMarkdown(result)), true).write();
   if (result.failed) throw new Error(redactor.redact(`blue-green-deploy in waves: ${result.error ?? result.result}`));
-  core.info(`result: ${result.result} on ${result.targets.length} targets`);
+  core.info(
+    redactor.redact(
+      `result: ${result.result} on ${result.targets.length} targets${result.error ? `: ${result.error}` : ''}`,
+    ),
+  );
 }
 
 /**

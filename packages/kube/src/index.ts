@@ -33,7 +33,19 @@ export {
   renderWavesMarkdown,
   renderWavesText,
 } from './render.ts';
-export { runWaves, type WavesResult, type TargetOutcome, type WavesPorts, type TargetConnection } from './waves.ts';
+export {
+  runWaves,
+  wavesSelection,
+  inspectRelease,
+  WAVES_ACTIONS,
+  type WavesMode,
+  type WavesSelection,
+  type ReleaseFound,
+  type WavesResult,
+  type TargetOutcome,
+  type WavesPorts,
+  type TargetConnection,
+} from './waves.ts';
 export { parseTargetsFile, kubeconfigOf, type TargetsFile, type TargetSpec } from './targets.ts';
 export type { KubePort } from './port.ts';
 export {

@@ -74,6 +74,12 @@ export interface BlueGreenSettings {
    * this) drains and scales it down.
    */
   holdPrevious?: boolean;
+  /**
+   * Waves' finish and rollback (one job of a workflow acting on every target): act only on a target
+   * whose active colour holds this release (the manifests and image given). A finish refuses any
+   * other; a rollback of a target that does not hold it changes nothing and says what it found.
+   */
+  guardRelease?: boolean;
   run: RunFacts;
 }
 

@@ -209,9 +209,21 @@ const MARK: Record<string, string> = { ok: '✔', failed: '✖', cancelled: '⏹
 function wavesHeadline(result: WavesResult): string {
   switch (result.result) {
     case 'promoted':
-      return `✅ released to ${result.targets.length} targets in ${result.waves.length} waves`;
+      return result.mode === 'finish'
+        ? `✅ finished on ${result.targets.length} targets: the old colours drained and scaled down`
+        : `✅ released to ${result.targets.length} targets in ${result.waves.length} waves`;
+    case 'planned':
+      return `✅ ${result.targets.length} targets reachable with every permission; waves ${result.waves.map((w) => `[${w.join(', ')}]`).join(' → ')}`;
+    case 'held':
+      return `✅ released to ${result.targets.map((t) => t.name).join(', ')}, the previous colour held up until the finish`;
+    case 'status':
+      return result.failed
+        ? `❌ not every target holds this release: ${result.error ?? ''}`
+        : `✅ ${result.targets.map((t) => t.name).join(', ')} hold this release`;
     case 'rolled-back':
-      return `❌ rolled back everywhere: ${result.error ?? ''}`;
+      return result.mode === 'rollback' && !result.failed
+        ? `↩️ global rollback: ${result.error ?? ''}`
+        : `❌ rolled back everywhere: ${result.error ?? ''}`;
     case 'stopped':
       return `❌ stopped: ${result.error ?? ''}`;
     default:
@@ -243,9 +255,17 @@ export function renderWavesMarkdown(result: WavesResult): string {
       const p = phases.filter((x) => x.name === c).at(-1);
       return p ? (MARK[p.outcome ?? ''] ?? '…') : '';
     });
-    out.push(`| ${o.name} | ${o.wave} | ${o.state} | ${o.release?.revision ?? ''} | ${cells.join(' | ')} |`);
+    out.push(
+      `| ${o.name} | ${o.wave} | ${o.state} | ${o.release?.revision ?? o.leftRevision ?? ''} | ${cells.join(' | ')} |`,
+    );
   }
   out.push('');
+  const found = result.targets.filter((o) => o.found);
+  if (found.length) {
+    out.push('### Found on each cluster', '');
+    for (const o of found) out.push(`- **${o.name}**: ${escapeCell(o.found ?? '')}`);
+    out.push('');
+  }
   const failed = result.targets.filter((o) => o.error);
   if (failed.length) {
     out.push('### Why', '');
@@ -278,6 +298,7 @@ export function renderWavesText(result: WavesResult): string {
       .map((p) => `${p.name}${p.outcome === 'ok' ? '' : `(${p.outcome})`}`)
       .join(' ');
     lines.push(`  wave ${o.wave} ${o.name.padEnd(16)} ${o.state.padEnd(11)} ${phases}`);
+    if (o.found) lines.push(`    found: ${o.found}`);
     if (o.error) lines.push(`    ${o.error}`);
   }
   return lines.join('\n');

@@ -158,7 +158,7 @@ function otherThan(color: LiveState['activeColor']): Color {
 }
 
 /** What an earlier run left unfinished, in words; undefined when it finished. */
-function unfinished(
+export function unfinished(
   live: LiveState,
 ): { phase: string; revision: number; by: string; afterSwitch: boolean } | undefined {
   // The phase alone says it: a finished run ends on done, failed, aborted, rolled-back or preview-ready.
@@ -231,6 +231,11 @@ function planDeploy(run: Run): string {
   const left = unfinished(live);
   const current = isColor(active) ? live.deployments[active] : undefined;
   const same = current?.metadata.annotations?.[ANNOTATIONS.specHash] === release.hash;
+  if (run.s.guardRelease && !(isColor(active) && same))
+    // A finish of a release in waves never brings a release up: only the one each target holds.
+    throw new Error(
+      `${notThisRelease(live, current)}; finish only drains the release the waves brought up; nothing was changed`,
+    );
   if (isColor(active) && same && left?.afterSwitch) {
     // An earlier run switched this very release and stopped: finish it.
     run.release = release;
@@ -290,6 +295,14 @@ function planDeploy(run: Run): string {
   return `revision ${run.revision} on ${run.target}${run.result.recovered ? ` (${run.result.recovered})` : ''}`;
 }
 
+/** What a target serves instead of this release, in words. */
+export function notThisRelease(live: LiveState, current: DeploymentObject | undefined): string {
+  const image = current?.metadata.annotations?.[ANNOTATIONS.image];
+  return live.activeColor
+    ? `${live.activeColor} serves revision ${live.revision}${image ? ` (${image})` : ''}, not this release`
+    : 'no colour serves traffic, so not this release';
+}
+
 function describePrevious(run: Run): string {
   const p = run.previous;
   return p === 'legacy' ? run.appName : p ? colorName(run.appName, p) : 'nothing';
@@ -326,6 +339,18 @@ async function planRollback(run: Run): Promise<string> {
     return `deploy revision ${run.s.toRevision} (${stored.entry.image}) again as revision ${run.revision} on ${run.target}`;
   }
   const current = live.activeColor;
+  if (run.s.guardRelease) {
+    // Waves' global rollback: only a target that holds this release goes back; a re-run is a no-op.
+    const release = releaseFromManifests(run.s.app, run.s.image, run.s.container);
+    const serving = isColor(current) ? live.deployments[current] : undefined;
+    if (serving?.metadata.annotations?.[ANNOTATIONS.specHash] !== release.hash) {
+      run.result.result = 'unchanged';
+      run.result.previousColor = live.previousColor;
+      run.result.image = serving?.metadata.annotations?.[ANNOTATIONS.image];
+      run.done = true;
+      return `${notThisRelease(live, serving)}; nothing to roll back`;
+    }
+  }
   const target = live.previousColor;
   if (!isColor(current) || !target)
     throw new Error(`nothing to roll back to: ${run.activeName} records no previous colour`);

@@ -12,7 +12,7 @@ import type { BlueGreenSettings, CheckRunner } from './model.ts';
 import type { ServiceObject } from './traffic.ts';
 import type { DeploymentObject } from './readiness.ts';
 import { parseTargetsFile } from './targets.ts';
-import { runWaves, type WavesResult } from './waves.ts';
+import { runWaves, wavesSelection, type WavesResult } from './waves.ts';
 
 const NS = 'ads';
 
@@ -246,4 +246,157 @@ test('the targets file: unknown targets, a target in two waves, kubeconfig sourc
   assert.equal(ok.bakeTimeMs, 5000);
   assert.equal(ok.onFailure, 'rollback-all');
   assert.deepEqual(ok.targets[0]?.analysisVars, { region: 'a' });
+});
+
+// ── the parts a workflow runs (deploy-waves.yml): release per target, status, finish, rollback ──
+
+async function part(f: Fleet, image: string, action: string, target?: string): Promise<WavesResult> {
+  const file = parseTargetsFile(TARGETS, 'targets.yaml');
+  return runWaves(
+    file,
+    {
+      settingsFor: (t) => ({ ...settings(image), analysisVars: t.analysisVars }),
+      connect: (t, s) => {
+        const kube = f.kubes[t.name] as MemoryKube;
+        const runChecks: CheckRunner = (phase) => Promise.resolve(smoke(!(phase === 'post' && f.failing.has(t.name))));
+        return { kube, settings: s, runChecks };
+      },
+      logger: silentLogger,
+      clock: f.clock,
+      onPhase: (t, phase) => {
+        if (phase.endedAt === undefined) f.phases.push({ target: t, phase: phase.name, at: f.clock.now() });
+      },
+    },
+    wavesSelection(action, target, file),
+  );
+}
+
+test('the workflow parts: one target per job, a status gate per wave, then finish drains everywhere', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  const a = await part(f, 'bid:2', 'deploy', 'a');
+  assert.equal(a.result, 'held', a.error);
+  assert.deepEqual(
+    a.targets.map((t) => [t.name, t.state]),
+    [['a', 'promoted']],
+  );
+  assert.equal(await liveImage(f.kubes.a as MemoryKube), 'bid:2');
+  assert.equal(await upColours(f.kubes.a as MemoryKube), 2, 'a holds its previous colour');
+  assert.equal(await liveImage(f.kubes.b as MemoryKube), 'bid:1', 'b is not touched by a job for a');
+  const gate1 = await part(f, 'bid:2', 'status', 'a');
+  assert.equal(gate1.failed, false, gate1.error);
+  assert.match(gate1.targets[0]?.found ?? '', /revision 2 \(bid:2\) is live on bid-\w+, baked, with bid-\w+ held up/);
+  const early = await part(f, 'bid:2', 'status', 'a,b');
+  assert.ok(early.failed, 'b does not hold v2 yet');
+  assert.match(early.error ?? '', /target b: \w+ serves revision 1 \(bid:1\), not this release/);
+  for (const t of ['b', 'c']) assert.equal((await part(f, 'bid:2', 'deploy', t)).result, 'held');
+  assert.equal((await part(f, 'bid:2', 'status', 'b c')).failed, false);
+  f.phases.length = 0;
+  const finish = await part(f, 'bid:2', 'finish');
+  assert.equal(finish.result, 'promoted', finish.error);
+  assert.ok(!finish.failed);
+  for (const [name, kube] of Object.entries(f.kubes)) {
+    assert.equal(await liveImage(kube), 'bid:2', name);
+    assert.equal(await upColours(kube), 1, `${name}: the old colour is down after the finish`);
+  }
+  assert.ok(!f.phases.some((p) => p.phase === 'switch' || p.phase === 'apply'), 'finish never brings a release up');
+  const again = await part(f, 'bid:2', 'finish');
+  assert.equal(again.failed, false, 'a second finish is a no-op');
+  assert.ok(again.targets.every((t) => /finished \(the old colour is down\)/.test(t.found ?? '')));
+});
+
+test('finish is guarded: a target that does not hold this release stops it before any change, naming it', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  assert.equal((await part(f, 'bid:2', 'deploy', 'a')).result, 'held');
+  for (const kube of Object.values(f.kubes)) kube.calls.length = 0;
+  const finish = await part(f, 'bid:2', 'finish');
+  assert.ok(finish.failed);
+  assert.match(finish.error ?? '', /target b: \w+ serves revision 1 \(bid:1\), not this release/);
+  assert.match(finish.error ?? '', /target c: .*not this release/);
+  assert.match(finish.error ?? '', /nothing was changed in any cluster/);
+  for (const [name, kube] of Object.entries(f.kubes)) assert.deepEqual(kube.writes(), [], `${name}: no write`);
+  assert.equal(await upColours(f.kubes.a as MemoryKube), 2, 'a still holds its previous colour');
+});
+
+test('a target of the second wave fails: the global rollback takes back every target holding it, newest wave first; a re-run finds nothing to do', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  assert.equal((await release(f, 'bid:2')).result, 'promoted');
+  assert.equal((await part(f, 'bid:3', 'deploy', 'a')).result, 'held');
+  assert.equal((await part(f, 'bid:3', 'deploy', 'b')).result, 'held');
+  f.failing.add('c');
+  const c = await part(f, 'bid:3', 'deploy', 'c');
+  assert.ok(c.failed);
+  assert.equal(c.failedTarget, 'c');
+  assert.match(c.error ?? '', /target c failed: .*post-promotion checks failed.*action rollback takes it back/);
+  assert.equal(await liveImage(f.kubes.c as MemoryKube), 'bid:2', 'c reverted itself');
+  f.phases.length = 0;
+  const back = await part(f, 'bid:3', 'rollback');
+  assert.equal(back.failed, false, back.error);
+  assert.equal(back.result, 'rolled-back');
+  assert.deepEqual(
+    back.targets.map((t) => [t.name, t.state]),
+    [
+      ['a', 'rolled-back'],
+      ['b', 'rolled-back'],
+      ['c', 'skipped'],
+    ],
+  );
+  assert.match(back.targets[2]?.found ?? '', /serves revision \d+ \(bid:2\), not this release/);
+  assert.match(back.error ?? '', /rolled back b, a \(newest wave first\)/);
+  const order = f.phases.filter((p) => p.phase === 'switch').map((p) => p.target);
+  assert.deepEqual(order, ['b', 'a'], 'newest wave first');
+  for (const [name, kube] of Object.entries(f.kubes)) {
+    assert.equal(await liveImage(kube), 'bid:2', `${name} is back on v2`);
+    assert.equal(await upColours(kube), 1, `${name}: one colour up`);
+  }
+  for (const kube of Object.values(f.kubes)) kube.calls.length = 0;
+  const again = await part(f, 'bid:3', 'rollback');
+  assert.equal(again.failed, false);
+  assert.match(again.error ?? '', /no target holds this release; nothing to roll back/);
+  assert.ok(again.targets.every((t) => t.state === 'skipped' && /not this release/.test(t.found ?? '')));
+  for (const [name, kube] of Object.entries(f.kubes)) assert.deepEqual(kube.writes(), [], `${name}: no write`);
+});
+
+test('action and target with a targets file: checked before any contact, naming the input', () => {
+  const file = parseTargetsFile(TARGETS, 't.yaml');
+  const bad = (action: string | undefined, target: string | undefined, message: RegExp, name?: (i: string) => string) =>
+    assert.throws(
+      () => wavesSelection(action, target, file, name),
+      (e: unknown) => e instanceof InputError && message.test(e.message),
+      message.source,
+    );
+  bad('promote', undefined, /Input 'action': 'promote' does not apply to a release in waves \(targets\)/);
+  bad('deploy', 'a,d', /Input 'target': 'd' is not a target of t\.yaml \(targets: a, b, c\)/);
+  bad('finish', 'a', /Input 'target': applies to action deploy or status only: finish acts on every target/);
+  bad('rollback', 'b', /Input '--target': applies to action deploy or status only/, (i) => `--${i}`);
+  assert.deepEqual(wavesSelection(undefined, undefined, file), { mode: 'waves' });
+  assert.deepEqual(wavesSelection('deploy', ' b, c ', file), { mode: 'release', targets: ['b', 'c'] });
+  assert.deepEqual(wavesSelection('Rollback', '', file), { mode: 'rollback' });
+  assert.deepEqual(wavesSelection('status', undefined, file), { mode: 'status', targets: undefined });
+});
+
+test('plan: every target reachable with every permission, what each holds; nothing changes', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  for (const kube of Object.values(f.kubes)) kube.calls.length = 0;
+  const plan = await part(f, 'bid:2', 'plan');
+  assert.equal(plan.result, 'planned', plan.error);
+  assert.ok(plan.targets.every((t) => /serves revision 1 \(bid:1\), not this release/.test(t.found ?? '')));
+  for (const [name, kube] of Object.entries(f.kubes)) assert.deepEqual(kube.writes(), [], `${name}: no write`);
+  f.kubes.c?.deny('patch', 'apps', 'deployments');
+  const refused = await part(f, 'bid:2', 'plan');
+  assert.ok(refused.failed);
+  assert.match(refused.error ?? '', /target c: the Kubernetes user may not patch deployments\.apps/);
+});
+
+test('the finish drains every target at once: max-parallel limits the releases inside a wave, not the scale-down', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  f.phases.length = 0;
+  assert.equal((await release(f, 'bid:2')).result, 'promoted');
+  const drains = f.phases.filter((p) => p.phase === 'drain');
+  assert.deepEqual(drains.map((p) => p.target).sort(), ['a', 'b', 'c']);
+  assert.equal(new Set(drains.map((p) => p.at)).size, 1, JSON.stringify(drains));
 });

@@ -5,14 +5,114 @@
 // anywhere rolls back every target already promoted, newest wave first, so traffic ends on the
 // previous release everywhere; after the last wave has baked, the old colours are drained and
 // scaled down everywhere.
+//
+// A workflow that runs each target on its own runner (deploy-waves.yml) drives the same sequence in
+// parts, with the same state on the clusters: `release` of the selected targets (held), `status`
+// (the bake gate: each selected target holds this release), `finish` (drain and scale down
+// everywhere, only where this release is held) and `rollback` (every target that holds this
+// release goes back, newest wave first; a re-run finds nothing to do).
 import { InputError, errorMessage, silentLogger, systemClock, type Clock, type Logger } from '@adci/common';
 import { runBlueGreen } from './deploy.ts';
 import { setOutcome } from './history.ts';
 import type { BlueGreenResult, BlueGreenSettings, CheckRunner, PhaseRecord } from './model.ts';
 import { checkPermissions } from './permissions.ts';
 import type { KubePort } from './port.ts';
-import { permissionNeeds } from './steps.ts';
+import type { DeploymentObject } from './readiness.ts';
+import { releaseFromManifests } from './release.ts';
+import { Run } from './run.ts';
+import { ANNOTATIONS, colorName, isColor } from './state.ts';
+import { notThisRelease, permissionNeeds, readLive, unfinished } from './steps.ts';
 import type { TargetSpec, TargetsFile } from './targets.ts';
+
+/**
+ * What a run with a targets file does:
+ * - `waves`: the whole release, every wave, the global rollback or the finish (one step drives all);
+ * - `plan`: every target's credentials and permissions, and what each holds; changes nothing (a
+ *   workflow's first job: one target that cannot be reached stops the release before any change);
+ * - `release`: only the selected targets, the previous colour held (a matrix job of deploy-waves.yml);
+ * - `status`: says what each selected target holds; fails unless each holds this release (the bake gate);
+ * - `finish`: drains and scales the old colours down on every target, each of which must hold this release;
+ * - `rollback`: every target holding this release goes back, newest wave first.
+ */
+export type WavesMode = 'waves' | 'plan' | 'release' | 'status' | 'finish' | 'rollback';
+
+export interface WavesSelection {
+  mode: WavesMode;
+  /** `release` and `status`: the targets acted on (default: all). */
+  targets?: string[];
+}
+
+/** The `action` values that apply with a targets file. */
+export const WAVES_ACTIONS = ['deploy', 'plan', 'status', 'finish', 'rollback'] as const;
+
+/**
+ * The `action` and `target` inputs of a run with a targets file, checked before any cluster is
+ * contacted. `name` words the input as the caller knows it (`--target` for the CLI).
+ */
+export function wavesSelection(
+  action: string | undefined,
+  target: string | undefined,
+  file: TargetsFile,
+  name: (input: string) => string = (input) => input,
+): WavesSelection {
+  const verb = (action?.trim() || 'deploy').toLowerCase();
+  if (!(WAVES_ACTIONS as readonly string[]).includes(verb))
+    throw new InputError(
+      name('action'),
+      `'${verb}' does not apply to a release in waves (${name('targets')}): use one of ${WAVES_ACTIONS.join(', ')}`,
+    );
+  const names = (target ?? '')
+    .split(/[\s,]+/)
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const n of names)
+    if (!file.targets.some((t) => t.name === n))
+      throw new InputError(
+        name('target'),
+        `'${n}' is not a target of ${file.source} (targets: ${file.targets.map((t) => t.name).join(', ')})`,
+      );
+  if (names.length && (verb === 'finish' || verb === 'rollback' || verb === 'plan'))
+    throw new InputError(
+      name('target'),
+      `applies to action deploy or status only: ${verb} acts on every target of ${file.source}`,
+    );
+  const targets = names.length ? [...new Set(names)] : undefined;
+  if (verb === 'deploy') return targets ? { mode: 'release', targets } : { mode: 'waves' };
+  if (verb === 'status') return { mode: 'status', targets };
+  return { mode: verb as 'plan' | 'finish' | 'rollback' };
+}
+
+/** What a target holds of this release. */
+export interface ReleaseFound {
+  /** held: live, baked, the previous colour up; finished: live, old colour down; unbaked: switched, never baked. */
+  holds: 'held' | 'finished' | 'unbaked' | 'no';
+  found: string;
+  /** The revision of this release live on the target. */
+  revision?: number;
+}
+
+/** Reads (no lock, no change) what the target's active colour holds, against this release's hash. */
+export async function inspectRelease(settings: BlueGreenSettings, kube: KubePort): Promise<ReleaseFound> {
+  const run = new Run({ ...settings, action: 'status' }, { kube });
+  const live = await readLive(run);
+  const release = releaseFromManifests(settings.app, settings.image, settings.container);
+  const active = live.activeColor;
+  const current: DeploymentObject | undefined = isColor(active) ? live.deployments[active] : undefined;
+  if (!isColor(active) || current?.metadata.annotations?.[ANNOTATIONS.specHash] !== release.hash)
+    return { holds: 'no', found: notThisRelease(live, current) };
+  const revision = live.revision;
+  const what = `revision ${live.revision} (${release.image}) is live on ${colorName(run.appName, active)}`;
+  const previous = isColor(live.previousColor) ? colorName(run.appName, live.previousColor) : live.previousColor;
+  const left = unfinished(live);
+  if (!left) return { holds: 'finished', found: `${what}, finished (the old colour is down)`, revision };
+  if (left.phase === 'baked')
+    return { holds: 'held', found: `${what}, baked, with ${previous ?? 'no previous colour'} held up`, revision };
+  return {
+    holds: 'unbaked',
+    found: `${what} but its run stopped at ${left.phase} (${left.by}) before baking`,
+    revision,
+  };
+}
 
 export interface TargetConnection {
   kube: KubePort;
@@ -44,10 +144,18 @@ export interface TargetOutcome {
   /** The drain and scale-down after the last wave. */
   finish?: BlueGreenResult;
   error?: string;
+  /** finish, rollback, status: what the target held when the run read it. */
+  found?: string;
+  holds?: ReleaseFound['holds'];
+  /** The revision of this release live on the target when it was read. */
+  leftRevision?: number;
 }
 
 export interface WavesResult {
-  result: 'promoted' | 'rolled-back' | 'failed' | 'stopped';
+  /** What the run did (`release`, `status`, `finish`, `rollback` run parts of the waves). */
+  mode: WavesMode;
+  /** held: the selected targets are live with the previous colour up (release); status: read only. */
+  result: 'promoted' | 'held' | 'planned' | 'status' | 'rolled-back' | 'failed' | 'stopped';
   targets: TargetOutcome[];
   waves: string[][];
   /** The target whose failure stopped the release, and why. */
@@ -75,12 +183,29 @@ const switched = (r: BlueGreenResult | undefined): boolean =>
 /** Already live on this target from an earlier run of the same release (a re-run). */
 const alreadyLive = (r: BlueGreenResult | undefined): boolean => !!r && !r.failed && r.result === 'promoted';
 
-export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<WavesResult> {
+export async function runWaves(
+  file: TargetsFile,
+  ports: WavesPorts,
+  selection: WavesSelection = { mode: 'waves' },
+): Promise<WavesResult> {
   const log = ports.logger ?? silentLogger;
   const signal = ports.signal ?? new AbortController().signal;
+  const mode = selection.mode;
+  const chosen = selection.targets?.length ? new Set(selection.targets) : undefined;
+  const involved = file.targets.filter((t) => !chosen || chosen.has(t.name));
   const outcomes = new Map<string, TargetOutcome>();
-  file.waves.forEach((wave, w) => wave.forEach((name) => outcomes.set(name, { name, wave: w + 1, state: 'pending' })));
-  const result: WavesResult = { result: 'failed', targets: [...outcomes.values()], waves: file.waves, failed: true };
+  file.waves.forEach((wave, w) =>
+    wave.forEach((name) => {
+      if (!chosen || chosen.has(name)) outcomes.set(name, { name, wave: w + 1, state: 'pending' });
+    }),
+  );
+  const result: WavesResult = {
+    mode,
+    result: 'failed',
+    targets: [...outcomes.values()],
+    waves: file.waves,
+    failed: true,
+  };
   const fail = (target: string | undefined, error: string): WavesResult => {
     result.failedTarget = target;
     result.error = error;
@@ -89,7 +214,7 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
 
   // 1. Every target's settings (input errors), then credentials and permissions, before any change.
   const settings = new Map<string, BlueGreenSettings>();
-  for (const target of file.targets) {
+  for (const target of involved) {
     try {
       settings.set(target.name, await ports.settingsFor(target));
     } catch (error) {
@@ -101,7 +226,7 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
   }
   const connections = new Map<string, TargetConnection>();
   const checks = await Promise.allSettled(
-    file.targets.map(async (target) => {
+    involved.map(async (target) => {
       const s = settings.get(target.name) as BlueGreenSettings;
       const connection = await ports.connect(target, s);
       connections.set(target.name, connection);
@@ -109,15 +234,15 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
     }),
   );
   const refused = checks
-    .map((c, i) => (c.status === 'rejected' ? `target ${file.targets[i]?.name}: ${errorMessage(c.reason)}` : undefined))
+    .map((c, i) => (c.status === 'rejected' ? `target ${involved[i]?.name}: ${errorMessage(c.reason)}` : undefined))
     .filter((m): m is string => !!m);
   if (refused.length) {
     for (const o of outcomes.values()) o.state = 'skipped';
-    const first = file.targets[checks.findIndex((c) => c.status === 'rejected')]?.name;
+    const first = involved[checks.findIndex((c) => c.status === 'rejected')]?.name;
     return fail(first, `${refused.join('; ')}; nothing was changed in any cluster`);
   }
   log.info(
-    `${file.targets.length} targets reachable with every permission; waves: ${file.waves.map((w) => `[${w.join(', ')}]`).join(' → ')}`,
+    `${involved.length} targets reachable with every permission; waves: ${file.waves.map((w) => `[${w.join(', ')}]`).join(' → ')}${mode === 'waves' ? '' : `; ${mode}${chosen ? ` of ${[...chosen].join(', ')}` : ''}`}`,
   );
 
   const run = (
@@ -139,18 +264,14 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
     );
   };
 
-  // 2. The waves: each target's whole sequence, the previous colour held up, baked over bake-time.
-  let failure: { target: string; error: string } | undefined;
-  let lastWave = 0;
-  for (const [w, wave] of file.waves.entries()) {
-    if (signal.aborted || failure) break;
-    lastWave = w;
-    log.info(`wave ${w + 1}: ${wave.join(', ')}`);
-    const stopWave = new AbortController();
-    const waveSignal = AbortSignal.any([signal, stopWave.signal]);
-    await pool(wave, file.maxParallel, async (name) => {
+  /** Releases `names` side by side (max-parallel), each held; the first failure stops the others. */
+  const releaseGroup = async (names: string[]): Promise<{ target: string; error: string } | undefined> => {
+    let failure: { target: string; error: string } | undefined;
+    const stopGroup = new AbortController();
+    const groupSignal = AbortSignal.any([signal, stopGroup.signal]);
+    await pool(names, file.maxParallel, async (name) => {
       const outcome = outcomes.get(name) as TargetOutcome;
-      if (waveSignal.aborted) {
+      if (groupSignal.aborted) {
         outcome.state = signal.aborted ? 'cancelled' : 'skipped';
         return;
       }
@@ -162,7 +283,7 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
           holdPrevious: true,
           postPromotionWindowMs: Math.max(file.bakeTimeMs, base.postPromotionWindowMs),
         },
-        waveSignal,
+        groupSignal,
       );
       outcome.release = release;
       if (!release.failed) {
@@ -173,9 +294,169 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
       outcome.error = release.error;
       if (!signal.aborted && !failure) {
         failure = { target: name, error: release.error ?? release.result };
-        stopWave.abort(new Error(`target ${name} failed`));
+        stopGroup.abort(new Error(`target ${name} failed`));
       }
     });
+    return failure;
+  };
+
+  /** Takes one target back to its previous release; records the outcome of the release it leaves. */
+  const rollBack = async (o: TargetOutcome, guard: boolean): Promise<void> => {
+    const back = await run(
+      o.name,
+      { action: 'rollback', postPromotionWindowMs: 0, holdPrevious: false, guardRelease: guard },
+      new AbortController().signal,
+    );
+    o.rollback = back;
+    if (back.failed) {
+      o.state = 'failed';
+      o.error = `the global rollback failed: ${back.error ?? back.result}`;
+      return;
+    }
+    if (back.result === 'unchanged') {
+      // The guard found another release live (it changed since it was read): nothing was done.
+      o.state = 'skipped';
+      o.found = back.phases.find((p) => p.name === 'plan')?.detail ?? o.found;
+      return;
+    }
+    o.state = 'rolled-back';
+    // The release it leaves: as this run released it, or as the guard read it on the cluster.
+    const left = guard ? o.leftRevision : o.release?.revision;
+    const c = connections.get(o.name) as TargetConnection;
+    const s = settings.get(o.name) as BlueGreenSettings;
+    if (left)
+      await setOutcome(c.kube, s.namespace, s.app.deployment.object.metadata.name, left, 'rolled-back').catch(
+        () => undefined,
+      );
+  };
+
+  /**
+   * Drains and scales the old colours down on `list` (the release is live and baked there), every
+   * target at once: max-parallel limits the releases inside a wave; a scale-down changes no traffic.
+   */
+  const finishAll = async (list: TargetOutcome[], guard: boolean): Promise<WavesResult> => {
+    await pool(list, list.length, async (o) => {
+      const finish = await run(
+        o.name,
+        { action: 'deploy', holdPrevious: false, postPromotionWindowMs: 0, guardRelease: guard },
+        signal,
+      );
+      o.finish = finish;
+      if (finish.failed) {
+        o.error = `finishing (drain and scale-down): ${finish.error ?? finish.result}`;
+      } else o.state = 'finished';
+    });
+    const unfinishedTargets = list.filter((o) => o.state !== 'finished');
+    if (unfinishedTargets.length)
+      return fail(
+        unfinishedTargets[0]?.name,
+        `the release is live everywhere, but ${unfinishedTargets.map((o) => `${o.name}: ${o.error}`).join('; ')}; a re-run finishes it`,
+      );
+    result.result = 'promoted';
+    result.failed = false;
+    return result;
+  };
+
+  /** Reads what every involved target holds of this release (side by side, read only). */
+  const inspectAll = async (): Promise<void> => {
+    await Promise.all(
+      [...outcomes.values()].map(async (o) => {
+        const c = connections.get(o.name) as TargetConnection;
+        const found = await inspectRelease(settings.get(o.name) as BlueGreenSettings, c.kube);
+        o.holds = found.holds;
+        o.found = found.found;
+        o.leftRevision = found.revision;
+        log.info(`[${o.name}] found: ${found.found}`);
+      }),
+    );
+  };
+
+  if (mode === 'release') {
+    // One part of the waves (a matrix job): the selected targets, held; the workflow's last job
+    // finishes or rolls back.
+    const failure = await releaseGroup([...outcomes.keys()]);
+    if (signal.aborted)
+      return fail(undefined, `${CANCELLED}; every cluster is consistent, a re-run continues where this stopped`);
+    if (failure) {
+      const held = [...outcomes.values()].filter((o) => o.state === 'promoted').map((o) => o.name);
+      return fail(
+        failure.target,
+        `target ${failure.target} failed: ${failure.error}` +
+          (held.length ? `; ${held.join(', ')} hold the release with the previous colour up` : '') +
+          `; action rollback takes it back on every target`,
+      );
+    }
+    result.result = 'held';
+    result.failed = false;
+    return result;
+  }
+
+  if (mode === 'plan' || mode === 'status' || mode === 'finish' || mode === 'rollback') {
+    try {
+      await inspectAll();
+    } catch (error) {
+      return fail(undefined, `could not read every target: ${errorMessage(error)}; nothing was changed`);
+    }
+    const all = [...outcomes.values()];
+    if (mode === 'plan') {
+      result.result = 'planned';
+      result.failed = false;
+      return result;
+    }
+    if (mode === 'rollback') {
+      // Global: every target that holds this release goes back, newest wave first.
+      const holding = all.filter((o) => o.holds !== 'no');
+      for (const o of all) if (o.holds === 'no') o.state = 'skipped';
+      const lastWave = Math.max(0, ...holding.map((o) => o.wave));
+      const back: string[] = [];
+      for (let w = lastWave; w >= 1; w--)
+        await pool(
+          holding.filter((o) => o.wave === w),
+          file.maxParallel,
+          async (o) => {
+            await rollBack(o, true);
+            if (o.state === 'rolled-back') back.push(o.name);
+          },
+        );
+      const broken = holding.filter((o) => o.state === 'failed');
+      if (broken.length)
+        return fail(
+          broken[0]?.name,
+          `${broken.map((o) => `${o.name}: ${o.error}`).join('; ')}${back.length ? `; rolled back ${back.join(', ')}` : ''}`,
+        );
+      result.result = 'rolled-back';
+      result.failed = false;
+      result.error = back.length
+        ? `rolled back ${back.join(', ')} (newest wave first)`
+        : 'no target holds this release; nothing to roll back';
+      return result;
+    }
+    const missing = all.filter((o) => o.holds !== 'held' && o.holds !== 'finished');
+    if (mode === 'status') {
+      for (const o of all) o.state = o.holds === 'held' ? 'promoted' : o.holds === 'finished' ? 'finished' : 'pending';
+      result.result = 'status';
+      if (missing.length) return fail(missing[0]?.name, missing.map((o) => `target ${o.name}: ${o.found}`).join('; '));
+      result.failed = false;
+      return result;
+    }
+    if (missing.length) {
+      for (const o of all) o.state = 'skipped';
+      return fail(
+        missing[0]?.name,
+        `${missing.map((o) => `target ${o.name}: ${o.found}`).join('; ')}; finish needs this release held on every target; nothing was changed in any cluster`,
+      );
+    }
+    return finishAll(all, true);
+  }
+
+  // 2. The waves: each target's whole sequence, the previous colour held up, baked over bake-time.
+  let failure: { target: string; error: string } | undefined;
+  let lastWave = 0;
+  for (const [w, wave] of file.waves.entries()) {
+    if (signal.aborted || failure) break;
+    lastWave = w;
+    log.info(`wave ${w + 1}: ${wave.join(', ')}`);
+    failure = await releaseGroup(wave);
   }
 
   // 3. A failure: roll back every target the release reached, newest wave first.
@@ -186,31 +467,7 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
     if (failure && file.onFailure === 'rollback-all' && !signal.aborted) {
       for (let w = lastWave + 1; w >= 1; w--) {
         const inWave = reached.filter((o) => o.wave === w && o.name !== failure?.target);
-        await pool(inWave, file.maxParallel, async (o) => {
-          const back = await run(
-            o.name,
-            { action: 'rollback', postPromotionWindowMs: 0, holdPrevious: false },
-            new AbortController().signal,
-          );
-          o.rollback = back;
-          if (back.failed) {
-            o.state = 'failed';
-            o.error = `the global rollback failed: ${back.error ?? back.result}`;
-          } else {
-            o.state = 'rolled-back';
-            const revision = o.release?.revision;
-            const c = connections.get(o.name) as TargetConnection;
-            const s = settings.get(o.name) as BlueGreenSettings;
-            if (revision)
-              await setOutcome(
-                c.kube,
-                s.namespace,
-                s.app.deployment.object.metadata.name,
-                revision,
-                'rolled-back',
-              ).catch(() => undefined);
-          }
-        });
+        await pool(inWave, file.maxParallel, (o) => rollBack(o, false));
       }
       const rolledBack = reached.filter((o) => o.name !== failure?.target).map((o) => o.name);
       result.result = 'rolled-back';
@@ -232,23 +489,7 @@ export async function runWaves(file: TargetsFile, ports: WavesPorts): Promise<Wa
   }
 
   // 4. Every wave baked: drain and scale the old colours down everywhere.
-  const all = [...outcomes.values()];
-  await pool(all, file.maxParallel, async (o) => {
-    const finish = await run(o.name, { action: 'deploy', holdPrevious: false, postPromotionWindowMs: 0 }, signal);
-    o.finish = finish;
-    if (finish.failed) {
-      o.error = `finishing (drain and scale-down): ${finish.error ?? finish.result}`;
-    } else o.state = 'finished';
-  });
-  const unfinished = all.filter((o) => o.state !== 'finished');
-  if (unfinished.length)
-    return fail(
-      unfinished[0]?.name,
-      `the release is live everywhere, but ${unfinished.map((o) => `${o.name}: ${o.error}`).join('; ')}; a re-run finishes it`,
-    );
-  result.result = 'promoted';
-  result.failed = false;
-  return result;
+  return finishAll([...outcomes.values()], false);
 }
 
 function prefixed(logger: Logger, name: string): Logger {

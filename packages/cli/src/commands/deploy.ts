@@ -41,6 +41,7 @@ interface DeployOptions {
   toRevision?: string;
   historyLimit?: string;
   targets?: string;
+  target?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -86,7 +87,11 @@ export function registerDeploy(program: Command): void {
     .option('--container <name>', 'container whose image is set (default: the first)')
     .option('--namespace <ns>', 'namespace (default: the context namespace or default)')
     .option('--context <name>', 'kubeconfig context')
-    .option('--action <action>', 'deploy | promote | rollback | abort | status', 'deploy')
+    .option(
+      '--action <action>',
+      'deploy | promote | rollback | abort | status (with --targets: deploy | plan | status | finish | rollback)',
+      'deploy',
+    )
     .option('--active-service <name>', 'the Service that carries the deploy state')
     .option('--preview-service <name>', 'Service pointed at the new colour for pre-promotion checks')
     .option('--preview-url <url>', 'how checks reach the preview (default: the API server service proxy)')
@@ -121,6 +126,10 @@ export function registerDeploy(program: Command): void {
     .option(
       '--targets <file>',
       'release to several clusters in waves: the targets file (kubeconfigs from environment variables or files, waves, bake-time)',
+    )
+    .option(
+      '--target <names>',
+      'with --targets: release only these targets (comma-separated), their previous colour held until --action finish',
     )
     .option('--dry-run', 'validate with a server-side dry run and print the plan', false)
     .option('--json', 'print the result object as JSON', false)
@@ -180,6 +189,10 @@ export function registerDeploy(program: Command): void {
         await deployInWaves(options.targets, raw, facts, options, logger);
         return;
       }
+      if (options.target) {
+        const { InputError } = await import('@adci/common');
+        throw new InputError('--target', 'applies only with --targets (a release to several clusters)');
+      }
       // Before the client loads the kubeconfig: its fallback without one is an anonymous localhost:8080.
       locateKubeconfig(process.env, process.env.HOME || homedir());
       const kube = new KubeClient({ context: options.context, logger });
@@ -219,7 +232,7 @@ export function registerDeploy(program: Command): void {
 /** `adci deploy --targets`: the same release to several clusters in waves, one global rollback. */
 async function deployInWaves(
   file: string,
-  raw: RawDeployInputs,
+  given: RawDeployInputs,
   facts: RunFacts,
   options: DeployOptions,
   logger: ReturnType<typeof consoleLogger>,
@@ -227,6 +240,7 @@ async function deployInWaves(
   const { readFileSync } = await import('node:fs');
   const kube = await import('@adci/kube');
   const { InputError } = await import('@adci/common');
+  let raw = given;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -234,6 +248,15 @@ async function deployInWaves(
     throw new InputError('--targets', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const targets = kube.parseTargetsFile(text, file, '--targets');
+  // --action (deploy | status | finish | rollback) and --target, checked before any cluster is contacted.
+  const selection = kube.wavesSelection(raw.action, options.target, targets, kube.deployFlag);
+  if (raw.toRevision)
+    throw new InputError(
+      '--to-revision',
+      'does not apply with --targets: --action rollback takes every target back to the release it held before this one',
+    );
+  // Every part of the waves reads the manifests and image as a release (finish and rollback guard on its hash).
+  raw = { ...raw, action: 'deploy' };
   const redactor = new Redactor();
   const clients = new Map<string, InstanceType<typeof kube.KubeClient>>();
   const clientOf = (target: (typeof targets.targets)[number]): InstanceType<typeof kube.KubeClient> => {
@@ -250,26 +273,30 @@ async function deployInWaves(
   const cancel = (): void => controller.abort(new Error('cancelled'));
   process.once('SIGINT', cancel);
   process.once('SIGTERM', cancel);
-  const result = await kube.runWaves(targets, {
-    settingsFor: (target) =>
-      kube.buildDeploySettings(
-        kube.targetInputs(raw, target),
-        process.cwd(),
-        clientOf(target).contextNamespace ?? 'default',
-        facts,
-        kube.childProcessExec,
-        kube.deployFlag,
-      ),
-    connect: (target, settings) => {
-      const client = clientOf(target);
-      return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger, redactor }) };
-    },
-    logger,
-    signal: controller.signal,
-    onPhase: (target, phase) =>
-      process.stderr.write(`${redactor.redact(kube.phaseLine(phase, target))}
+  const result = await kube.runWaves(
+    targets,
+    {
+      settingsFor: (target) =>
+        kube.buildDeploySettings(
+          kube.targetInputs(raw, target),
+          process.cwd(),
+          clientOf(target).contextNamespace ?? 'default',
+          facts,
+          kube.childProcessExec,
+          kube.deployFlag,
+        ),
+      connect: (target, settings) => {
+        const client = clientOf(target);
+        return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger, redactor }) };
+      },
+      logger,
+      signal: controller.signal,
+      onPhase: (target, phase) =>
+        process.stderr.write(`${redactor.redact(kube.phaseLine(phase, target))}
 `),
-  });
+    },
+    selection,
+  );
   process.off('SIGINT', cancel);
   process.off('SIGTERM', cancel);
   process.stdout.write(
