@@ -20,7 +20,10 @@ const OUR_RUNS = 3;
 const BASELINE_RUNS = 2;
 
 interface ChildResult {
+  /** Wall time of the parse. */
   ms: number;
+  /** CPU time (user + system) of the parse: what the figures use, the machine being shared. */
+  cpuMs: number;
   rssMb: number;
   /** What was extracted, to check both sides read the same thing. */
   tests?: number;
@@ -31,7 +34,7 @@ interface ChildResult {
 }
 
 /** Writes `size` bytes of XML in 1 MiB pieces, never holding the file in memory. */
-function generate(kind: 'surefire' | 'cobertura', path: string, size: number, testcases = 200_000): void {
+export function generate(kind: 'surefire' | 'cobertura', path: string, size: number, testcases = 200_000): void {
   const fd = openSync(path, 'w');
   let written = 0;
   let pending: string[] = [];
@@ -109,7 +112,7 @@ function generate(kind: 'surefire' | 'cobertura', path: string, size: number, te
  * Both sides run as bundled JavaScript, as the action and the CLI ship: run from TypeScript
  * source, Node's type stripping alone would add tens of MB to every child's RSS.
  */
-function buildChild(): string {
+export function buildChild(): string {
   mkdirSync(CHILD, { recursive: true });
   writeFileSync(
     join(CHILD, 'entry.ts'),
@@ -144,7 +147,8 @@ function measure(side: 'ours' | 'fxp', kind: 'junit' | 'cobertura', file: string
 
 export async function childMain(side: string, kind: string, file: string): Promise<void> {
   const started = performance.now();
-  let result: Omit<ChildResult, 'ms' | 'rssMb'>;
+  const cpuStarted = process.cpuUsage();
+  let result: Omit<ChildResult, 'ms' | 'cpuMs' | 'rssMb'>;
   if (side === 'ours') {
     const { Collector, parseReport } = await import('@adci/reports');
     const collector = new Collector('/home/runner/work/ads/ads');
@@ -176,13 +180,15 @@ export async function childMain(side: string, kind: string, file: string): Promi
     result = kind === 'junit' ? walkJunit(doc) : walkCobertura(doc);
   }
   const ms = performance.now() - started;
-  process.stdout.write(`${JSON.stringify({ ...result, ms, rssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  const cpu = process.cpuUsage(cpuStarted);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stdout.write(`${JSON.stringify({ ...result, ms, cpuMs, rssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
 }
 
 type Node = Record<string, unknown>;
 const list = (v: unknown): Node[] => (Array.isArray(v) ? (v as Node[]) : v ? [v as Node] : []);
 
-function walkJunit(doc: Node): Omit<ChildResult, 'ms' | 'rssMb'> {
+function walkJunit(doc: Node): Omit<ChildResult, 'ms' | 'cpuMs' | 'rssMb'> {
   let tests = 0;
   let failures = 0;
   const kept: { name: string; classname: string; time: number; message: string }[] = [];
@@ -207,7 +213,7 @@ function walkJunit(doc: Node): Omit<ChildResult, 'ms' | 'rssMb'> {
   return { tests, failures };
 }
 
-function walkCobertura(doc: Node): Omit<ChildResult, 'ms' | 'rssMb'> {
+function walkCobertura(doc: Node): Omit<ChildResult, 'ms' | 'cpuMs' | 'rssMb'> {
   let covered = 0;
   let coverable = 0;
   let files = 0;

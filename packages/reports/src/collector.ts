@@ -216,8 +216,8 @@ export class Collector {
     else if (lines[line] === NOT_COVERABLE) lines[line] = UNCOVERED;
     if (branchTotal > 0) {
       if (!file.branchTotal) {
-        file.branchTotal = new Uint8Array(lines.length);
-        file.branchCovered = new Uint8Array(lines.length);
+        file.branchTotal = lineArray(lines.length);
+        file.branchCovered = lineArray(lines.length);
       }
       const total = file.branchTotal;
       const covered = file.branchCovered as Uint8Array;
@@ -230,7 +230,7 @@ export class Collector {
     const file = this.relativePath(path);
     let entry = this.coverage.get(file);
     if (!entry) {
-      entry = { file, lines: new Uint8Array(64) };
+      entry = { file, lines: lineArray(64) };
       this.coverage.set(file, entry);
     }
     return entry;
@@ -354,11 +354,32 @@ const MAX_SCAN_ERRORS = 200;
 function grow(file: FileCoverage, line: number): void {
   let size = file.lines.length;
   while (size <= line) size *= 2;
-  file.lines = copyInto(new Uint8Array(size), file.lines);
+  file.lines = copyInto(lineArray(size), file.lines);
   if (file.branchTotal) {
-    file.branchTotal = copyInto(new Uint8Array(size), file.branchTotal);
-    file.branchCovered = copyInto(new Uint8Array(size), file.branchCovered as Uint8Array);
+    file.branchTotal = copyInto(lineArray(size), file.branchTotal);
+    file.branchCovered = copyInto(lineArray(size), file.branchCovered as Uint8Array);
   }
+}
+
+/**
+ * A report of many files grows tens of thousands of per-line arrays: each with its own buffer,
+ * their allocation (and the collections it triggers) cost more than reading the report. Small
+ * ones are views into shared 1 MiB slabs instead; what a file outgrows stays in its slab (at
+ * most as much again as the file's final array).
+ */
+const SLAB_BYTES = 1024 * 1024;
+let slab = new ArrayBuffer(0);
+let slabUsed = 0;
+
+export function lineArray(size: number): Uint8Array {
+  if (size > SLAB_BYTES / 16) return new Uint8Array(size);
+  if (slabUsed + size > slab.byteLength) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const view = new Uint8Array(slab, slabUsed, size);
+  slabUsed += size;
+  return view;
 }
 
 function copyInto(target: Uint8Array, source: Uint8Array): Uint8Array {
