@@ -39,6 +39,11 @@ export class Collector {
   readonly failedIds = new Set<string>();
   /** Failed tests of the report being read, by id, to recognise reruns (bounded). */
   private readonly failedInReport = new Map<string, TestCaseRef[]>();
+  /**
+   * A bit per name-fingerprint of the failed tests in `failedInReport`: most tests were not
+   * seen failing, and saying so from a few characters costs less than hashing the whole name.
+   */
+  private readonly failedNameBits = new Uint8Array(NAME_BITS / 8);
   readonly skippedIds = new Set<string>();
   testIdsTruncated = false;
   /** The slowest tests, longest first. */
@@ -147,6 +152,9 @@ export class Collector {
         const same = this.failedInReport.get(test.name);
         if (same) same.push(test);
         else this.failedInReport.set(test.name, [test]);
+        const bit = nameFingerprint(test.name);
+        const bits = this.failedNameBits;
+        bits[bit >>> 3] = (bits[bit >>> 3] as number) | (1 << (bit & 7));
       }
     }
     if (test.outcome === 'skipped') this.rememberId(this.skippedIds, test.id);
@@ -164,6 +172,8 @@ export class Collector {
    */
   private rerun(test: TestCaseRef): boolean {
     if (this.failedInReport.size === 0) return false;
+    const bit = nameFingerprint(test.name);
+    if ((((this.failedNameBits[bit >>> 3] as number) >>> (bit & 7)) & 1) === 0) return false;
     // Keyed by name (a flat attribute string, cheap to hash), then matched on the class.
     const first = this.failedInReport
       .get(test.name)
@@ -350,6 +360,18 @@ export class Collector {
 }
 
 const MAX_SCAN_ERRORS = 200;
+
+/** Size of the failed-name filter, in bits (a power of two). */
+const NAME_BITS = 1 << 16;
+
+/** A few characters of a test name, mixed: names of one suite differ most at their ends. */
+function nameFingerprint(name: string): number {
+  const n = name.length;
+  let h = Math.imul(n, 0x9e3779b1);
+  for (let i = n > 6 ? n - 6 : 0; i < n; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  if (n > 0) h = Math.imul(h ^ name.charCodeAt(0), 0x01000193);
+  return (h ^ (h >>> 16)) & (NAME_BITS - 1);
+}
 
 function grow(file: FileCoverage, line: number): void {
   let size = file.lines.length;

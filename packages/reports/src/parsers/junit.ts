@@ -30,12 +30,22 @@ interface OpenCase extends Omit<TestCaseRef, 'id' | 'report'> {
 }
 
 export function junitHandler(collector: Collector, report: string): XmlHandler {
-  const suites: { name: string; file?: string; declared: number; cases: number; ordinal: number }[] = [];
+  const suites: { name: string; file?: string; declared: number; cases: number; ordinal: string }[] = [];
   let suitesSeen = 0;
   let current: OpenCase | undefined;
   let resultElement: string | undefined;
   const limits = collector.limits;
   collector.testReports++;
+  // Consecutive test cases mostly name the same file: resolve it once per run of them.
+  let lastFile = '';
+  let lastRelative = '';
+  const relative = (file: string): string => {
+    if (file !== lastFile) {
+      lastFile = file;
+      lastRelative = collector.relativePath(file);
+    }
+    return lastRelative;
+  };
 
   return {
     open(name: string, attrs: XmlAttributes): number {
@@ -46,26 +56,26 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
             file: attrs.get('file') ?? attrs.get('filepath'),
             declared: attrs.number('tests') || 0,
             cases: 0,
-            ordinal: suitesSeen++,
+            ordinal: String(suitesSeen++),
           });
           return 0;
         case 'testcase': {
           const suite = suites[suites.length - 1];
-          const file = attrs.get('file') ?? attrs.get('filepath') ?? suite?.file;
+          const file = attrs.shared('file') ?? attrs.shared('filepath') ?? suite?.file;
           const lineText = attrs.get('line');
           const line = lineText ? Number(lineText) : undefined;
           const name = attrs.get('name');
           current = {
             name: name || '(unnamed)',
             named: Boolean(name),
-            classname: attrs.get('classname') ?? attrs.get('class') ?? suite?.name ?? '',
-            file: file ? collector.relativePath(file) : undefined,
+            classname: attrs.shared('classname') ?? attrs.shared('class') ?? suite?.name ?? '',
+            file: file ? relative(file) : undefined,
             // pytest's xunit1 "line" is 0-based (its item.location); everyone else counts from 1.
             line: fixLine(line, suite?.name === 'pytest'),
             durationMs: durationAttribute(attrs),
             flaky: false,
             // The suite element, not its name: two suites of one file may share a name (pytest).
-            suite: suite ? `${suite.ordinal}` : '',
+            suite: suite ? suite.ordinal : '',
           };
           if (suite) suite.cases++;
           // <testcase status="disabled"> (the JUnit schema's status, used by CTest and others) did not run.

@@ -11,6 +11,8 @@ const STRIDE = 5;
 const HAS_ENTITY = 1;
 const VALUE_NOT_ASCII = 2;
 const NAME_NOT_ASCII = 4;
+/** Values kept by `XmlAttributes.shared` (a power of two). */
+const SHARED_SLOTS = 256;
 
 /**
  * The attributes of the element being opened, read lazily: the scanner only records where each
@@ -73,6 +75,31 @@ export class XmlAttributes {
     }
     return Number(this.value(k));
   }
+
+  /**
+   * Like `get`, for values that repeat from element to element (class names, file paths): the
+   * string made for a value is kept and handed out again while the same bytes recur, instead of
+   * a new one being decoded each time.
+   */
+  shared(name: string): string | undefined {
+    const k = this.find(name);
+    if (k === -1) return undefined;
+    const spans = this.spans;
+    const from = spans[k + 2] as number;
+    const to = spans[k + 3] as number;
+    if (spans[k + 4] !== 0 || to - from > 256) return this.value(k);
+    const buf = this.buf;
+    let hash = to - from;
+    for (let i = from; i < to; i++) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193);
+    const slot = (hash ^ (hash >>> 15)) & (SHARED_SLOTS - 1);
+    const cached = this.sharedValues[slot];
+    if (cached !== undefined && sameAscii(cached, buf, from, to)) return cached;
+    const value = decodeAscii(buf, from, to);
+    this.sharedValues[slot] = value;
+    return value;
+  }
+
+  private readonly sharedValues: (string | undefined)[] = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
 
   /** Whether `name` is present and its value is exactly `expected` (compared without a string). */
   is(name: string, expected: string): boolean {
