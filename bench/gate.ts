@@ -23,11 +23,14 @@ const SUREFIRE_MB_PER_S_TARGET = 1024;
 /** Cobertura: how many times faster than fast-xml-parser. */
 const COBERTURA_SPEED_TARGET = 10;
 /** LCOV: how many times faster than lcov-parse. */
-const LCOV_SPEED_TARGET = 3;
-/** SARIF: at most this many times a bare JSON.parse of the same file (the walk costs the rest). */
-const SARIF_TIME_TARGET = 1.25;
-/** SARIF is read whole, like the baseline: at most this much more memory. */
-const SARIF_MEMORY_TARGET = 1.1;
+const LCOV_SPEED_TARGET = 5;
+/**
+ * SARIF: at most this many times a bare JSON.parse of the same file. The document is parsed
+ * whole (SARIF is one JSON value), so the parse is the floor and the walk over it the rest.
+ */
+const SARIF_TIME_TARGET = 1.5;
+/** SARIF is read whole, like the baseline: at most this much more peak memory. */
+const SARIF_MEMORY_TARGET = 1.25;
 /** Peak RSS of the streaming readers (Surefire, Cobertura, LCOV, 2 GB Surefire). */
 const MEMORY_LIMIT_MB = 150;
 const OUR_RUNS = 3;

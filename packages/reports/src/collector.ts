@@ -84,6 +84,17 @@ export class Collector {
 
   /** Repository-relative, forward-slash form of a path a tool wrote. */
   relativePath(path: string): string {
+    // Findings and test cases name the same files over and over: each is worked out once.
+    const known = this.relatives.get(path);
+    if (known !== undefined) return known;
+    const p = this.resolveRelative(path);
+    if (this.relatives.size < 100_000) this.relatives.set(path, p);
+    return p;
+  }
+
+  private readonly relatives = new Map<string, string>();
+
+  private resolveRelative(path: string): string {
     let p = path.replace(/\\/g, '/');
     if (p.startsWith('file://')) p = decodeURIComponent(p.slice('file://'.length));
     if (isAbsolute(p) && this.root) {
@@ -226,8 +237,8 @@ export class Collector {
     else if (lines[line] === NOT_COVERABLE) lines[line] = UNCOVERED;
     if (branchTotal > 0) {
       if (!file.branchTotal) {
-        file.branchTotal = lineArray(lines.length);
-        file.branchCovered = lineArray(lines.length);
+        file.branchTotal = lineArray(lines.length, BRANCH_TOTALS);
+        file.branchCovered = lineArray(lines.length, BRANCHES_COVERED);
       }
       const total = file.branchTotal;
       const covered = file.branchCovered as Uint8Array;
@@ -240,7 +251,7 @@ export class Collector {
     const file = this.relativePath(path);
     let entry = this.coverage.get(file);
     if (!entry) {
-      entry = { file, lines: lineArray(64) };
+      entry = { file, lines: lineArray(64, LINES) };
       this.coverage.set(file, entry);
     }
     return entry;
@@ -376,32 +387,54 @@ function nameFingerprint(name: string): number {
 function grow(file: FileCoverage, line: number): void {
   let size = file.lines.length;
   while (size <= line) size *= 2;
-  file.lines = copyInto(lineArray(size), file.lines);
+  file.lines = resized(file.lines, size, LINES);
   if (file.branchTotal) {
-    file.branchTotal = copyInto(lineArray(size), file.branchTotal);
-    file.branchCovered = copyInto(lineArray(size), file.branchCovered as Uint8Array);
+    file.branchTotal = resized(file.branchTotal, size, BRANCH_TOTALS);
+    file.branchCovered = resized(file.branchCovered as Uint8Array, size, BRANCHES_COVERED);
   }
 }
 
 /**
  * A report of many files grows tens of thousands of per-line arrays: each with its own buffer,
  * their allocation (and the collections it triggers) cost more than reading the report. Small
- * ones are views into shared 1 MiB slabs instead; what a file outgrows stays in its slab (at
- * most as much again as the file's final array).
+ * ones are views carved from shared 1 MiB slabs instead, one series of slabs per kind of array,
+ * so the array being filled (a file's lines, read in order) is the last one carved from its slab
+ * and grows in place; an array that cannot leaves its old bytes behind in the slab.
  */
-const SLAB_BYTES = 1024 * 1024;
-let slab = new ArrayBuffer(0);
-let slabUsed = 0;
+interface Slab {
+  buffer: ArrayBuffer;
+  used: number;
+}
 
-export function lineArray(size: number): Uint8Array {
+const SLAB_BYTES = 1024 * 1024;
+const LINES: Slab = { buffer: new ArrayBuffer(0), used: 0 };
+const BRANCH_TOTALS: Slab = { buffer: new ArrayBuffer(0), used: 0 };
+const BRANCHES_COVERED: Slab = { buffer: new ArrayBuffer(0), used: 0 };
+
+function lineArray(size: number, slab: Slab = LINES): Uint8Array {
   if (size > SLAB_BYTES / 16) return new Uint8Array(size);
-  if (slabUsed + size > slab.byteLength) {
-    slab = new ArrayBuffer(SLAB_BYTES);
-    slabUsed = 0;
+  if (slab.used + size > slab.buffer.byteLength) {
+    slab.buffer = new ArrayBuffer(SLAB_BYTES);
+    slab.used = 0;
   }
-  const view = new Uint8Array(slab, slabUsed, size);
-  slabUsed += size;
+  const view = new Uint8Array(slab.buffer, slab.used, size);
+  slab.used += size;
   return view;
+}
+
+/** `array` (carved from `slab`) with room for `size` lines, grown in place when it was carved last. */
+function resized(array: Uint8Array, size: number, slab: Slab): Uint8Array {
+  if (
+    array.buffer === slab.buffer &&
+    array.byteOffset + array.length === slab.used &&
+    size <= SLAB_BYTES / 16 &&
+    slab.used - array.length + size <= slab.buffer.byteLength
+  ) {
+    // Bytes past `used` were never handed out: still zero (not coverable).
+    slab.used += size - array.length;
+    return new Uint8Array(slab.buffer, array.byteOffset, size);
+  }
+  return copyInto(lineArray(size, slab), array);
 }
 
 function copyInto(target: Uint8Array, source: Uint8Array): Uint8Array {

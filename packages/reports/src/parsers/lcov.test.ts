@@ -105,3 +105,23 @@ test('a DA record before any SF record is an error naming its line; a file of no
     /not LCOV output: .*starts with "Error: no coverage data"/,
   );
 });
+
+test('coverage of files read in turns, each growing past the others, keeps every line apart', () => {
+  const lines: string[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (const name of ['a', 'b', 'c']) {
+      lines.push(`SF:src/${name}.ts`);
+      // Each round reaches further down the file: its per-line arrays grow while the others exist.
+      for (let l = round * 300 + 1; l <= (round + 1) * 300; l++) {
+        if (name !== 'b' || l % 2 === 0) lines.push(`DA:${l},${name === 'c' ? 0 : 1}`);
+        if (l % 50 === 0) lines.push(`BRDA:${l},0,0,1`, `BRDA:${l},0,1,0`);
+      }
+      lines.push('end_of_record');
+    }
+  }
+  assert.deepEqual(read(lines.join('\n') + '\n'), {
+    'src/a.ts': [1200, 1200, 24, 48],
+    'src/b.ts': [600, 600, 24, 48],
+    'src/c.ts': [0, 1200, 24, 48],
+  });
+});
