@@ -39,6 +39,11 @@ export class Collector {
   readonly failedIds = new Set<string>();
   /** Failed tests of the report being read, by id, to recognise reruns (bounded). */
   private readonly failedInReport = new Map<string, TestCaseRef[]>();
+  /**
+   * A bit per name-fingerprint of the failed tests in `failedInReport`: most tests were not
+   * seen failing, and saying so from a few characters costs less than hashing the whole name.
+   */
+  private readonly failedNameBits = new Uint8Array(NAME_BITS / 8);
   readonly skippedIds = new Set<string>();
   testIdsTruncated = false;
   /** The slowest tests, longest first. */
@@ -79,6 +84,17 @@ export class Collector {
 
   /** Repository-relative, forward-slash form of a path a tool wrote. */
   relativePath(path: string): string {
+    // Findings and test cases name the same files over and over: each is worked out once.
+    const known = this.relatives.get(path);
+    if (known !== undefined) return known;
+    const p = this.resolveRelative(path);
+    if (this.relatives.size < 100_000) this.relatives.set(path, p);
+    return p;
+  }
+
+  private readonly relatives = new Map<string, string>();
+
+  private resolveRelative(path: string): string {
     let p = path.replace(/\\/g, '/');
     if (p.startsWith('file://')) p = decodeURIComponent(p.slice('file://'.length));
     if (isAbsolute(p) && this.root) {
@@ -147,6 +163,9 @@ export class Collector {
         const same = this.failedInReport.get(test.name);
         if (same) same.push(test);
         else this.failedInReport.set(test.name, [test]);
+        const bit = nameFingerprint(test.name);
+        const bits = this.failedNameBits;
+        bits[bit >>> 3] = (bits[bit >>> 3] as number) | (1 << (bit & 7));
       }
     }
     if (test.outcome === 'skipped') this.rememberId(this.skippedIds, test.id);
@@ -164,6 +183,8 @@ export class Collector {
    */
   private rerun(test: TestCaseRef): boolean {
     if (this.failedInReport.size === 0) return false;
+    const bit = nameFingerprint(test.name);
+    if ((((this.failedNameBits[bit >>> 3] as number) >>> (bit & 7)) & 1) === 0) return false;
     // Keyed by name (a flat attribute string, cheap to hash), then matched on the class.
     const first = this.failedInReport
       .get(test.name)
@@ -216,8 +237,8 @@ export class Collector {
     else if (lines[line] === NOT_COVERABLE) lines[line] = UNCOVERED;
     if (branchTotal > 0) {
       if (!file.branchTotal) {
-        file.branchTotal = new Uint8Array(lines.length);
-        file.branchCovered = new Uint8Array(lines.length);
+        file.branchTotal = lineArray(lines.length, BRANCH_TOTALS);
+        file.branchCovered = lineArray(lines.length, BRANCHES_COVERED);
       }
       const total = file.branchTotal;
       const covered = file.branchCovered as Uint8Array;
@@ -230,7 +251,7 @@ export class Collector {
     const file = this.relativePath(path);
     let entry = this.coverage.get(file);
     if (!entry) {
-      entry = { file, lines: new Uint8Array(64) };
+      entry = { file, lines: lineArray(64, LINES) };
       this.coverage.set(file, entry);
     }
     return entry;
@@ -351,14 +372,69 @@ export class Collector {
 
 const MAX_SCAN_ERRORS = 200;
 
+/** Size of the failed-name filter, in bits (a power of two). */
+const NAME_BITS = 1 << 16;
+
+/** A few characters of a test name, mixed: names of one suite differ most at their ends. */
+function nameFingerprint(name: string): number {
+  const n = name.length;
+  let h = Math.imul(n, 0x9e3779b1);
+  for (let i = n > 6 ? n - 6 : 0; i < n; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  if (n > 0) h = Math.imul(h ^ name.charCodeAt(0), 0x01000193);
+  return (h ^ (h >>> 16)) & (NAME_BITS - 1);
+}
+
 function grow(file: FileCoverage, line: number): void {
   let size = file.lines.length;
   while (size <= line) size *= 2;
-  file.lines = copyInto(new Uint8Array(size), file.lines);
+  file.lines = resized(file.lines, size, LINES);
   if (file.branchTotal) {
-    file.branchTotal = copyInto(new Uint8Array(size), file.branchTotal);
-    file.branchCovered = copyInto(new Uint8Array(size), file.branchCovered as Uint8Array);
+    file.branchTotal = resized(file.branchTotal, size, BRANCH_TOTALS);
+    file.branchCovered = resized(file.branchCovered as Uint8Array, size, BRANCHES_COVERED);
   }
+}
+
+/**
+ * A report of many files grows tens of thousands of per-line arrays: each with its own buffer,
+ * their allocation (and the collections it triggers) cost more than reading the report. Small
+ * ones are views carved from shared 1 MiB slabs instead, one series of slabs per kind of array,
+ * so the array being filled (a file's lines, read in order) is the last one carved from its slab
+ * and grows in place; an array that cannot leaves its old bytes behind in the slab.
+ */
+interface Slab {
+  buffer: ArrayBuffer;
+  used: number;
+}
+
+const SLAB_BYTES = 1024 * 1024;
+const LINES: Slab = { buffer: new ArrayBuffer(0), used: 0 };
+const BRANCH_TOTALS: Slab = { buffer: new ArrayBuffer(0), used: 0 };
+const BRANCHES_COVERED: Slab = { buffer: new ArrayBuffer(0), used: 0 };
+
+function lineArray(size: number, slab: Slab = LINES): Uint8Array {
+  if (size > SLAB_BYTES / 16) return new Uint8Array(size);
+  if (slab.used + size > slab.buffer.byteLength) {
+    slab.buffer = new ArrayBuffer(SLAB_BYTES);
+    slab.used = 0;
+  }
+  const view = new Uint8Array(slab.buffer, slab.used, size);
+  slab.used += size;
+  return view;
+}
+
+/** `array` (carved from `slab`) with room for `size` lines, grown in place when it was carved last. */
+function resized(array: Uint8Array, size: number, slab: Slab): Uint8Array {
+  if (
+    array.buffer === slab.buffer &&
+    array.byteOffset + array.length === slab.used &&
+    size <= SLAB_BYTES / 16 &&
+    slab.used - array.length + size <= slab.buffer.byteLength
+  ) {
+    // Bytes past `used` were never handed out: still zero (not coverable).
+    slab.used += size - array.length;
+    return new Uint8Array(slab.buffer, array.byteOffset, size);
+  }
+  return copyInto(lineArray(size, slab), array);
 }
 
 function copyInto(target: Uint8Array, source: Uint8Array): Uint8Array {

@@ -31,22 +31,24 @@ export function coberturaHandler(collector: Collector): XmlHandler {
         case 'line': {
           // Lines under <method> repeat the class's own <lines>: count each line once.
           if (!file || inMethod > 0) return 0;
-          const hits = Number(attrs.hits ?? 0);
+          const hits = attrs.number('hits') ?? 0;
           let total = 0;
           let covered = 0;
-          if (attrs.branch === 'true') {
-            const m = CONDITION.exec(attrs['condition-coverage'] ?? '');
+          if (attrs.is('branch', 'true')) {
+            const m = CONDITION.exec(attrs.get('condition-coverage') ?? '');
             if (m) {
               covered = Number(m[1]);
               total = Number(m[2]);
             }
           }
-          collector.addLine(file, Number(attrs.number), Number.isFinite(hits) ? hits : 0, total, covered);
+          collector.addLine(file, attrs.number('number') ?? NaN, Number.isFinite(hits) ? hits : 0, total, covered);
           return 0;
         }
-        case 'class':
-          file = attrs.filename ? collector.fileCoverage(resolve(attrs.filename)) : undefined;
+        case 'class': {
+          const filename = attrs.get('filename');
+          file = filename ? collector.fileCoverage(resolve(filename)) : undefined;
           return 0;
+        }
         case 'method':
           inMethod++;
           return 0;
@@ -74,25 +76,26 @@ export function jacocoHandler(collector: Collector): XmlHandler {
   return {
     open(name: string, attrs: XmlAttributes): number {
       if (name === 'line' && file) {
-        const missedInstructions = Number(attrs.mi ?? 0);
-        const coveredInstructions = Number(attrs.ci ?? 0);
-        const missedBranches = Number(attrs.mb ?? 0);
-        const coveredBranches = Number(attrs.cb ?? 0);
+        const missedInstructions = attrs.number('mi') ?? 0;
+        const coveredInstructions = attrs.number('ci') ?? 0;
+        const missedBranches = attrs.number('mb') ?? 0;
+        const coveredBranches = attrs.number('cb') ?? 0;
         if (missedInstructions + coveredInstructions > 0) {
           collector.addLine(
             file,
-            Number(attrs.nr),
+            attrs.number('nr') ?? NaN,
             coveredInstructions > 0 ? 1 : 0,
             missedBranches + coveredBranches,
             coveredBranches,
           );
         }
       } else if (name === 'package') {
-        pkg = attrs.name ?? '';
+        pkg = attrs.get('name') ?? '';
       } else if (name === 'sourcefile') {
         // JaCoCo paths are relative to a source root (src/main/java); changed-line matching
         // falls back to a path-suffix match for them.
-        file = collector.fileCoverage(pkg ? `${pkg}/${attrs.name ?? ''}` : (attrs.name ?? ''));
+        const name = attrs.get('name') ?? '';
+        file = collector.fileCoverage(pkg ? `${pkg}/${name}` : name);
       }
       return 0;
     },

@@ -2,7 +2,7 @@
 // safety (1.x list and 2.x object), npm audit (v7+). Each maps the tool's own severity scale to
 // error/warning/note, and to critical/high/medium/low where the tool rates security.
 import type { Collector } from '../collector.ts';
-import type { SecuritySeverity, Severity } from '../model.ts';
+import type { ExtraLocation, SecuritySeverity, Severity } from '../model.ts';
 import { scalarText } from '@adci/common';
 import { ReportError } from '../errors.ts';
 
@@ -85,17 +85,16 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
       const props = rule && isObject(rule.properties) ? rule.properties : {};
       const resultProps = isObject(result.properties) ? result.properties : {};
       const score = Number(resultProps['security-severity'] ?? props['security-severity']);
-      const locations = (Array.isArray(result.locations) ? result.locations : []).map((location) => {
-        const physical = isObject(location) && isObject(location.physicalLocation) ? location.physicalLocation : {};
-        const region = isObject(physical.region) ? physical.region : {};
-        const uri = sarifUri(physical, baseUris);
-        return { uri, line: positive(region.startLine), endLine: positive(region.endLine) };
-      });
-      const { uri, line: startLine, endLine } = locations[0] ?? {};
-      const more = locations
-        .slice(1)
-        .filter((l): l is { uri: string; line: number; endLine: number | undefined } => !!l.uri && l.line !== undefined)
-        .map((l) => ({ file: l.uri, line: l.line, ...(l.endLine !== undefined ? { endLine: l.endLine } : {}) }));
+      const locations = Array.isArray(result.locations) ? result.locations : [];
+      const { uri, line: startLine, endLine } = sarifLocation(locations[0], baseUris);
+      // Most results have one location: the list of the others is made only when there are some.
+      const more: ExtraLocation[] = [];
+      for (let i = 1; i < locations.length; i++) {
+        const l = sarifLocation(locations[i], baseUris);
+        if (l.uri && l.line !== undefined) {
+          more.push({ file: l.uri, line: l.line, ...(l.endLine !== undefined ? { endLine: l.endLine } : {}) });
+        }
+      }
       const message = isObject(result.message) ? (str(result.message.text) ?? str(result.message.markdown)) : undefined;
       collector.addFinding(
         {
@@ -157,6 +156,16 @@ function sarifInvocationErrors(run: Json, tool: string, baseUris: Json, collecto
 }
 
 /** The URI of a physicalLocation, resolved against the run's originalUriBaseIds. */
+function sarifLocation(
+  location: unknown,
+  baseUris: Json,
+): { uri: string | undefined; line: number | undefined; endLine: number | undefined } {
+  if (location === undefined) return { uri: undefined, line: undefined, endLine: undefined };
+  const physical = isObject(location) && isObject(location.physicalLocation) ? location.physicalLocation : {};
+  const region = isObject(physical.region) ? physical.region : {};
+  return { uri: sarifUri(physical, baseUris), line: positive(region.startLine), endLine: positive(region.endLine) };
+}
+
 function sarifUri(physical: Json, baseUris: Json): string | undefined {
   const artifact = isObject(physical.artifactLocation) ? physical.artifactLocation : {};
   const uri = str(artifact.uri);

@@ -9,20 +9,20 @@ export function checkstyleHandler(collector: Collector, tool: string): XmlHandle
   collector.sawTool(tool);
   return {
     open(name: string, attrs: XmlAttributes): number {
-      if (name === 'file') file = attrs.name;
+      if (name === 'file') file = attrs.get('name');
       else if (name === 'error' && file !== undefined) {
-        const severity = (attrs.severity ?? 'error').toLowerCase();
+        const severity = (attrs.get('severity') ?? 'error').toLowerCase();
         if (severity === 'ignore') return 0;
-        const line = Number(attrs.line);
+        const line = attrs.number('line') ?? NaN;
         // ESLint writes "eslint.rules.<rule>"; Checkstyle writes a class name: keep the last part.
-        const source = attrs.source ?? '';
+        const source = attrs.get('source') ?? '';
         collector.addFinding({
           tool,
           rule: source.split('.').pop() || 'checkstyle',
           severity: severity === 'error' ? 'error' : severity === 'warning' ? 'warning' : 'note',
           file,
           line: Number.isInteger(line) && line > 0 ? line : undefined,
-          message: attrs.message ?? '',
+          message: attrs.get('message') ?? '',
         });
       }
       return 0;
@@ -43,13 +43,14 @@ export function flake8JunitHandler(collector: Collector): XmlHandler {
   return {
     open(name: string, attrs: XmlAttributes): number {
       if (name === 'testcase') {
-        file = attrs.file;
-        line = attrs.line ? Number(attrs.line) : undefined;
+        file = attrs.get('file');
+        const lineText = attrs.get('line');
+        line = lineText ? Number(lineText) : undefined;
       } else if (name === 'failure' || name === 'error') {
-        const message = attrs.message ?? '';
+        const message = attrs.get('message') ?? '';
         const m = FLAKE8_MESSAGE.exec(message);
-        const code =
-          m?.[4] ?? (attrs.type && attrs.type !== 'failure' ? attrs.type.replace(/^flake8\s+/, '') : 'flake8');
+        const type = attrs.get('type');
+        const code = m?.[4] ?? (type && type !== 'failure' ? type.replace(/^flake8\s+/, '') : 'flake8');
         collector.addFinding({
           tool: 'flake8',
           rule: code,

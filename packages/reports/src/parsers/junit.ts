@@ -12,6 +12,14 @@ export function parseSeconds(value: string | undefined): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
+/** The time attribute in ms: a plain decimal is read from the bytes, anything else as parseSeconds does. */
+function durationAttribute(attrs: XmlAttributes): number {
+  const seconds = attrs.number('time');
+  if (seconds === undefined) return 0;
+  if (!Number.isNaN(seconds)) return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+  return parseSeconds(attrs.get('time'));
+}
+
 /** A test case being read: its reference fields, before it gets an id and its report. */
 interface OpenCase extends Omit<TestCaseRef, 'id' | 'report'> {
   /** A Surefire flaky element was seen: failed, then passed on a rerun. */
@@ -22,46 +30,59 @@ interface OpenCase extends Omit<TestCaseRef, 'id' | 'report'> {
 }
 
 export function junitHandler(collector: Collector, report: string): XmlHandler {
-  const suites: { name: string; file?: string; declared: number; cases: number; ordinal: number }[] = [];
+  const suites: { name: string; file?: string; declared: number; cases: number; ordinal: string }[] = [];
   let suitesSeen = 0;
   let current: OpenCase | undefined;
   let resultElement: string | undefined;
   const limits = collector.limits;
   collector.testReports++;
+  // Consecutive test cases mostly name the same file: resolve it once per run of them.
+  let lastFile = '';
+  let lastRelative = '';
+  const relative = (file: string): string => {
+    if (file !== lastFile) {
+      lastFile = file;
+      lastRelative = collector.relativePath(file);
+    }
+    return lastRelative;
+  };
 
   return {
     open(name: string, attrs: XmlAttributes): number {
       switch (name) {
         case 'testsuite':
           suites.push({
-            name: attrs.name ?? '',
-            file: attrs.file ?? attrs.filepath,
-            declared: Number(attrs.tests ?? 0) || 0,
+            name: attrs.get('name') ?? '',
+            file: attrs.get('file') ?? attrs.get('filepath'),
+            declared: attrs.number('tests') || 0,
             cases: 0,
-            ordinal: suitesSeen++,
+            ordinal: String(suitesSeen++),
           });
           return 0;
         case 'testcase': {
           const suite = suites[suites.length - 1];
-          const file = attrs.file ?? attrs.filepath ?? suite?.file;
-          const line = attrs.line ? Number(attrs.line) : undefined;
+          const file = attrs.shared('file') ?? attrs.shared('filepath') ?? suite?.file;
+          const lineText = attrs.get('line');
+          const line = lineText ? Number(lineText) : undefined;
+          const name = attrs.get('name');
           current = {
-            name: attrs.name || '(unnamed)',
-            named: Boolean(attrs.name),
-            classname: attrs.classname ?? attrs.class ?? suite?.name ?? '',
-            file: file ? collector.relativePath(file) : undefined,
+            name: name || '(unnamed)',
+            named: Boolean(name),
+            classname: attrs.shared('classname') ?? attrs.shared('class') ?? suite?.name ?? '',
+            file: file ? relative(file) : undefined,
             // pytest's xunit1 "line" is 0-based (its item.location); everyone else counts from 1.
             line: fixLine(line, suite?.name === 'pytest'),
-            durationMs: parseSeconds(attrs.time),
+            durationMs: durationAttribute(attrs),
             flaky: false,
             // The suite element, not its name: two suites of one file may share a name (pytest).
-            suite: suite ? `${suite.ordinal}` : '',
+            suite: suite ? suite.ordinal : '',
           };
           if (suite) suite.cases++;
           // <testcase status="disabled"> (the JUnit schema's status, used by CTest and others) did not run.
-          if (attrs.status === 'disabled' || attrs.status === 'skipped' || attrs.status === 'notrun') {
+          const status = attrs.get('status');
+          if (status === 'disabled' || status === 'skipped' || status === 'notrun') {
             current.outcome = 'skipped';
-            current.message = `status="${attrs.status}"`;
+            current.message = `status="${status}"`;
           }
           return 0;
         }
@@ -69,7 +90,7 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
         case 'error': {
           if (!current || resultElement) return 0;
           current.outcome = worseOutcome(current.outcome, name === 'failure' ? 'failed' : 'errored');
-          current.message = firstLine(attrs.message ?? attrs.type ?? '', limits.maxMessageChars);
+          current.message = firstLine(attrs.get('message') ?? attrs.get('type') ?? '', limits.maxMessageChars);
           resultElement = name;
           // Collect the failure text only while the list of failures has room.
           return collector.failures.length < limits.maxTestFailures ? limits.maxDetailChars : 0;
@@ -77,14 +98,14 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
         case 'skipped':
           if (current) {
             current.outcome = worseOutcome(current.outcome, 'skipped');
-            current.message ??= firstLine(attrs.message ?? '', limits.maxMessageChars) || undefined;
+            current.message ??= firstLine(attrs.get('message') ?? '', limits.maxMessageChars) || undefined;
           }
           return 0;
         case 'flakyFailure':
         case 'flakyError':
           if (current) {
             current.flaky = true;
-            current.message ??= firstLine(attrs.message ?? attrs.type ?? '', limits.maxMessageChars);
+            current.message ??= firstLine(attrs.get('message') ?? attrs.get('type') ?? '', limits.maxMessageChars);
           }
           return 0;
         default:

@@ -43,6 +43,85 @@ function notTheFormat(path: string, tool: string, shape: string, firstLine: stri
   );
 }
 
+/**
+ * Calls `onLine(bytes, from, to, lineNumber)` for every line of a file: its bytes in
+ * `bytes[from, to)`, without the line break (and a CR before it). Streams in fixed-size chunks and
+ * makes no string: a reader decodes only what it keeps. A UTF-8 byte order mark is skipped.
+ */
+export function forEachLineBytes(
+  path: string,
+  onLine: (bytes: Buffer, from: number, to: number, lineNumber: number) => void,
+): void {
+  const fd = openSync(path, 'r');
+  let work = Buffer.allocUnsafe(CHUNK_BYTES * 2);
+  let kept = 0;
+  let lineNumber = 0;
+  let first = true;
+  try {
+    for (;;) {
+      if (work.length - kept < CHUNK_BYTES) {
+        const bigger = Buffer.allocUnsafe(Math.max(work.length * 2, kept + CHUNK_BYTES));
+        work.copy(bigger, 0, 0, kept);
+        work = bigger;
+      }
+      const read = readSync(fd, work, kept, CHUNK_BYTES, null);
+      const filled = kept + read;
+      const bytes = work.subarray(0, filled);
+      let start = 0;
+      if (first) {
+        first = false;
+        if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
+      }
+      // Lines are short (DA:12,3): a loop finds their ends sooner than a native call per line.
+      for (let i = start; i < filled; i++) {
+        if (bytes[i] !== 0x0a) continue;
+        lineNumber++;
+        onLine(bytes, start, i > start && bytes[i - 1] === 0x0d ? i - 1 : i, lineNumber);
+        start = i + 1;
+      }
+      if (read === 0) {
+        if (start < filled) onLine(bytes, start, filled, lineNumber + 1);
+        break;
+      }
+      kept = filled - start;
+      if (kept > 64 * 1024 * 1024) throw new ReportError(path, `line ${lineNumber + 1} is over 64 MiB long`);
+      if (kept > 0 && start > 0) work.copyWithin(0, start, filled);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `Number()` of an ASCII field, read from its bytes when it is plain digits. */
+function numberAt(bytes: Buffer, from: number, to: number): number {
+  if (to - from <= 9) {
+    let value = 0;
+    let i = from;
+    for (; i < to; i++) {
+      const d = (bytes[i] as number) - 0x30;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+    }
+    if (i === to) return value;
+  }
+  return Number(bytes.toString('utf8', from, to));
+}
+
+/** Where `byte` is in `bytes[from, to)`, or `to`. */
+function indexIn(bytes: Buffer, byte: number, from: number, to: number): number {
+  let i = from;
+  while (i < to && bytes[i] !== byte) i++;
+  return i;
+}
+
+const COMMA = 0x2c;
+const END_OF_RECORD = Buffer.from('end_of_record', 'latin1');
+
+/** Whether `bytes[from, to)` starts with `prefix` (ASCII, given as its char codes). */
+function startsWith(bytes: Buffer, from: number, to: number, a: number, b: number, c: number): boolean {
+  return to - from >= 3 && bytes[from] === a && bytes[from + 1] === b && bytes[from + 2] === c;
+}
+
 export function parseLcov(path: string, collector: Collector): void {
   collector.coverageReports++;
   let records = 0;
@@ -56,27 +135,45 @@ export function parseLcov(path: string, collector: Collector): void {
       const state = file.lines[line];
       if (state !== undefined && state !== 0) collector.addLine(file, line, state === 2 ? 1 : 0, total, covered);
     }
-    branches = new Map();
+    if (branches.size > 0) branches = new Map();
   };
-  forEachLine(path, (line, lineNumber) => {
-    if (!first && line.trim()) first = line.trim();
-    if (line.startsWith('DA:')) {
+  forEachLineBytes(path, (bytes, from, to, lineNumber) => {
+    if (!first && from < to) first = bytes.toString('utf8', from, to).trim();
+    const b0 = bytes[from];
+    if (b0 === 0x44 && startsWith(bytes, from, to, 0x44, 0x41, 0x3a)) {
+      // DA:<line>,<hits>[,<checksum>]
       if (!file) throw new ReportError(path, `line ${lineNumber}: DA record outside an SF record`, lineNumber, 1);
-      const comma = line.indexOf(',', 3);
-      const end = line.indexOf(',', comma + 1);
-      const hits = Number(end === -1 ? line.slice(comma + 1) : line.slice(comma + 1, end));
-      collector.addLine(file, Number(line.slice(3, comma)), Number.isFinite(hits) ? hits : 0);
-    } else if (line.startsWith('BRDA:')) {
-      const [lineText, , , taken] = line.slice(5).split(',');
-      const lineNo = Number(lineText);
+      const comma = indexIn(bytes, COMMA, from + 3, to);
+      if (comma === to) return;
+      const end = indexIn(bytes, COMMA, comma + 1, to);
+      const hits = numberAt(bytes, comma + 1, end);
+      collector.addLine(file, numberAt(bytes, from + 3, comma), Number.isFinite(hits) ? hits : 0);
+    } else if (
+      b0 === 0x42 &&
+      to - from >= 5 &&
+      startsWith(bytes, from, to, 0x42, 0x52, 0x44) &&
+      bytes[from + 3] === 0x41 &&
+      bytes[from + 4] === 0x3a
+    ) {
+      // BRDA:<line>,<block>,<branch>,<taken> (taken is "-" when the block never ran)
+      const c1 = indexIn(bytes, COMMA, from + 5, to);
+      const lineNo = numberAt(bytes, from + 5, c1);
       const entry = branches.get(lineNo) ?? [0, 0];
       entry[0]++;
-      if (taken !== undefined && taken !== '-' && Number(taken) > 0) entry[1]++;
+      if (c1 < to) {
+        const c2 = indexIn(bytes, COMMA, c1 + 1, to);
+        const c3 = c2 < to ? indexIn(bytes, COMMA, c2 + 1, to) : to;
+        if (c3 < to) {
+          const c4 = indexIn(bytes, COMMA, c3 + 1, to);
+          const dash = c4 === c3 + 2 && bytes[c3 + 1] === 0x2d;
+          if (!dash && numberAt(bytes, c3 + 1, c4) > 0) entry[1]++;
+        }
+      }
       branches.set(lineNo, entry);
-    } else if (line.startsWith('SF:')) {
+    } else if (b0 === 0x53 && startsWith(bytes, from, to, 0x53, 0x46, 0x3a)) {
       records++;
-      file = collector.fileCoverage(line.slice(3).trim());
-    } else if (line === 'end_of_record') {
+      file = collector.fileCoverage(bytes.toString('utf8', from + 3, to).trim());
+    } else if (b0 === 0x65 && to - from === END_OF_RECORD.length && END_OF_RECORD.equals(bytes.subarray(from, to))) {
       flushBranches();
       file = undefined;
     }

@@ -7,7 +7,7 @@ import { ReportError } from '../errors.ts';
 
 interface Event {
   open?: string;
-  attrs?: XmlAttributes;
+  attrs?: Record<string, string>;
   close?: string;
   text?: string;
 }
@@ -16,7 +16,7 @@ function record(xml: string, capture = 0, chunkSize = 0): Event[] {
   const events: Event[] = [];
   const scanner = new XmlScanner({
     open(name, attrs) {
-      events.push({ open: name, attrs });
+      events.push({ open: name, attrs: attrs.toObject() });
       return capture;
     },
     close(name, text) {
@@ -106,4 +106,111 @@ test('saxes, the library alternative, does not expand entity bombs either (it er
       .close();
   }, /undefined entity|entity/i);
   assert.ok(texts.join('').length < 100);
+});
+
+/** The attributes of the first element of `xml`, read inside `open` through `read`. */
+function firstAttributes<T>(xml: string, read: (attrs: XmlAttributes) => T): T {
+  let out: T | undefined;
+  let done = false;
+  scanXmlText(xml, {
+    open(_name, attrs) {
+      if (!done) out = read(attrs);
+      done = true;
+      return 0;
+    },
+    close() {},
+  });
+  return out as T;
+}
+
+test('attribute numbers read from the bytes equal what Number() makes of the decoded value', () => {
+  const values = [
+    '0',
+    '7',
+    '007',
+    '12',
+    '123456789',
+    '1234567890',
+    '123456789012345',
+    '1234567890123456',
+    '0.5',
+    '0.375',
+    '1.25',
+    '0.123456789012',
+    '3.14159265358979',
+    '5.',
+    '.5',
+    '-1',
+    '+2',
+    ' 3 ',
+    '1e3',
+    '1,012.5',
+    '0x10',
+    '',
+    'abc',
+    '1.2.3',
+    '9007199254740993',
+    '&#49;&#50;',
+    'é',
+  ];
+  for (const value of values) {
+    const xml = `<a v="${value}"/>`;
+    const decoded = firstAttributes(xml, (attrs) => attrs.get('v'));
+    const read = firstAttributes(xml, (attrs) => attrs.number('v'));
+    assert.ok(Object.is(read, Number(decoded)), `"${value}": ${read} vs Number(${decoded})`);
+  }
+  assert.equal(
+    firstAttributes('<a v="1"/>', (attrs) => attrs.number('w')),
+    undefined,
+  );
+});
+
+test('attributes are looked up by name, decoded only when asked, and compared without decoding', () => {
+  const xml = `<a branch="true" b='x &amp; y' n\u00e9="\u00fc" long="${'z'.repeat(40)}" e=""/>`;
+  const seen = firstAttributes(xml, (attrs) => ({
+    branch: attrs.is('branch', 'true'),
+    notFalse: attrs.is('branch', 'false'),
+    amp: attrs.is('b', 'x & y'),
+    missing: attrs.is('c', ''),
+    b: attrs.get('b'),
+    accented: attrs.get('n\u00e9'),
+    long: attrs.get('long'),
+    empty: attrs.get('e'),
+    absent: attrs.get('bra'),
+    all: attrs.toObject(),
+  }));
+  assert.deepEqual(seen, {
+    branch: true,
+    notFalse: false,
+    amp: true,
+    missing: false,
+    b: 'x & y',
+    accented: '\u00fc',
+    long: 'z'.repeat(40),
+    empty: '',
+    absent: undefined,
+    all: { branch: 'true', b: 'x & y', 'n\u00e9': '\u00fc', long: 'z'.repeat(40), e: '' },
+  });
+});
+
+test('bad attribute values are refused while scanning, with line and column, even when no handler reads them', () => {
+  const h = { open: () => 0, close: () => {} };
+  assert.throws(
+    () => scanXmlText('<a>\n <b x="1 < 2"/></a>', h, 'x.xml'),
+    /line 2, column 7: '<' in the value of attribute 'x' of <b>/,
+  );
+  assert.throws(
+    () => scanXmlText('<a>\n <b x="&bogus;"/></a>', h, 'x.xml'),
+    /line 2, column 7: undefined entity &bogus;/,
+  );
+  assert.throws(() => scanXmlText('<a x="1"y="2"/>', h, 'x.xml'), /missing space after attribute 'x' of <a>/);
+});
+
+test('an element with many attributes (more than the first span table holds)', () => {
+  const names = Array.from({ length: 40 }, (_, i) => `a${i}`);
+  const xml = `<e ${names.map((n, i) => `${n}="${i}"`).join(' ')}/>`;
+  const all = firstAttributes(xml, (attrs) => ({ obj: attrs.toObject(), last: attrs.number('a39') }));
+  assert.equal(Object.keys(all.obj).length, 40);
+  assert.equal(all.obj.a17, '17');
+  assert.equal(all.last, 39);
 });

@@ -5,8 +5,151 @@
 // (where entities are declared) is rejected, and only the five predefined entities and numeric
 // character references are decoded; nothing is ever fetched or expanded.
 
-/** Attributes of one element, decoded. */
-export type XmlAttributes = Record<string, string>;
+const NO_BYTES = Buffer.alloc(0);
+/** Per attribute in `spans`: name start, name end, value start, value end, flags. */
+const STRIDE = 5;
+const HAS_ENTITY = 1;
+const VALUE_NOT_ASCII = 2;
+const NAME_NOT_ASCII = 4;
+/** Values kept by `XmlAttributes.shared` (a power of two). */
+const SHARED_SLOTS = 256;
+
+/**
+ * The attributes of the element being opened, read lazily: the scanner only records where each
+ * name and value lies in its input (and checks them), and a value becomes a string (or a number)
+ * only when a handler asks for it. Valid inside `XmlHandler.open` only: the scanner reuses it.
+ */
+export class XmlAttributes {
+  /** @internal The input the spans point into. */
+  buf: Buffer = NO_BYTES;
+  /** @internal */
+  count = 0;
+  /** @internal */
+  spans = new Int32Array(16 * STRIDE);
+
+  /** The decoded value of `name`, or undefined when the element has no such attribute. */
+  get(name: string): string | undefined {
+    const k = this.find(name);
+    return k === -1 ? undefined : this.value(k);
+  }
+
+  /**
+   * The value of `name` as `Number(value)` would read it, or undefined when absent; plain
+   * decimals ("12", "0.375") are read from the bytes without making a string.
+   */
+  number(name: string): number | undefined {
+    const k = this.find(name);
+    if (k === -1) return undefined;
+    const spans = this.spans;
+    const from = spans[k + 2] as number;
+    const to = spans[k + 3] as number;
+    if (spans[k + 4] === 0 && to - from <= 15) {
+      const buf = this.buf;
+      // Up to nine digits stay a small integer (no heap number is made for it).
+      const short = Math.min(to, from + 9);
+      let whole = 0;
+      let i = from;
+      for (; i < short; i++) {
+        const d = (buf[i] as number) - 0x30;
+        if (d < 0 || d > 9) break;
+        whole = (whole * 10 + d) | 0;
+      }
+      if (i === to) return whole;
+      for (; i < to; i++) {
+        const d = (buf[i] as number) - 0x30;
+        if (d < 0 || d > 9) break;
+        whole = whole * 10 + d;
+      }
+      if (i === to) return whole;
+      // A decimal fraction: integer over a power of ten is exactly what Number() rounds to.
+      if (buf[i] === 0x2e && i > from && i + 1 < to) {
+        let scale = 1;
+        for (i++; i < to; i++) {
+          const d = (buf[i] as number) - 0x30;
+          if (d < 0 || d > 9) break;
+          whole = whole * 10 + d;
+          scale *= 10;
+        }
+        if (i === to) return whole / scale;
+      }
+    }
+    return Number(this.value(k));
+  }
+
+  /**
+   * Like `get`, for values that repeat from element to element (class names, file paths): the
+   * string made for a value is kept and handed out again while the same bytes recur, instead of
+   * a new one being decoded each time.
+   */
+  shared(name: string): string | undefined {
+    const k = this.find(name);
+    if (k === -1) return undefined;
+    const spans = this.spans;
+    const from = spans[k + 2] as number;
+    const to = spans[k + 3] as number;
+    if (spans[k + 4] !== 0 || to - from > 256) return this.value(k);
+    const buf = this.buf;
+    let hash = to - from;
+    for (let i = from; i < to; i++) hash = Math.imul(hash ^ (buf[i] as number), 0x01000193);
+    const slot = (hash ^ (hash >>> 15)) & (SHARED_SLOTS - 1);
+    const cached = this.sharedValues[slot];
+    if (cached !== undefined && sameAscii(cached, buf, from, to)) return cached;
+    const value = decodeAscii(buf, from, to);
+    this.sharedValues[slot] = value;
+    return value;
+  }
+
+  private readonly sharedValues: (string | undefined)[] = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
+
+  /** Whether `name` is present and its value is exactly `expected` (compared without a string). */
+  is(name: string, expected: string): boolean {
+    const k = this.find(name);
+    if (k === -1) return false;
+    const spans = this.spans;
+    if (spans[k + 4] !== 0) return this.value(k) === expected;
+    return sameAscii(expected, this.buf, spans[k + 2] as number, spans[k + 3] as number);
+  }
+
+  /** Every attribute, decoded (tests and diagnostics; handlers should ask for what they read). */
+  toObject(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (let k = 0; k < this.count * STRIDE; k += STRIDE) out[this.nameAt(k)] = this.value(k);
+    return out;
+  }
+
+  private nameAt(k: number): string {
+    return this.buf.toString('utf8', this.spans[k], this.spans[k + 1]);
+  }
+
+  /** Index in `spans` of the last attribute called `name` (the last one wins, as in an object). */
+  private find(name: string): number {
+    const spans = this.spans;
+    const buf = this.buf;
+    const length = name.length;
+    for (let k = (this.count - 1) * STRIDE; k >= 0; k -= STRIDE) {
+      const from = spans[k] as number;
+      if ((spans[k + 4] as number) & NAME_NOT_ASCII) {
+        if (this.nameAt(k) === name) return k;
+      } else if ((spans[k + 1] as number) - from === length) {
+        let i = 0;
+        while (i < length && name.charCodeAt(i) === buf[from + i]) i++;
+        if (i === length) return k;
+      }
+    }
+    return -1;
+  }
+
+  private value(k: number): string {
+    const spans = this.spans;
+    const from = spans[k + 2] as number;
+    const to = spans[k + 3] as number;
+    const flags = spans[k + 4] as number;
+    // Entities were checked when the tag was scanned: decoding cannot fail here.
+    if (flags & HAS_ENTITY) return decodeEntities(this.buf.toString('utf8', from, to));
+    if (flags & VALUE_NOT_ASCII) return this.buf.toString('utf8', from, to);
+    return decodeAscii(this.buf, from, to);
+  }
+}
 
 export interface XmlHandler {
   /**
@@ -45,6 +188,9 @@ const enum_TEXT = 0;
 const enum_CDATA = 1;
 const enum_COMMENT = 2;
 type Mode = typeof enum_TEXT | typeof enum_CDATA | typeof enum_COMMENT;
+
+/** Interned element names (a power of two). */
+const NAME_SLOTS = 1024;
 
 const CDATA_END = Buffer.from(']]>', 'latin1');
 const COMMENT_END = Buffer.from('-->', 'latin1');
@@ -88,7 +234,9 @@ export class XmlScanner {
   private rootClosed = false;
   private first = true;
   private nameHash = 0;
-  private readonly names = new Map<number, string>();
+  private readonly names: (string | undefined)[] = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
+  /** Reused for every start tag. */
+  private readonly attributes = new XmlAttributes();
 
   constructor(handler: XmlHandler) {
     this.handler = handler;
@@ -132,7 +280,12 @@ export class XmlScanner {
         this.mode = enum_TEXT;
         continue;
       }
-      const lt = buf.indexOf(LT, pos);
+      // Between tags there is mostly a newline and indentation: look a few bytes ahead in JS
+      // before the native search (a call costs more than a short loop).
+      let lt = pos;
+      const near = Math.min(len, pos + 16);
+      while (lt < near && buf[lt] !== LT) lt++;
+      if (lt === near) lt = near === len ? -1 : buf.indexOf(LT, near);
       const textEnd = lt === -1 ? len : lt;
       if (textEnd > pos) {
         if (this.stack.length === 0) this.checkOutsideText(buf, pos, textEnd);
@@ -270,34 +423,38 @@ export class XmlScanner {
     return gt + 1;
   }
 
-  /** End of the name starting at `from`; leaves its hash in `nameHash` (-1 when not ASCII). */
+  /** End of the element name starting at `from`; leaves its hash in `nameHash` (-1 when not ASCII). */
   private readName(buf: Buffer, from: number): number {
     let i = from;
     const len = buf.length;
     let hash = 0;
     while (i < len) {
       const b = buf[i] as number;
-      if (b === GT || b === SLASH || b === EQ || isSpace(b)) break;
+      if (b === GT || b === SLASH || b === EQ || (b <= 0x20 && isSpace(b))) break;
       if (b >= 0x80) hash = -1;
-      else if (hash !== -1) hash = (hash * 31 + b) | (0 & 0x3fffffff);
+      else if (hash !== -1) hash = (Math.imul(hash, 31) + b) & 0x3fffffff;
       i++;
     }
     this.nameHash = hash;
     return i;
   }
 
-  /** Element and attribute names repeat millions of times: intern them instead of decoding each. */
+  /** Element names repeat millions of times: intern them instead of decoding each. */
   private name(buf: Buffer, from: number, to: number): string {
     const hash = this.nameHash;
     if (hash === -1 || to - from > 64) return buf.toString('utf8', from, to);
-    const key = hash * 64 + (to - from);
-    const cached = this.names.get(key);
+    const slot = (hash + to - from) & (NAME_SLOTS - 1);
+    const cached = this.names[slot];
     if (cached !== undefined && sameAscii(cached, buf, from, to)) return cached;
     const value = buf.toString('latin1', from, to);
-    if (this.names.size < 4096) this.names.set(key, value);
+    this.names[slot] = value;
     return value;
   }
 
+  /**
+   * An element's start tag at `lt`. Attributes are checked here (quoting, '<', entities) and
+   * recorded as byte spans; nothing is decoded unless the handler asks.
+   */
   private openTag(buf: Buffer, lt: number): number {
     const len = buf.length;
     if (this.rootClosed) throw new XmlScanError('a second root element', this.base + lt);
@@ -305,54 +462,102 @@ export class XmlScanner {
     if (nameEnd >= len) return -1;
     if (nameEnd === lt + 1) throw new XmlScanError("'<' not followed by a name", this.base + lt);
     const name = this.name(buf, lt + 1, nameEnd);
-    const attributes: XmlAttributes = {};
+    const attributes = this.attributes;
+    let spans = attributes.spans;
+    let count = 0;
     let i = nameEnd;
     for (;;) {
       while (i < len && isSpace(buf[i] as number)) i++;
       if (i >= len) return -1;
       const b = buf[i] as number;
-      if (b === GT) {
-        i++;
+      if (b === GT || b === SLASH) {
+        if (b === SLASH) {
+          if (i + 1 >= len) return -1;
+          if (buf[i + 1] !== GT) throw new XmlScanError(`malformed tag <${name}>`, this.base + i);
+        }
+        attributes.buf = buf;
+        attributes.count = count;
         this.start(name, attributes, lt);
-        return i;
-      }
-      if (b === SLASH) {
-        if (i + 1 >= len) return -1;
-        if (buf[i + 1] !== GT) throw new XmlScanError(`malformed tag <${name}>`, this.base + i);
-        this.start(name, attributes, lt);
+        attributes.count = 0;
+        attributes.buf = NO_BYTES;
+        if (b === GT) return i + 1;
         this.finish(name);
         return i + 2;
       }
-      const attrEnd = this.readName(buf, i);
-      if (attrEnd >= len) return -1;
-      if (attrEnd === i) throw new XmlScanError(`malformed attribute in <${name}>`, this.base + i);
-      const attr = this.name(buf, i, attrEnd);
-      let j = attrEnd;
-      while (j < len && isSpace(buf[j] as number)) j++;
-      if (j >= len) return -1;
-      if (buf[j] !== EQ) throw new XmlScanError(`attribute '${attr}' of <${name}> has no value`, this.base + j);
-      j++;
-      while (j < len && isSpace(buf[j] as number)) j++;
-      if (j >= len) return -1;
-      const quote = buf[j];
+      // The attribute's name.
+      const nameFrom = i;
+      let flags = 0;
+      while (i < len) {
+        const c = buf[i] as number;
+        if (c === EQ || c === GT || c === SLASH || (c <= 0x20 && isSpace(c))) break;
+        if (c >= 0x80) flags = NAME_NOT_ASCII;
+        i++;
+      }
+      if (i >= len) return -1;
+      if (i === nameFrom) throw new XmlScanError(`malformed attribute in <${name}>`, this.base + i);
+      const nameTo = i;
+      while (i < len && isSpace(buf[i] as number)) i++;
+      if (i >= len) return -1;
+      if (buf[i] !== EQ) {
+        throw new XmlScanError(
+          `attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}> has no value`,
+          this.base + i,
+        );
+      }
+      i++;
+      while (i < len && isSpace(buf[i] as number)) i++;
+      if (i >= len) return -1;
+      const quote = buf[i];
       if (quote !== DQUOTE && quote !== SQUOTE) {
-        throw new XmlScanError(`attribute '${attr}' of <${name}> is not quoted`, this.base + j);
+        throw new XmlScanError(
+          `attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}> is not quoted`,
+          this.base + i,
+        );
       }
-      const close = buf.indexOf(quote, j + 1);
-      if (close === -1) return -1;
-      const raw = decodeValue(buf, j + 1, close);
-      if (raw.length > 0 && raw.indexOf('<') !== -1) {
-        throw new XmlScanError(`'<' in the value of attribute '${attr}' of <${name}>`, this.base + j);
+      // The value, up to the closing quote: short values are scanned faster in JS than natively.
+      const opening = i;
+      const valueFrom = i + 1;
+      let j = valueFrom;
+      for (;;) {
+        if (j >= len) return -1;
+        const c = buf[j] as number;
+        if (c === quote) break;
+        if (c === LT) {
+          throw new XmlScanError(
+            `'<' in the value of attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}>`,
+            this.base + opening,
+          );
+        }
+        if (c === AMP) flags |= HAS_ENTITY;
+        else if (c >= 0x80) flags |= VALUE_NOT_ASCII;
+        j++;
       }
-      try {
-        attributes[attr] = decodeEntities(raw);
-      } catch (error) {
-        throw new XmlScanError((error as Error).message, this.base + j);
+      if (flags & HAS_ENTITY) {
+        try {
+          decodeEntities(buf.toString('utf8', valueFrom, j));
+        } catch (error) {
+          throw new XmlScanError((error as Error).message, this.base + opening);
+        }
       }
-      i = close + 1;
+      const at = count * STRIDE;
+      if (at + STRIDE > spans.length) {
+        const bigger = new Int32Array(spans.length * 2);
+        bigger.set(spans);
+        spans = attributes.spans = bigger;
+      }
+      spans[at] = nameFrom;
+      spans[at + 1] = nameTo;
+      spans[at + 2] = valueFrom;
+      spans[at + 3] = j;
+      spans[at + 4] = flags;
+      count++;
+      i = j + 1;
       const after = buf[i];
       if (after !== undefined && after !== GT && after !== SLASH && !isSpace(after)) {
-        throw new XmlScanError(`missing space after attribute '${attr}' of <${name}>`, this.base + i);
+        throw new XmlScanError(
+          `missing space after attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}>`,
+          this.base + i,
+        );
       }
     }
   }
@@ -381,8 +586,11 @@ export class XmlScanner {
   }
 
   private closeTag(buf: Buffer, lt: number): number {
-    const gt = buf.indexOf(GT, lt + 2);
-    if (gt === -1) return -1;
+    // Closing tags are short: a loop in JS finds their end sooner than a native search.
+    const len = buf.length;
+    let gt = lt + 2;
+    while (gt < len && buf[gt] !== GT) gt++;
+    if (gt >= len) return -1;
     let end = gt;
     while (end > lt + 2 && isSpace(buf[end - 1] as number)) end--;
     const open = this.stack[this.stack.length - 1];
@@ -423,16 +631,15 @@ function sameAscii(text: string, buf: Buffer, from: number, to: number): boolean
   return true;
 }
 
-/** Attribute values are mostly short ASCII numbers: building them in JS beats a native call. */
-function decodeValue(buf: Buffer, from: number, to: number): string {
+/**
+ * Attribute values are mostly short ASCII. Up to 12 characters, building them in JS beats a
+ * native call; longer ones would become chains of concatenations (slow to hash and to collect).
+ */
+function decodeAscii(buf: Buffer, from: number, to: number): string {
   const length = to - from;
   if (length === 0) return '';
-  if (length > 24) return buf.toString('utf8', from, to);
+  if (length > 12) return buf.toString('latin1', from, to);
   let out = '';
-  for (let i = from; i < to; i++) {
-    const b = buf[i] as number;
-    if (b >= 0x80) return buf.toString('utf8', from, to);
-    out += String.fromCharCode(b);
-  }
+  for (let i = from; i < to; i++) out += String.fromCharCode(buf[i] as number);
   return out;
 }
