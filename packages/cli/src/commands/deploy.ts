@@ -2,7 +2,7 @@
 // settings validation as the action. Phases go to stderr as they happen; the result to stdout.
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
-import { Redactor, consoleLogger, errorMessage } from '@adci/common';
+import { Redactor, consoleLogger, errorMessage } from '@adci/common/basics';
 import type { RawDeployInputs, RunFacts } from '@adci/kube';
 import { readCiRun } from '../ci-context.ts';
 import { versioned } from '../json.ts';
