@@ -182,7 +182,7 @@ export function registerDeploy(program: Command): void {
       }
       // Before the client loads the kubeconfig: its fallback without one is an anonymous localhost:8080.
       locateKubeconfig(process.env, process.env.HOME || homedir());
-      const kube = new KubeClient({ context: options.context, logger });
+      const kube = await KubeClient.create({ context: options.context, logger });
       const settings = await buildDeploySettings(
         raw,
         process.cwd(),
@@ -236,12 +236,13 @@ async function deployInWaves(
   const targets = kube.parseTargetsFile(text, file, '--targets');
   const redactor = new Redactor();
   const clients = new Map<string, InstanceType<typeof kube.KubeClient>>();
-  const clientOf = (target: (typeof targets.targets)[number]): InstanceType<typeof kube.KubeClient> => {
+  // Created when the target's settings are built (reading its kubeconfig may load client-node).
+  const clientOf = async (target: (typeof targets.targets)[number]): Promise<InstanceType<typeof kube.KubeClient>> => {
     let client = clients.get(target.name);
     if (!client) {
       const config = kube.kubeconfigOf(target, (name) => process.env[name], process.cwd(), '--targets');
       redactor.add(config);
-      client = new kube.KubeClient({ kubeconfig: config, context: target.context, logger });
+      client = await kube.KubeClient.create({ kubeconfig: config, context: target.context, logger });
       clients.set(target.name, client);
     }
     return client;
@@ -251,17 +252,18 @@ async function deployInWaves(
   process.once('SIGINT', cancel);
   process.once('SIGTERM', cancel);
   const result = await kube.runWaves(targets, {
-    settingsFor: (target) =>
+    settingsFor: async (target) =>
       kube.buildDeploySettings(
         kube.targetInputs(raw, target),
         process.cwd(),
-        clientOf(target).contextNamespace ?? 'default',
+        (await clientOf(target)).contextNamespace ?? 'default',
         facts,
         kube.childProcessExec,
         kube.deployFlag,
       ),
     connect: (target, settings) => {
-      const client = clientOf(target);
+      const client = clients.get(target.name);
+      if (!client) throw new Error(`no client for target ${target.name}: its settings were not built`);
       return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger, redactor }) };
     },
     logger,
