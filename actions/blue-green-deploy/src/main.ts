@@ -48,7 +48,7 @@ export async function run(): Promise<void> {
     // revert or unlock. The engine stops at its next safe point instead.
     let kube: InstanceType<typeof KubeClient>;
     try {
-      kube = new KubeClient({ kubeconfig: inputs.kubeconfig, context: inputs.context, logger: coreLogger });
+      kube = await KubeClient.create({ kubeconfig: inputs.kubeconfig, context: inputs.context, logger: coreLogger });
     } catch (error) {
       throw new Error('kubeconfig: cannot be loaded', { cause: error });
     }
@@ -150,7 +150,8 @@ async function deployInWaves(
     holder: context.runUrl ? `${context.runUrl} (${context.workflow}/${context.job})` : undefined,
   };
   const clients = new Map<string, InstanceType<typeof kube.KubeClient>>();
-  const clientOf = (target: (typeof file.targets)[number]): InstanceType<typeof kube.KubeClient> => {
+  // Created when the target's settings are built (reading its kubeconfig may load client-node).
+  const clientOf = async (target: (typeof file.targets)[number]): Promise<InstanceType<typeof kube.KubeClient>> => {
     let client = clients.get(target.name);
     if (!client) {
       // The kubeconfig comes from the secret variable the target names: masked the moment it is read.
@@ -161,7 +162,7 @@ async function deployInWaves(
       );
       maskKubeconfig(config);
       redactor.add(config);
-      client = new kube.KubeClient({ kubeconfig: config, context: target.context, logger: coreLogger });
+      client = await kube.KubeClient.create({ kubeconfig: config, context: target.context, logger: coreLogger });
       clients.set(target.name, client);
     }
     return client;
@@ -169,16 +170,17 @@ async function deployInWaves(
   const result = await kube.runWaves(
     file,
     {
-      settingsFor: (target) =>
+      settingsFor: async (target) =>
         kube.buildDeploySettings(
           kube.targetInputs(raw, target),
           inputs.workspace,
-          clientOf(target).contextNamespace ?? 'default',
+          (await clientOf(target)).contextNamespace ?? 'default',
           facts,
           actionsExec,
         ),
       connect: (target, settings) => {
-        const client = clientOf(target);
+        const client = clients.get(target.name);
+        if (!client) throw new Error(`no client for target ${target.name}: its settings were not built`);
         return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger: coreLogger, redactor }) };
       },
       logger: coreLogger,
@@ -225,7 +227,7 @@ export async function post(): Promise<void> {
   try {
     const inputs = readInputs();
     const { KubeClient, releaseLock } = await import('@adci/kube');
-    const kube = new KubeClient({ kubeconfig: inputs.kubeconfig, context: inputs.context });
+    const kube = await KubeClient.create({ kubeconfig: inputs.kubeconfig, context: inputs.context });
     const released = await releaseLock(kube, namespace, name, holder);
     core.info(
       released ? `post: released lock ${name} left by the main step` : `post: lock ${name} was already released`,

@@ -14,14 +14,7 @@ import {
   readStringMap,
   readText,
 } from '@adci/action-common';
-import {
-  SMOKE_DEFAULTS,
-  findShardFiles,
-  loadRequests,
-  smokeSettings,
-  type LoadOverrides,
-  type SmokeSettings,
-} from '@adci/probe';
+import { SMOKE_DEFAULTS, loadRequests, smokeSettings, type LoadOverrides, type SmokeSettings } from '@adci/probe';
 
 export interface SmokeInputs {
   engine: SmokeSettings;
@@ -81,11 +74,13 @@ export interface MergeInputs {
 }
 
 /** The merge inputs, or undefined when `merge` is not given (a normal run or a shard). */
-export function readMergeInputs(): MergeInputs | undefined {
+export async function readMergeInputs(): Promise<MergeInputs | undefined> {
   const source = readString('merge');
   if (!source) return undefined;
   if (readString('shard')) throw new InputError('merge', 'give merge or shard, not both');
   const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  // Shards (and the histogram library they encode with) load only in merge mode.
+  const { findShardFiles } = await import('@adci/probe/shards');
   const files = findShardFiles(source, workspace, 'merge');
   const { reportFile, junitFile } = reportPaths(workspace);
   return { source, files, reportFile, ...(junitFile ? { junitFile } : {}) };

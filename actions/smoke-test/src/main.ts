@@ -4,16 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Redactor, errorMessage, type Logger } from '@adci/common';
 import { cancellationSignal, runAction } from '@adci/action-common';
-import {
-  captureHistogram,
-  describeFailure,
-  mergeShards,
-  runSmoke,
-  toJUnitXml,
-  writeShardResult,
-  type CapturedHistogram,
-  type SmokeResult,
-} from '@adci/probe';
+import { describeFailure, runSmoke, toJUnitXml, type SmokeResult } from '@adci/probe';
+// Shards (and the histogram library they encode with) load only in merge or shard mode.
+import type { CapturedHistogram } from '@adci/probe/shards';
 import { readAnalysisInputs, readInputs, readMergeInputs, type MergeInputs } from './inputs.ts';
 import { reportAnalysis, startAnalysis } from './analysis.ts';
 import type { AnalysisResult } from '@adci/analysis';
@@ -51,8 +44,9 @@ function redactedError(error: unknown, redactor: Redactor): Error {
 }
 
 /** Merge mode: judges the shards' merged results; sends no request. */
-function runMerge(merge: MergeInputs, redactor: Redactor): Promise<void> {
+async function runMerge(merge: MergeInputs, redactor: Redactor): Promise<void> {
   core.info(`merging ${merge.files.length} shard results from ${merge.source}`);
+  const { mergeShards } = await import('@adci/probe/shards');
   const result = mergeShards(merge.files, merge.source, 'merge');
   return finish(result, merge.reportFile, merge.junitFile, redactor);
 }
@@ -90,12 +84,13 @@ export async function run(): Promise<void> {
 
 async function main(redactor: Redactor): Promise<void> {
   const logger = redactingLogger(redactor);
-  const merge = readMergeInputs();
+  const merge = await readMergeInputs();
   if (merge) return runMerge(merge, redactor);
   const inputs = await readInputs();
   inputs.secrets.forEach((s) => redactor.add(s));
   let histogram: CapturedHistogram | undefined;
   const signal = cancellationSignal();
+  const shards = inputs.engine.shard ? await import('@adci/probe/shards') : undefined;
   const analysisInputs = await readAnalysisInputs(process.env.GITHUB_WORKSPACE || process.cwd());
   const analysis = analysisInputs
     ? await startAnalysis(analysisInputs, { logger, redactor, signal, env: inputs.env })
@@ -107,11 +102,11 @@ async function main(redactor: Redactor): Promise<void> {
     env: inputs.env,
     onLoadProgress: (p) =>
       core.info(`  t=${p.second}s  ${p.requests} req  ${p.errors} err  p50 ${p.p50}ms  p95 ${p.p95}ms  p99 ${p.p99}ms`),
-    ...(inputs.engine.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
+    ...(shards ? { onLoadHistogram: (h) => (histogram = shards.captureHistogram(h)) } : {}),
   });
   const shard = inputs.engine.shard;
-  if (shard && inputs.shardDir) {
-    const file = writeShardResult({
+  if (shard && shards && inputs.shardDir) {
+    const file = shards.writeShardResult({
       dir: inputs.shardDir,
       shard,
       plan: shard.plan,

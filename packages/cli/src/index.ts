@@ -1,6 +1,6 @@
 // The `adci` command: the engines behind the GitHub Actions, for GitLab CI, Jenkins and terminals.
 import { Command, CommanderError } from 'commander';
-import { ADCI_VERSION, errorMessage } from '@adci/common';
+import { ADCI_VERSION, errorMessage } from '@adci/common/basics';
 import { registerDeploy } from './commands/deploy.ts';
 import { registerGate } from './commands/gate.ts';
 import { registerNotify } from './commands/notify.ts';

@@ -96,7 +96,7 @@ contexts:
 current-context: x
 `;
   const named = await proxyTransport(
-    new KubeClient({
+    await KubeClient.create({
       kubeconfig: config(
         '      certificate-authority-data: ' +
           Buffer.from('CA PEM').toString('base64') +
@@ -110,7 +110,7 @@ current-context: x
   assert.equal(named.insecureTls, false);
   assert.equal(named.headers?.Authorization, 'Bearer abc.def');
   const basic = await proxyTransport(
-    new KubeClient({
+    await KubeClient.create({
       kubeconfig: config('      insecure-skip-tls-verify: true', '      username: ops\n      password: s3cret'),
     }),
   );

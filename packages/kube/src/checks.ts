@@ -17,7 +17,7 @@ export async function proxyTransport(kube: KubeClient): Promise<HttpClientOption
     auth?: unknown;
     headers?: Record<string, unknown>;
   } = { headers: {} };
-  await kube.config.applyToHTTPSOptions(options);
+  await kube.applyToHTTPSOptions(options);
   const text = (v: unknown): string | undefined =>
     v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : scalarText(v);
   const headers: Record<string, string> = {};

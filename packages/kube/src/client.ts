@@ -1,9 +1,15 @@
-// The one way the engine talks to the API server: @kubernetes/client-node loads the kubeconfig
-// (files, in-cluster, exec and token plugins) and authenticates; requests are plain REST calls
-// so that every verb can carry fieldManager, fieldValidation and dryRun, and every answer is
-// classified the same way (retry on 429/5xx/network, fresh read on 409, the rest is final).
-import { KubeConfig, RequestContext, Watch } from '@kubernetes/client-node';
-import { fetch } from 'undici';
+// The one way the engine talks to the API server. The kubeconfig is read by kubeconfig.ts when it
+// is the common kind (one file, HTTPS, a client certificate, token or password), else by
+// @kubernetes/client-node (files, in-cluster, exec and token plugins, proxies), loaded only then:
+// its KubeConfig evaluates the generated API models, most of a short run's start-up. Requests are
+// plain REST calls so that every verb can carry fieldManager, fieldValidation and dryRun, and every
+// answer is classified the same way (retry on 429/5xx/network, fresh read on 409, the rest is final).
+// RequestContext and Watch come from their own modules of client-node, which load no models.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
+import { Agent, fetch } from 'undici';
+import { readKubeconfig, type KubeAccess, type LightKubeconfig } from './kubeconfig.ts';
 import { errorMessage, retry, type Logger } from '@adci/common';
 import type { KubeObject, KubePort, ListResult, ResourceRule, Selectors, WatchEvent } from './port.ts';
 
@@ -106,10 +112,15 @@ export function objectPath(kind: string, namespace: string, name: string): strin
 }
 
 export class KubeClient implements KubePort {
-  readonly config: KubeConfig;
+  /** client-node's KubeConfig, when it read the kubeconfig (see the top of this file). */
+  readonly config: KubeConfig | undefined;
+  /** Who read the kubeconfig: this module, or client-node. */
+  readonly loader: 'adci' | 'client-node';
   readonly server: string;
   /** The kubeconfig context's namespace, if it names one. */
   readonly contextNamespace: string | undefined;
+  private readonly access: KubeAccess | undefined;
+  private readonly skipTLSVerify: boolean;
   private readonly logger: Logger | undefined;
   private readonly signal: AbortSignal | undefined;
   private readonly requestTimeoutMs: number;
@@ -121,26 +132,43 @@ export class KubeClient implements KubePort {
    */
   private dispatcher: unknown;
 
-  constructor(options: KubeClientOptions = {}) {
+  /** Reads the kubeconfig (given, or KUBECONFIG / ~/.kube/config / in-cluster). */
+  static async create(options: KubeClientOptions = {}): Promise<KubeClient> {
+    const light = readKubeconfig(options);
+    if (light?.access) return new KubeClient(options, light);
+    const { KubeConfig } = await import('@kubernetes/client-node');
     const config = new KubeConfig();
     if (options.kubeconfig !== undefined) config.loadFromString(options.kubeconfig);
     else config.loadFromDefault();
-    if (options.context) {
-      if (!config.getContextObject(options.context)) {
-        throw new Error(
-          `context '${options.context}' is not in the kubeconfig (it has: ${config
-            .getContexts()
-            .map((c) => c.name)
-            .join(', ')})`,
-        );
-      }
-      config.setCurrentContext(options.context);
+    return new KubeClient(options, config);
+  }
+
+  /** Use KubeClient.create, which reads the kubeconfig. */
+  constructor(options: KubeClientOptions, source: LightKubeconfig | KubeConfig) {
+    const contexts = 'getContexts' in source ? source.getContexts().map((c) => c.name) : source.contexts;
+    if (options.context && !contexts.includes(options.context)) {
+      throw new Error(`context '${options.context}' is not in the kubeconfig (it has: ${contexts.join(', ')})`);
     }
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.config = config;
-    this.server = cluster.server.replace(/\/+$/, '');
-    this.contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
+    if ('getContexts' in source) {
+      const config = source;
+      if (options.context) config.setCurrentContext(options.context);
+      const cluster = config.getCurrentCluster();
+      if (!cluster) throw new Error('the kubeconfig has no current cluster');
+      this.config = config;
+      this.loader = 'client-node';
+      this.server = cluster.server.replace(/\/+$/, '');
+      this.skipTLSVerify = cluster.skipTLSVerify;
+      this.contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
+    } else {
+      const access = source.access;
+      if (!access) throw new Error('the kubeconfig has no current cluster');
+      this.config = undefined;
+      this.loader = 'adci';
+      this.access = access;
+      this.server = access.server.replace(/\/+$/, '');
+      this.skipTLSVerify = access.skipTLSVerify;
+      this.contextNamespace = access.contextNamespace;
+    }
     this.logger = options.logger;
     this.signal = options.signal;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
@@ -148,9 +176,36 @@ export class KubeClient implements KubePort {
 
   /** Applies the kubeconfig's credentials to a request (each time) and the shared connection pool. */
   private async authenticate(context: RequestContext): Promise<void> {
-    await this.config.applySecurityAuthentication(context);
-    this.dispatcher ??= context.getDispatcher();
+    const access = this.access;
+    if (access) {
+      for (const [name, value] of Object.entries(access.headers)) context.setHeaderParam(name, value);
+      this.dispatcher ??= accessDispatcher(access);
+    } else {
+      await this.config?.applySecurityAuthentication(context);
+      this.dispatcher ??= context.getDispatcher();
+    }
     if (this.dispatcher) context.setDispatcher(this.dispatcher as never);
+  }
+
+  /**
+   * The kubeconfig's TLS material and credentials as https request options (ca, cert, key,
+   * servername, rejectUnauthorized, auth, headers), as client-node's applyToHTTPSOptions sets them.
+   */
+  async applyToHTTPSOptions(options: Record<string, unknown> & { headers?: Record<string, unknown> }): Promise<void> {
+    const access = this.access;
+    if (!access) {
+      await this.config?.applyToHTTPSOptions(options);
+      return;
+    }
+    if (access.skipTLSVerify) options.rejectUnauthorized = false;
+    if (access.tlsServerName) options.servername = access.tlsServerName;
+    if (access.ca) options.ca = access.ca;
+    if (access.cert) options.cert = access.cert;
+    if (access.key) options.key = access.key;
+    options.headers ??= {};
+    if (access.headers.Authorization?.startsWith('Bearer '))
+      options.headers.Authorization = access.headers.Authorization;
+    if (access.basicAuth) options.auth = access.basicAuth;
   }
 
   /** One REST call; JSON in, JSON out. */
@@ -369,7 +424,7 @@ export class KubeClient implements KubePort {
     // client-node's Watch reads the cluster and authenticates through this view, so watches share the
     // connection pool (and its TLS session) with every other call.
     const watch = new Watch({
-      getCurrentCluster: () => this.config.getCurrentCluster(),
+      getCurrentCluster: () => ({ name: '', server: this.server, skipTLSVerify: this.skipTLSVerify }),
       applySecurityAuthentication: (context: RequestContext) => this.authenticate(context),
     } as unknown as KubeConfig);
     let failures = 0;
@@ -430,4 +485,17 @@ export class KubeClient implements KubePort {
       }
     }
   }
+}
+
+/** The connection pool for a kubeconfig read here: client-node's dispatcher options, one Agent. */
+function accessDispatcher(access: KubeAccess): Agent | undefined {
+  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
+  if (access.ca) tls.ca = access.ca;
+  if (access.cert) tls.cert = access.cert;
+  if (access.key) tls.key = access.key;
+  if (access.skipTLSVerify) tls.rejectUnauthorized = false;
+  if (access.tlsServerName) tls.servername = access.tlsServerName;
+  if (Object.keys(tls).length === 0) return undefined;
+  // 30 s keep-alive probes, as client-node and client-go (undici's 60 s races load-balancer idle timeouts).
+  return new Agent({ connect: { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } });
 }

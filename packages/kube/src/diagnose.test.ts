@@ -53,7 +53,7 @@ test(
   { skip },
   async (t) => {
     const ns = await useNamespace(t, 'kube-diagnose');
-    const kube = new KubeClient({ kubeconfig: readFileSync(testKubeconfig() ?? '', 'utf8') });
+    const kube = await KubeClient.create({ kubeconfig: readFileSync(testKubeconfig() ?? '', 'utf8') });
     await applyManifest(ns, [
       pod('crashing', { EXIT_AFTER_MS: '300', EXIT_CODE: '3', LOG_ENV: 'TOKEN', TOKEN: 'tok-5f0c9e2a' }),
       pod('healthy', {}),

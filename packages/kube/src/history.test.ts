@@ -13,7 +13,9 @@ import type { KubeObject } from './port.ts';
 import { releaseFromManifests, type Release } from './release.ts';
 
 const skip = clusterTestSkip();
-const client = (): KubeClient => new KubeClient({ kubeconfig: readFileSync(testKubeconfig() ?? '', 'utf8') });
+// One client for the file (KubeClient.create reads the kubeconfig); none without a cluster.
+const shared = skip ? undefined : await KubeClient.create({ kubeconfig: readFileSync(testKubeconfig() ?? '', 'utf8') });
+const client = (): KubeClient => shared as KubeClient;
 
 const MANIFESTS = `
 apiVersion: v1

@@ -11,7 +11,9 @@ import { KubeClient } from './client.ts';
 import { acquireLock, holderGone, leaseName, LockTimeoutError, releaseLock, type LeaseObject } from './lock.ts';
 
 const skip = clusterTestSkip();
-const client = (): KubeClient => new KubeClient({ kubeconfig: readFileSync(testKubeconfig() ?? '', 'utf8') });
+// One client for the file (KubeClient.create reads the kubeconfig); none without a cluster.
+const shared = skip ? undefined : await KubeClient.create({ kubeconfig: readFileSync(testKubeconfig() ?? '', 'utf8') });
+const client = (): KubeClient => shared as KubeClient;
 
 function recordingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];

@@ -3,7 +3,7 @@
 import { Redactor, silentLogger, systemClock, templateNames, type Clock, type Logger } from '@adci/common';
 import { runChecks, skipped, templateLookup, waitForService } from './checks.ts';
 import { DEFAULT_MAX_BODY_BYTES, createHttpClient, type HttpClient } from './http.ts';
-import { runLoad, type LoadPorts } from './load.ts';
+import type { LoadPorts } from './load.ts';
 import { loadRequests } from './flows.ts';
 import type { CheckSpec, LoadSpec, SmokeResult, TimelinePoint } from './types.ts';
 
@@ -161,6 +161,8 @@ export async function runSmoke(settings: SmokeSettings, ports: SmokePorts = {}):
           } else logger.warning(`load phase start time ${at} had passed ${Math.ceil(-waitMs)}ms ago; starting now`);
         }
         logger.info(describeLoad(settings.load));
+        // The load generator and its histogram library load only when a load phase runs.
+        const { runLoad } = await import('./load.ts');
         result.load = await runLoad(
           settings.load,
           {

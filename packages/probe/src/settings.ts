@@ -4,7 +4,7 @@
 import { InputError, parseByteSize, redactUrlSecrets } from '@adci/common/basics';
 import { SMOKE_DEFAULTS, type SmokeSettings } from './engine.ts';
 import { mergeLoadOverrides, parseChecksDocument, type LoadOverrides } from './spec.ts';
-import { parseShard, shardLoad } from './shards.ts';
+import { parseShard, shardLoad } from './shard-plan.ts';
 import { parseArtilleryScenario, type ArtilleryScenario } from './artillery.ts';
 import type { ChecksDocument } from './types.ts';
 import { dirname, isAbsolute, join } from 'node:path';

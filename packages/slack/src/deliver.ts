@@ -2,6 +2,7 @@
 // Retry-After says, backs off with jitter on 5xx and network errors, and never retries other 4xx.
 import { silentLogger, systemClock, type Clock, type Logger } from '@adci/common/basics';
 import type { SlackMessage } from './limits.ts';
+import { post, type PostInit } from './post.ts';
 
 export interface DeliveryOptions {
   /** The whole delivery, every attempt and wait included, ends within this many ms. */
@@ -108,9 +109,10 @@ export async function deliverMessage(
 
   // Set by each response, read after a 429: @slack/webhook's errors do not carry headers.
   const lastResponse: { retryAfter: string | null } = { retryAfter: null };
-  const fetchWithHeaders: typeof fetch = async (input, init) => {
+  // node:http(s), not the global fetch: see post.ts.
+  const fetchWithHeaders = async (input: string | URL, init?: PostInit) => {
     const signals = [init?.signal, options.signal].filter((s): s is AbortSignal => !!s);
-    const response = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+    const response = await post(input, { ...init, signal: AbortSignal.any(signals) });
     lastResponse.retryAfter = response.headers.get('retry-after');
     return response;
   };
@@ -128,7 +130,11 @@ export async function deliverMessage(
     // A hung connection must not eat the whole budget: each attempt has its own deadline, and
     // later attempts get a fresh connection.
     const thisAttemptMs = Math.min(remaining, perAttempt);
-    const webhook = new IncomingWebhook(webhookUrl, { timeout: thisAttemptMs, fetch: fetchWithHeaders });
+    const webhook = new IncomingWebhook(webhookUrl, {
+      timeout: thisAttemptMs,
+      // @slack/webhook reads only ok, status, statusText and text() of the response.
+      fetch: fetchWithHeaders as unknown as typeof fetch,
+    });
     let waitMs: number;
     // Said only once the retry is sure to happen (it fits in the timeout and the attempts).
     let problem: string;

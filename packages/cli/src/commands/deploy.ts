@@ -2,7 +2,7 @@
 // settings validation as the action. Phases go to stderr as they happen; the result to stdout.
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
-import { Redactor, consoleLogger, errorMessage } from '@adci/common';
+import { Redactor, consoleLogger, errorMessage } from '@adci/common/basics';
 import type { RawDeployInputs, RunFacts } from '@adci/kube';
 import { readCiRun } from '../ci-context.ts';
 import { versioned } from '../json.ts';
@@ -195,7 +195,7 @@ export function registerDeploy(program: Command): void {
       }
       // Before the client loads the kubeconfig: its fallback without one is an anonymous localhost:8080.
       locateKubeconfig(process.env, process.env.HOME || homedir());
-      const kube = new KubeClient({ context: options.context, logger });
+      const kube = await KubeClient.create({ context: options.context, logger });
       const settings = await buildDeploySettings(
         raw,
         process.cwd(),
@@ -259,12 +259,13 @@ async function deployInWaves(
   raw = { ...raw, action: 'deploy' };
   const redactor = new Redactor();
   const clients = new Map<string, InstanceType<typeof kube.KubeClient>>();
-  const clientOf = (target: (typeof targets.targets)[number]): InstanceType<typeof kube.KubeClient> => {
+  // Created when the target's settings are built (reading its kubeconfig may load client-node).
+  const clientOf = async (target: (typeof targets.targets)[number]): Promise<InstanceType<typeof kube.KubeClient>> => {
     let client = clients.get(target.name);
     if (!client) {
       const config = kube.kubeconfigOf(target, (name) => process.env[name], process.cwd(), '--targets');
       redactor.add(config);
-      client = new kube.KubeClient({ kubeconfig: config, context: target.context, logger });
+      client = await kube.KubeClient.create({ kubeconfig: config, context: target.context, logger });
       clients.set(target.name, client);
     }
     return client;
@@ -276,17 +277,18 @@ async function deployInWaves(
   const result = await kube.runWaves(
     targets,
     {
-      settingsFor: (target) =>
+      settingsFor: async (target) =>
         kube.buildDeploySettings(
           kube.targetInputs(raw, target),
           process.cwd(),
-          clientOf(target).contextNamespace ?? 'default',
+          (await clientOf(target)).contextNamespace ?? 'default',
           facts,
           kube.childProcessExec,
           kube.deployFlag,
         ),
       connect: (target, settings) => {
-        const client = clientOf(target);
+        const client = clients.get(target.name);
+        if (!client) throw new Error(`no client for target ${target.name}: its settings were not built`);
         return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger, redactor }) };
       },
       logger,

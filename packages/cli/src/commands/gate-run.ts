@@ -1,0 +1,101 @@
+// `adci gate`, run: the quality-gate engine from GitLab CI, Jenkins or a terminal. Prints the same
+// verdict and summary as the action (plain text, Markdown or JSON) and exits 1 when the gate fails.
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { InputError, consoleLogger, errorMessage } from '@adci/common';
+import {
+  gitDiffArgs,
+  parseReportPatterns,
+  parseThresholds,
+  parseUnifiedDiff,
+  readBaseline,
+  renderMarkdown,
+  renderTerminal,
+  runGate,
+  type ChangedLines,
+} from '@adci/reports';
+import { versioned } from '../json.ts';
+import type { GateOptions } from './gate.ts';
+
+const execFileAsync = promisify(execFile);
+
+/** The merge-request base GitLab and Jenkins provide, when no --base is given. */
+function defaultBase(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.CI_MERGE_REQUEST_DIFF_BASE_SHA) return env.CI_MERGE_REQUEST_DIFF_BASE_SHA;
+  if (env.GITHUB_BASE_REF) return `origin/${env.GITHUB_BASE_REF}`;
+  if (env.CHANGE_TARGET) return `origin/${env.CHANGE_TARGET}`;
+  return undefined;
+}
+
+async function changedLines(
+  root: string,
+  base: string,
+  head: string,
+): Promise<{ lines?: ChangedLines; error?: string }> {
+  try {
+    const { stdout } = await execFileAsync('git', gitDiffArgs(base, head), { cwd: root, maxBuffer: 512 * 1024 * 1024 });
+    return { lines: parseUnifiedDiff(stdout) };
+  } catch (error) {
+    const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
+    return { error: `git diff ${base}...${head} failed (${stderr.split('\n')[0]}); fetch both commits` };
+  }
+}
+
+function readText(path: string, option: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      option,
+      `cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`,
+    );
+  }
+}
+
+export async function runGateAction(options: GateOptions): Promise<void> {
+  const logger = consoleLogger(options.verbose);
+  const root = resolve(options.root);
+  if (options.thresholds !== undefined && options.thresholdsFile) {
+    throw new InputError('--thresholds', 'give either --thresholds or --thresholds-file, not both');
+  }
+  const thresholdsText = options.thresholdsFile
+    ? readText(options.thresholdsFile, '--thresholds-file')
+    : (options.thresholds ?? 'tests.failed: 0');
+  const minChangedLines = Number(options.minChangedLines);
+  if (!Number.isInteger(minChangedLines) || minChangedLines < 0) {
+    throw new InputError('--min-changed-lines', `'${options.minChangedLines}' is not an integer >= 0`);
+  }
+  let baseline;
+  if (options.baseline) {
+    const text = readText(options.baseline, '--baseline');
+    try {
+      baseline = readBaseline(JSON.parse(text), '--baseline');
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw new InputError('--baseline', `'${options.baseline}' is not JSON: ${(error as Error).message}`);
+    }
+  }
+  const settings = {
+    reports: parseReportPatterns(options.reports, '--reports'),
+    reportsName: '--reports',
+    root,
+    thresholds: parseThresholds(thresholdsText, options.thresholdsFile ? '--thresholds-file' : '--thresholds'),
+    minChangedLines,
+    baseline,
+    ignoreMalformed: options.ignoreMalformed,
+  };
+  const base = options.base ?? defaultBase();
+  const changed = base ? await changedLines(root, base, options.head) : {};
+  if (changed.error) logger.warning(`changed lines unknown: ${changed.error}`);
+  const report = runGate({ ...settings, changedLines: changed.lines, changedLinesError: changed.error }, logger);
+  if (options.reportFile) {
+    mkdirSync(dirname(resolve(options.reportFile)), { recursive: true });
+    writeFileSync(options.reportFile, `${JSON.stringify(versioned(report), null, 1)}\n`);
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(versioned(report), null, 2)}\n`);
+  else if (options.markdown) process.stdout.write(renderMarkdown(report, { fullReportHint: options.reportFile }));
+  else process.stdout.write(renderTerminal(report));
+  if (!report.passed) process.exitCode = 1;
+}
