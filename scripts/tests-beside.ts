@@ -56,7 +56,6 @@ export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
   'actions/smoke-test/src/inputs.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
   'actions/smoke-test/src/main.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
   'packages/cli/src/commands/deploy.ts': CLI('deploy', 'test/e2e/deploy-*-cli.test.ts and test/e2e/cli.test.ts'),
-  'packages/cli/src/commands/notify.ts': CLI('notify', 'test/e2e/notify-timeout-cli.test.ts and test/e2e/cli.test.ts'),
   'packages/cli/src/commands/smoke.ts': CLI('smoke', 'test/e2e/smoke-test-cli.test.ts and test/e2e/cli.test.ts'),
   'packages/kube/src/render.ts': `the result's Markdown and text: ${BLUE_GREEN}, and the summaries the e2e tests read`,
   'packages/kube/src/run.ts': `one run's context and compensations: ${BLUE_GREEN}`,
