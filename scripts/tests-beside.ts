@@ -52,7 +52,6 @@ export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
   'actions/smoke-test/src/analysis.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test-analysis.test.ts'),
   'actions/smoke-test/src/inputs.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
   'actions/smoke-test/src/main.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
-  'packages/kube/src/render.ts': `the result's Markdown and text: ${BLUE_GREEN}, and the summaries the e2e tests read`,
   'packages/kube/src/run.ts': `one run's context and compensations: ${BLUE_GREEN}`,
   'packages/kube/src/steps.ts': `the steps and their plans (PLANS): ${BLUE_GREEN}`,
 };
