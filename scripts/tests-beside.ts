@@ -22,17 +22,14 @@ const ADAPTER = (action: string, tests: string): string =>
   `the ${action} adapter (inputs, GitHub calls, outputs): run end to end through its built bundle ` +
   `(dist/${action}, by test/runner) in ${tests}`;
 const ACTIONS_E2E = 'test/e2e/{quality-gate,smoke-test,notify,blue-green-deploy}*.test.ts';
-const CLI = (command: string, tests: string): string =>
-  `the adci ${command} command (flags to settings, output, exit codes): run end to end through the built ` +
-  `CLI (bin/adci.js -> dist/cli) in ${tests}`;
 const BLUE_GREEN =
   'the blue-green engine, driven through every step of every action by packages/kube/src/deploy.test.ts ' +
   '(MemoryKube, virtual time) and on the local cluster by test/e2e/blue-green-*.test.ts';
 
 /**
- * Modules with logic whose tests live elsewhere, with where. The adapters and the CLI commands are
- * thin front ends whose behaviour is what a workflow or a terminal sees, so their tests run the
- * built bundles; the blue-green engine's run, steps and presentation are tested through the engine.
+ * Modules with logic whose tests live elsewhere, with where. The adapters are thin front ends whose
+ * behaviour is what a workflow sees, so their tests run the built bundles; the blue-green engine's
+ * run, steps and presentation are tested through the engine.
  */
 export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
   'actions/blue-green-deploy/src/exec.ts': ADAPTER('blue-green-deploy', 'test/e2e/blue-green-*.test.ts'),
@@ -55,10 +52,6 @@ export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
   'actions/smoke-test/src/analysis.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test-analysis.test.ts'),
   'actions/smoke-test/src/inputs.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
   'actions/smoke-test/src/main.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
-  'packages/cli/src/commands/deploy.ts': CLI('deploy', 'test/e2e/deploy-*-cli.test.ts and test/e2e/cli.test.ts'),
-  'packages/cli/src/commands/notify.ts': CLI('notify', 'test/e2e/notify-timeout-cli.test.ts and test/e2e/cli.test.ts'),
-  'packages/cli/src/commands/smoke.ts': CLI('smoke', 'test/e2e/smoke-test-cli.test.ts and test/e2e/cli.test.ts'),
-  'packages/kube/src/render.ts': `the result's Markdown and text: ${BLUE_GREEN}, and the summaries the e2e tests read`,
   'packages/kube/src/run.ts': `one run's context and compensations: ${BLUE_GREEN}`,
   'packages/kube/src/steps.ts': `the steps and their plans (PLANS): ${BLUE_GREEN}`,
 };
