@@ -44,10 +44,13 @@ interface PreparedRequest {
 
 /**
  * Connections the open model opens before its schedule starts: this many seconds of arrivals at
- * the peak rate (within max-in-flight), e.g. 100 at 2,000/s. More are opened, a few at a time,
- * while requests wait for one.
+ * the peak rate, within max-in-flight (so 1,000 at 2,000/s by default, 50 at 50/s). A service
+ * that stops answering for up to this long then finds every request of the stall already on the
+ * wire when it resumes, as a client sending each request at its intended time would have it;
+ * requests past that wait for a connection (and are counted), and the pool grows as the service
+ * answers (RawHttpPool).
  */
-const PREOPEN_SECONDS = 0.05;
+const PREOPEN_SECONDS = 1;
 
 /** Most timeline points kept: the bucket widens for long runs so memory stays bounded. */
 const MAX_TIMELINE_POINTS = 600;

@@ -432,7 +432,7 @@ const openLoad = (yaml: string) => {
   return load;
 };
 
-test('the open model opens its connections before the schedule starts, and opens more only for requests that waited', async () => {
+test('the open model opens its connections before the schedule starts, and none waits at a service that keeps up', async () => {
   let connectionsAtFirstRequest = -1;
   let server: Listening | undefined = undefined;
   server = await httpServer((_req, res) => {
@@ -441,25 +441,22 @@ test('the open model opens its connections before the schedule starts, and opens
   });
   const client = createHttpClient();
   try {
-    // 400/s: 20 connections ahead (50 ms of arrivals).
-    const load = openLoad('  rate: 400/s\n  duration: 500ms\n  path: /\n');
+    // 40/s: 40 connections ahead (a second of arrivals).
+    const load = openLoad('  rate: 40/s\n  duration: 500ms\n  path: /\n');
     const result = await runLoad(
       load,
       { baseUrl: new URL(`http://127.0.0.1:${server.port}`), headers: {}, timeoutMs: 1000, lookup: () => undefined },
       { client, clock: systemClock },
     );
-    assert.equal(result.preopenedConnections, 20);
+    assert.equal(result.preopenedConnections, 40);
     // Every connection was connected before the first request was sent (the server may not
     // have seen all of them accepted yet when the first request arrived).
     assert.ok(connectionsAtFirstRequest >= 1);
-    assert.equal(result.completed, 200);
+    assert.equal(result.completed, 20);
     assert.equal(result.errors, 0);
-    // On a quiet machine no request waits; a pause of the event loop longer than 50 ms sends a
-    // burst that may: each connection opened beyond the first 20 was opened for one of them.
-    const waited = result.waitedForConnection ?? -1;
-    assert.ok(waited >= 0);
-    assert.ok((result.openedConnections ?? 0) - 20 <= waited, `opened ${result.openedConnections}, waited ${waited}`);
-    assert.equal(server.connections(), result.openedConnections);
+    assert.equal(result.waitedForConnection, 0);
+    assert.equal(result.openedConnections, 40);
+    assert.ok(server.connections() <= (result.openedConnections ?? 0));
   } finally {
     await client.close();
     await server.close();
@@ -467,36 +464,42 @@ test('the open model opens its connections before the schedule starts, and opens
 });
 
 test('open-model requests that find every connection busy wait for one and are counted; latency runs from the schedule', async () => {
-  // The service holds every response until 300 ms after the first request, then answers at once.
+  // The service holds every response until 1.5 s after the first request, then answers at once.
   let releaseAt = 0;
+  let connectionsAtRelease = 0;
   const held: ServerResponse[] = [];
-  const server = await httpServer((_req, res) => {
+  let server: Listening | undefined = undefined;
+  server = await httpServer((_req, res) => {
     if (releaseAt === 0) {
-      releaseAt = performance.now() + 300;
+      releaseAt = performance.now() + 1500;
       setTimeout(() => {
+        connectionsAtRelease = (server as Listening).connections();
         for (const r of held.splice(0)) r.writeHead(200, { 'content-length': '0' }).end();
-      }, 300);
+      }, 1500);
     }
     if (performance.now() < releaseAt) held.push(res);
     else res.writeHead(200, { 'content-length': '0' }).end();
   });
   const client = createHttpClient();
   try {
-    // 200/s: 10 connections ahead; max-in-flight caps the pool at 100 connections.
-    const load = openLoad('  rate: 200/s\n  duration: 1s\n  max-in-flight: 100\n  path: /\n');
+    // 20/s: 20 connections ahead; none more while the service answers nothing.
+    const load = openLoad('  rate: 20/s\n  duration: 2s\n  max-in-flight: 100\n  path: /\n');
     const result = await runLoad(
       load,
       { baseUrl: new URL(`http://127.0.0.1:${server.port}`), headers: {}, timeoutMs: 5000, lookup: () => undefined },
       { client, clock: systemClock },
     );
-    assert.equal(result.completed, 200);
+    assert.equal(result.completed, 40);
     assert.equal(result.errors, 0);
-    assert.equal(result.preopenedConnections, 10);
-    // About 60 arrivals came during the hold: the first 10 went on the connections opened ahead.
-    assert.ok((result.waitedForConnection ?? 0) >= 40, `waited ${result.waitedForConnection}`);
-    assert.ok((result.openedConnections ?? 0) > 10 && (result.openedConnections ?? 0) <= 100);
+    assert.equal(result.preopenedConnections, 20);
+    // 30 arrivals came during the hold: the first 20 went on the connections opened ahead.
+    assert.ok((result.waitedForConnection ?? 0) >= 8, `waited ${result.waitedForConnection}`);
+    // No connection was opened while the service answered nothing (it might be frozen, with a
+    // full accept backlog); more came once it answered.
+    assert.equal(connectionsAtRelease, 20);
+    assert.ok((result.openedConnections ?? 0) >= 20 && (result.openedConnections ?? 0) <= 100);
     // The first request waited the whole hold, from its scheduled time.
-    assert.ok(result.latency.max >= 290, `max ${result.latency.max}`);
+    assert.ok(result.latency.max >= 1450, `max ${result.latency.max}`);
   } finally {
     await client.close();
     await server.close();

@@ -548,14 +548,22 @@ interface Waiting {
 
 /** Connects in progress at most at once when the pool grows (a frozen server's backlog holds the rest). */
 const MAX_CONNECTING = 8;
+/** Connects in progress at most at once while the pool is opened ahead of the schedule. */
+const PREOPEN_CONCURRENCY = 64;
 
 /**
  * The open model's connections to one `http:` origin: opened before the schedule starts (`preopen`),
  * so no request waits for a TCP handshake, or sits in a frozen server's accept backlog, while its
  * latency runs from its scheduled time. A request that finds every connection busy waits in a
- * queue for the first one free (it is never bound to a connection that is still connecting); the
- * pool meanwhile grows, a few connects at a time, up to `max` connections. `send` tells whether
- * the request had to wait, so the load phase can report those requests separately.
+ * queue for the first one free (it is never bound to a connection that is still connecting);
+ * `send` tells whether it had to wait, so the load phase can report those requests separately.
+ *
+ * The pool grows while requests wait, up to `max` connections, but only as fast as the service
+ * answers: each response (or failed connect) allows one more connect, a few at a time, as TCP's
+ * slow start paces a sender. A slow service gets the connections it needs within a few of its
+ * response times; a frozen one gets none while it is frozen. Connections opened to a frozen
+ * server overflow its accept backlog, and a request sent on one may wait a second or more past
+ * the stall for the handshake to be retried: that is what made percentiles under a stall read high.
  */
 export class RawHttpPool {
   private readonly host: string;
@@ -568,6 +576,10 @@ export class RawHttpPool {
   private waiting: Waiting[] = [];
   private head = 0;
   private connecting = 0;
+  /** Connects allowed beyond keeping `base` connections: one per response or failed connect. */
+  private credits = 0;
+  /** Connections the pool keeps without credit: those asked for in `preopen`. */
+  private base = 0;
   private closed = false;
   private timer: NodeJS.Timeout | undefined = undefined;
 
@@ -582,23 +594,36 @@ export class RawHttpPool {
     return this.slots.length;
   }
 
-  /** Opens `count` connections (at most `max`) and resolves with how many connected. */
+  /**
+   * Opens `count` connections (at most `max`), PREOPEN_CONCURRENCY at a time so as not to
+   * overflow the server's accept backlog, and resolves with how many connected.
+   */
   preopen(count: number): Promise<number> {
-    const wanted = Math.min(count, this.max) - this.slots.length;
+    this.base = Math.max(this.base, Math.min(count, this.max));
+    const wanted = this.base - this.slots.length;
     if (wanted <= 0) return Promise.resolve(this.idle.length);
     return new Promise((resolve) => {
-      let left = wanted;
+      let started = 0;
+      let settled = 0;
       let connected = 0;
-      for (let i = 0; i < wanted; i++) {
+      const next = (): void => {
+        if (this.closed) return resolve(connected);
+        if (started === wanted) {
+          if (settled === wanted) resolve(connected);
+          return;
+        }
+        started++;
         const slot = this.newSlot();
         slot.connection.connect((kind) => {
+          settled++;
           if (kind === undefined) {
             connected++;
             this.idle.push(slot);
           } else this.spare.push(slot);
-          if (--left === 0) resolve(connected);
+          next();
         });
-      }
+      };
+      for (let i = 0; i < Math.min(wanted, PREOPEN_CONCURRENCY); i++) next();
     });
   }
 
@@ -640,6 +665,7 @@ export class RawHttpPool {
       answer: (status, kind) => {
         const done = slot.done as LoadCallback;
         slot.done = undefined;
+        if (kind !== 'timeout' && this.credits < MAX_CONNECTING) this.credits++;
         this.release(slot);
         done(status, kind);
       },
@@ -680,16 +706,21 @@ export class RawHttpPool {
     return next;
   }
 
-  /** Connects more while requests wait: a few at a time, up to `max` connections. */
+  /** Connects more while requests wait: a few at a time, paced by responses, up to `max` connections. */
   private grow(): void {
     while (!this.closed && this.connecting < MAX_CONNECTING && this.waiting.length - this.head > this.connecting) {
+      const live = this.slots.length - this.spare.length - this.connecting;
+      const fromCredit = live + this.connecting >= this.base;
+      if (fromCredit && this.credits === 0) return;
       const slot = this.spare.pop() ?? (this.slots.length < this.max ? this.newSlot() : undefined);
       if (!slot) return;
+      if (fromCredit) this.credits--;
       this.connecting++;
       slot.connection.connect((kind) => {
         this.connecting--;
         if (kind === undefined) return this.release(slot);
         this.spare.push(slot);
+        if (this.credits < MAX_CONNECTING) this.credits++;
         // As when undici cannot connect: the request that needed the connection fails with the cause.
         const failed = this.nextWaiting();
         if (failed) failed.done(0, kind);
