@@ -11,7 +11,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { systemClock } from '@adci/common';
-import { createHttpClient, parseChecksDocument, runLoad, type HttpClient, type LoadResult } from '@adci/probe';
+import {
+  createHttpClient,
+  defaultMaxInFlight,
+  parseChecksDocument,
+  runLoad,
+  type HttpClient,
+  type LoadResult,
+} from '@adci/probe';
 // The bench's ideal client (every request of a backlog on the wire at once) is the engine's pool.
 import { RawHttpPool, encodeRawRequest } from '../packages/probe/src/raw-http.ts';
 import type { BenchFigure } from './figures.ts';
@@ -43,8 +50,14 @@ async function stopServer(server: Server): Promise<void> {
  * An open-model run at RATE, with max-in-flight room for the stall so that no arrival is dropped;
  * `onFirstSecond` is called when its first second is over.
  */
-function openRun(url: string, seconds: number, client: HttpClient, onFirstSecond?: () => void): Promise<LoadResult> {
-  const block = `  duration: ${seconds}s\n  rate: ${RATE}/s\n  max-in-flight: ${RATE * 3}\n`;
+function openRun(
+  url: string,
+  seconds: number,
+  client: HttpClient,
+  onFirstSecond?: () => void,
+  maxInFlight = RATE * 3,
+): Promise<LoadResult> {
+  const block = `  duration: ${seconds}s\n  rate: ${RATE}/s\n  max-in-flight: ${maxInFlight}\n`;
   const load = parseChecksDocument(`load:\n  path: /\n${block}`, 'bench').load;
   if (!load) throw new Error('no load block');
   let first = true;
@@ -226,19 +239,23 @@ export async function run(): Promise<BenchFigure[]> {
   return figures;
 }
 
-/** The engine's own CPU per request for a plain open-model run at RATE (shown when k6 is absent). */
+/**
+ * The engine's own CPU per request for a plain open-model run at RATE (shown when k6 is absent),
+ * with the default max-in-flight (1,000 at 2,000/s, all opened ahead: their connects are counted).
+ */
 async function openCpu(): Promise<string> {
   const server = await startServer(join(import.meta.dirname, '..', 'test', 'fakes', 'service-minimal.ts'));
   const client = createHttpClient();
   try {
-    await openRun(server.url, 1, client);
+    await openRun(server.url, 1, client, undefined, defaultMaxInFlight(RATE));
     const before = process.cpuUsage();
-    const result = await openRun(server.url, CPU_SECONDS, client);
+    const result = await openRun(server.url, CPU_SECONDS, client, undefined, defaultMaxInFlight(RATE));
     const cpu = process.cpuUsage(before);
     const us = (cpu.user + cpu.system) / Math.max(1, result.completed);
     return (
       `engine alone: ${us.toFixed(1)} µs CPU/request at ${RATE}/s over ${CPU_SECONDS}s ` +
-      `(${result.completed} responses, achieved ${(result.sentRate / RATE).toFixed(4)} of the rate)`
+      `(${result.completed} responses, achieved ${(result.sentRate / RATE).toFixed(4)} of the rate, ` +
+      `${result.preopenedConnections ?? 0} connections opened ahead)`
     );
   } finally {
     await client.close();
