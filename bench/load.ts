@@ -1,11 +1,12 @@
 // Load-generator benchmarks against servers in separate processes on 127.0.0.1:
 // - a 1 s stall of the server in the middle of a 2,000 req/s open-model run: the engine's p95 and
 //   p99 against the ground truth, computed here (see `groundTruth`) from the schedule, the window
-//   the server was actually frozen and how fast the server works off a stall's backlog, measured
-//   in the same run: each request's latency from its intended send time to its response
+//   the server was actually frozen and how fast the server worked off the stall's backlog, both
+//   reported by the server (bench/stall-server.ts): each request's latency from its intended send time to its response
 //   (coordinated-omission-correct). The median of STALL_RUNS runs, as the machine is shared;
 // - the open model's client CPU at 2,000 req/s against k6 running the same schedule, when a k6
-//   binary is there (it is not built here: see `k6Binary`).
+//   binary is there (it is not built here: see `k6Binary`), and against vegeta, an open-model
+//   tool that can be built here (bench/vegeta.ts), on the same schedule; both exact on rate.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,9 +20,10 @@ import {
   type HttpClient,
   type LoadResult,
 } from '@adci/probe';
-// The bench's ideal client (every request of a backlog on the wire at once) is the engine's pool.
-import { RawHttpPool, encodeRawRequest } from '../packages/probe/src/raw-http.ts';
 import type { BenchFigure } from './figures.ts';
+import { ensureVegeta, runMeasured, VEGETA_VERSION } from './vegeta.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const RATE = 2000;
 const STALL_SECONDS = 6;
@@ -83,7 +85,7 @@ function percentile(sorted: Float64Array, q: number): number {
 /**
  * The ground truth of a run, as a client that sends every request at its intended time would see
  * it: request i is due at `startMs + i / rate`; the server answers in order, one request every
- * 1/capacity seconds at most (its throughput, measured in the same run), and nothing while it is
+ * 1/capacity seconds at most (the rate at which it worked off this run's backlog), and nothing while it is
  * frozen. So a request due during the freeze is answered after the freeze's end, behind those due
  * before it; a request due after it, once the backlog is gone.
  */
@@ -106,41 +108,6 @@ function groundTruth(
   return latencies.sort();
 }
 
-/**
- * How fast the server works off a stall's backlog, here and now (requests a second): the backlog
- * a client that sends every request at its intended time leaves at the server when a stall ends
- * (RATE × STALL_MS requests, each on its own connection, all on the wire at once), timed from the
- * first send to the last response; the median of three bursts.
- */
-async function backlogCapacity(url: string): Promise<number> {
-  const { hostname, port } = new URL(url);
-  const request = encodeRawRequest({ origin: url, path: '/', method: 'GET', headers: {} });
-  if (!request) throw new Error('the bench request cannot be encoded');
-  const backlog = (RATE * STALL_MS) / 1000;
-  const pool = new RawHttpPool(hostname, Number(port), backlog);
-  try {
-    if ((await pool.preopen(backlog)) !== backlog) throw new Error('could not open the backlog connections');
-    const rates: number[] = [];
-    for (let burst = 0; burst < 4; burst++) {
-      const started = performance.now();
-      await new Promise<void>((resolve, reject) => {
-        let left = backlog;
-        for (let i = 0; i < backlog; i++) {
-          pool.send(request, 10_000, (_status, kind) => {
-            if (kind !== undefined) reject(new Error(`backlog burst: ${kind}`));
-            else if (--left === 0) resolve();
-          });
-        }
-      });
-      // The first burst warms the server and the client up.
-      if (burst > 0) rates.push((backlog * 1000) / (performance.now() - started));
-    }
-    return rates.sort((a, b) => a - b)[1] as number;
-  } finally {
-    pool.close();
-  }
-}
-
 interface StallRun {
   result: LoadResult;
   truth: { p95: number; p99: number };
@@ -151,13 +118,17 @@ interface StallRun {
 async function stallRun(client: HttpClient): Promise<StallRun> {
   const server = await startServer(join(import.meta.dirname, 'stall-server.ts'));
   try {
-    const capacity = await backlogCapacity(server.url);
-    const frozen = once(server.child, 'message') as Promise<[{ from: number; to: number }]>;
+    // The server reports the freeze window, then its drain rate.
+    const reports: { from?: number; to?: number; drainRate?: number }[] = [];
+    server.child.on('message', (message: { from?: number; to?: number; drainRate?: number }) => reports.push(message));
     // The connections are opened before the schedule starts: the stall is timed from its first second.
     const result = await openRun(server.url, STALL_SECONDS, client, () =>
       server.child.send({ freezeAt: Date.now() + STALL_AT_MS - 1000, freezeMs: STALL_MS }),
     );
-    const [freeze] = await frozen;
+    const freeze = reports.find((r) => r.to !== undefined) as { from: number; to: number } | undefined;
+    const capacity = reports.find((r) => r.drainRate !== undefined)?.drainRate;
+    if (!freeze || capacity === undefined)
+      throw new Error(`the stall server did not report: ${JSON.stringify(reports)}`);
     const startMs = Date.parse(result.startedAt ?? '');
     const truth = groundTruth(startMs, result.sent + result.dropped, freeze, capacity);
     return { result, truth: { p95: percentile(truth, 0.95), p99: percentile(truth, 0.99) }, freeze, capacity };
@@ -185,6 +156,9 @@ export async function run(): Promise<BenchFigure[]> {
 
   const client = createHttpClient();
   try {
+    // A first run warms the bench's client and the machine up, and is not counted (its ground
+    // truth read far off the others in trials).
+    await stallRun(client);
     const runs: StallRun[] = [];
     for (let i = 0; i < STALL_RUNS; i++) runs.push(await stallRun(client));
     const ratio95 = (r: StallRun): number => r.result.latency.p95 / r.truth.p95;
@@ -224,6 +198,8 @@ export async function run(): Promise<BenchFigure[]> {
     await client.close();
   }
 
+  figures.push(await vegetaFigure());
+
   const k6 = k6Binary();
   if (!k6) {
     figures.push({
@@ -258,6 +234,94 @@ async function openCpu(): Promise<string> {
       `${result.preopenedConnections ?? 0} connections opened ahead)`
     );
   } finally {
+    await client.close();
+    await stopServer(server);
+  }
+}
+
+/** One paired round: the engine's and vegeta's CPU per response and achieved rate on one schedule. */
+interface CpuRun {
+  usPerResponse: number;
+  rate: number;
+}
+
+async function engineCpu(url: string, client: HttpClient): Promise<CpuRun> {
+  const before = process.cpuUsage();
+  const result = await openRun(url, CPU_SECONDS, client, undefined, defaultMaxInFlight(RATE));
+  const cpu = process.cpuUsage(before);
+  if (result.errors > 0) throw new Error(`engine open-model run had ${result.errors} errors`);
+  return { usPerResponse: (cpu.user + cpu.system) / Math.max(1, result.completed), rate: result.sentRate };
+}
+
+async function vegetaCpu(binary: string, url: string, dir: string): Promise<CpuRun> {
+  const targets = join(dir, 'targets.txt');
+  const results = join(dir, 'results.bin');
+  writeFileSync(targets, `GET ${url}/\n`);
+  const attack = await runMeasured(binary, [
+    'attack',
+    `-rate=${RATE}/s`,
+    `-duration=${CPU_SECONDS}s`,
+    `-targets=${targets}`,
+    `-output=${results}`,
+    '-timeout=10s',
+  ]);
+  const reportFile = join(dir, 'report.json');
+  await runMeasured(binary, ['report', '-type=json', `-output=${reportFile}`, results]);
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { requests: number; rate: number; success: number };
+  if (report.success < 1) throw new Error(`vegeta run had failures (success ${report.success})`);
+  return { usPerResponse: attack.cpuUs / Math.max(1, report.requests), rate: report.rate };
+}
+
+/**
+ * The open model's client CPU per response at RATE against vegeta on the same schedule (paired
+ * rounds in ABBA order, median of the ratios); both must keep the rate within 1 %.
+ */
+async function vegetaFigure(): Promise<BenchFigure> {
+  const name = `load: open-model client CPU at ${RATE}/s vs vegeta ${VEGETA_VERSION} (k6 stand-in)`;
+  const target = '<= 0.5x, both within 1 % of the rate';
+  const { binary, unavailable } = await ensureVegeta();
+  if (!binary)
+    return { name, ratio: Number.NaN, target, ok: true, skipped: unavailable ?? 'vegeta unavailable', detail: '' };
+  const server = await startServer(join(import.meta.dirname, '..', 'test', 'fakes', 'service-minimal.ts'));
+  const client = createHttpClient();
+  const dir = mkdtempSync(join(tmpdir(), 'adci-bench-vegeta-'));
+  try {
+    // Warm both up.
+    await openRun(server.url, 1, client, undefined, defaultMaxInFlight(RATE));
+    await vegetaCpu(binary, server.url, dir);
+    const ours: CpuRun[] = [];
+    const theirs: CpuRun[] = [];
+    for (let round = 0; round < 4; round++) {
+      if (round % 2 === 0) {
+        theirs.push(await vegetaCpu(binary, server.url, dir));
+        ours.push(await engineCpu(server.url, client));
+      } else {
+        ours.push(await engineCpu(server.url, client));
+        theirs.push(await vegetaCpu(binary, server.url, dir));
+      }
+    }
+    const ratios = ours.map((r, i) => r.usPerResponse / (theirs[i] as CpuRun).usPerResponse).sort((a, b) => a - b);
+    const ratio = ((ratios[1] as number) + (ratios[2] as number)) / 2;
+    const exact = (runs: CpuRun[]): boolean => runs.every((r) => Math.abs(r.rate / RATE - 1) <= 0.01);
+    const med = (runs: CpuRun[], f: (r: CpuRun) => number): number => {
+      const v = runs.map(f).sort((a, b) => a - b);
+      return ((v[1] as number) + (v[2] as number)) / 2;
+    };
+    const missed = [exact(ours) ? '' : 'the engine', exact(theirs) ? '' : 'vegeta'].filter(Boolean);
+    return {
+      name,
+      ratio,
+      target,
+      ok: ratio <= 0.5 && missed.length === 0,
+      detail:
+        (missed.length > 0 ? `${missed.join(' and ')} missed the rate by more than 1 % in a round; ` : '') +
+        `same server, ${RATE}/s for ${CPU_SECONDS}s each, 4 paired rounds (ratios ${ratios.map((r) => r.toFixed(2)).join(', ')}): ` +
+        `engine ${med(ours, (r) => r.usPerResponse).toFixed(1)} µs CPU/response at ${ours.map((r) => r.rate.toFixed(1)).join(', ')}/s ` +
+        `(its ${defaultMaxInFlight(RATE)} connections opened ahead counted), vegeta ${med(theirs, (r) => r.usPerResponse).toFixed(1)} µs ` +
+        `(user + system of its process) at ${theirs.map((r) => r.rate.toFixed(1)).join(', ')}/s`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     await client.close();
     await stopServer(server);
   }
