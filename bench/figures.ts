@@ -8,6 +8,8 @@ export interface BenchFigure {
   target: string;
   /** Whether the target is met. */
   ok: boolean;
+  /** Why the figure could not be measured on this machine: printed as SKIP, neither met nor missed. */
+  skipped?: string;
   /** Raw numbers behind the ratio, for the reader. */
   detail: string;
 }

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { connect } from 'node:net';
 import { systemClock } from '@adci/common';
 import { createHttpClient, parseChecksDocument, runLoad, type LoadResult } from '@adci/probe';
 import type { BenchFigure } from './figures.ts';
@@ -94,6 +95,46 @@ function engineRun(url: string, seconds: number): Promise<Run> {
   }, seconds);
 }
 
+/**
+ * The floor of Node's socket API for this loop, for the reader (not a target): CONNECTIONS bare
+ * sockets, each writing the request again on every read, with nothing parsed or counted but the
+ * reads. One write and one read a request is what any client on node:net pays.
+ */
+async function socketFloor(url: string, seconds: number): Promise<Run> {
+  const { hostname, port } = new URL(url);
+  const request = Buffer.from(`GET / HTTP/1.1\r\nhost: ${hostname}:${port}\r\nconnection: keep-alive\r\n\r\n`);
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  let reads = 0;
+  let stop = false;
+  const sockets = await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      const socket = connect({
+        host: hostname,
+        port: Number(port),
+        onread: {
+          buffer,
+          callback: () => {
+            reads++;
+            if (!stop) socket.write(request);
+            return true;
+          },
+        },
+      });
+      socket.setNoDelay(true);
+      await once(socket, 'connect');
+      return socket;
+    }),
+  );
+  return measured(async () => {
+    for (const socket of sockets) socket.write(request);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    stop = true;
+    const counted = reads;
+    for (const socket of sockets) socket.destroy();
+    return counted;
+  }, seconds);
+}
+
 export async function run(): Promise<BenchFigure[]> {
   const { url, child } = await startServer();
   try {
@@ -116,8 +157,12 @@ export async function run(): Promise<BenchFigure[]> {
     }
     const ratios = ours.map((r, i) => r.rps / (theirs[i] as Run).rps);
     const throughput = median(ratios);
+    const cpuRatios = ours.map((r, i) => r.cpuUsPerRequest / (theirs[i] as Run).cpuUsPerRequest);
+    const cpuRatio = median(cpuRatios);
     const cpu = (runs: Run[]): string => median(runs.map((r) => r.cpuUsPerRequest)).toFixed(1);
 
+    await socketFloor(url, 1);
+    const floor = await socketFloor(url, 3);
     const open = await engine(url, `  rate: ${OPEN_RATE}/s\n`, OPEN_SECONDS);
     const accuracy = open.rps / OPEN_RATE;
     const fmt = (n: number): string => n.toFixed(0);
@@ -133,6 +178,18 @@ export async function run(): Promise<BenchFigure[]> {
           `${quantile(ratios, 0.25).toFixed(2)}–${quantile(ratios, 0.75).toFixed(2)}): ` +
           `engine ${fmt(median(ours.map((r) => r.rps)))} req/s (${cpu(ours)} µs CPU/request), ` +
           `autocannon ${fmt(median(theirs.map((r) => r.rps)))} req/s (${cpu(theirs)} µs CPU/request)`,
+      },
+      {
+        name: `smoke closed-model client CPU per request vs autocannon (${CONNECTIONS} connections)`,
+        ratio: cpuRatio,
+        target: '<= 0.5x',
+        ok: cpuRatio <= 0.5,
+        detail:
+          `this process's user + system CPU per response, same server and runs as above; median of ${ROUNDS} ` +
+          `paired ratios (p25–p75 ${quantile(cpuRatios, 0.25).toFixed(2)}–${quantile(cpuRatios, 0.75).toFixed(2)}): ` +
+          `engine ${cpu(ours)} µs, autocannon ${cpu(theirs)} µs; for reference, bare node:net sockets ` +
+          `(one write and one read a request, nothing parsed) ${floor.cpuUsPerRequest.toFixed(1)} µs ` +
+          `= ${(floor.cpuUsPerRequest / median(theirs.map((r) => r.cpuUsPerRequest))).toFixed(2)}x autocannon`,
       },
       {
         name: `smoke open-model accuracy at ${OPEN_RATE}/s`,

@@ -87,3 +87,14 @@ test('the summary has the checks table, threshold verdicts and a Mermaid chart',
     /1 of 1 checks failed \(pipe \| in name\); thresholds breached: p\(99\)<1s \(actual 2\.1s\)/,
   );
 });
+
+test('the open model on its own connections says how many it opened ahead and how many requests waited for one', () => {
+  const own: LoadResult = { ...load, preopenedConnections: 100, openedConnections: 108, waitedForConnection: 37 };
+  const markdown = renderSummary({ ...result, load: own });
+  assert.match(
+    markdown,
+    /Connections: 100 opened before the schedule started, 108 at the end; 37 requests \(0\.31%\) waited for a connection \(their latency counts from their scheduled time, the wait included\)\./,
+  );
+  // On undici (TLS, flows) the counts are unknown and the line is left out.
+  assert.doesNotMatch(renderSummary(result), /Connections:/);
+});

@@ -113,10 +113,26 @@ function loadSection(load: LoadResult): string {
             .join(', ')}.`
         : ''),
     '',
+    connectionsLine(load),
+    '',
     latencyChart(load),
     '',
   ];
   return lines.filter((l, i) => !(l === '' && lines[i - 1] === '')).join('\n');
+}
+
+/**
+ * The open model's own connections (raw-http.ts): opened ahead, open at the end, and the requests
+ * that found every connection busy. Empty when the load ran on undici (the counts are unknown).
+ */
+function connectionsLine(load: LoadResult): string {
+  if (load.preopenedConnections === undefined || load.waitedForConnection === undefined) return '';
+  const share = load.sent === 0 ? 0 : (load.waitedForConnection / load.sent) * 100;
+  return (
+    `Connections: ${load.preopenedConnections} opened before the schedule started, ${load.openedConnections ?? load.preopenedConnections} at the end; ` +
+    `${load.waitedForConnection} requests (${share.toFixed(2)}%) waited for a connection ` +
+    '(their latency counts from their scheduled time, the wait included).'
+  );
 }
 
 /** A merged load phase: one line per shard it was merged from. */

@@ -5,11 +5,11 @@
 import { silentLogger, type Clock, type Logger, type TemplateLookup } from '@adci/common';
 import { LatencyHistogram } from './histogram.ts';
 import type { HttpClient, LoadCallback, LoadRequest, LoadSender, TransportErrorKind } from './http.ts';
-import { RawHttpConnection, encodeRawRequest, type RawRequest } from './raw-http.ts';
+import { RawHttpConnection, RawHttpPool, encodeRawRequest, type RawRequest } from './raw-http.ts';
 import { buildRequest } from './request.ts';
 import { statusMatches } from './expect.ts';
 import { canJudgeEarly, evaluateThresholds, type MetricSource } from './thresholds.ts';
-import { arrivalSchedule } from './schedule.ts';
+import { arrivalSchedule, peakRate } from './schedule.ts';
 import { createFlowRunner, type FlowRecorder } from './flows.ts';
 import type { LoadResult, LoadSpec, StatusExpectation, TimelinePoint } from './types.ts';
 
@@ -41,6 +41,16 @@ interface PreparedRequest {
   /** Its bytes for raw-http.ts, when the closed model sends it that way. */
   raw?: RawRequest;
 }
+
+/**
+ * Connections the open model opens before its schedule starts: this many seconds of arrivals at
+ * the peak rate, within max-in-flight (so 1,000 at 2,000/s by default, 50 at 50/s). A service
+ * that stops answering for up to this long then finds every request of the stall already on the
+ * wire when it resumes, as a client sending each request at its intended time would have it;
+ * requests past that wait for a connection (and are counted), and the pool grows as the service
+ * answers (RawHttpPool).
+ */
+const PREOPEN_SECONDS = 1;
 
 /** Most timeline points kept: the bucket widens for long runs so memory stays bounded. */
 const MAX_TIMELINE_POINTS = 600;
@@ -274,6 +284,22 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   const bucketMs = Math.max(1, Math.ceil(spec.durationMs / 1000 / MAX_TIMELINE_POINTS)) * 1000;
   const stats = new LoadStats(bucketMs, ports.onSample);
   const earlyThresholds = spec.abortOnFail ? spec.thresholds.filter(canJudgeEarly) : [];
+  // To a plain `http:` service the load loops use raw-http.ts, a minimal keep-alive client, as
+  // autocannon does: undici's per-request overhead would otherwise make the client, not the
+  // service, the bottleneck. A deliberate exception to "one HTTP client", limited to these loops;
+  // TLS, unusual requests, flows and test doubles stay on the client port.
+  const raw = client.allowsRawHttp === true && !spec.flows && encodeAllRaw(requests);
+  // The open model's connections are opened before the schedule starts (see RawHttpPool).
+  let pool: RawHttpPool | undefined;
+  let preopened = 0;
+  if (raw && spec.model.kind === 'open' && !ports.signal?.aborted) {
+    const first = requests[0]?.raw as RawRequest;
+    pool = new RawHttpPool(first.host, first.port, spec.model.maxInFlight);
+    const wanted = Math.max(1, Math.ceil((peakRate(spec) / (spec.shard?.count ?? 1)) * PREOPEN_SECONDS));
+    preopened = await pool.preopen(Math.min(spec.model.maxInFlight, wanted));
+    logger.debug(`load phase: ${preopened} of ${Math.min(spec.model.maxInFlight, wanted)} connections opened ahead`);
+  }
+  let waitedForConnection = 0;
   const start = clock.now();
   const startedAt = new Date().toISOString();
   let inFlight = 0;
@@ -298,6 +324,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   const rawConnections: RawHttpConnection[] = [];
   const closeRaw = (): void => {
     for (const connection of rawConnections) connection.close();
+    pool?.close();
   };
   const onCancel = (): void => {
     stop('cancelled');
@@ -314,19 +341,23 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   };
 
   // Sends one request; latency runs from `scheduledAt`, the moment it *should* have been sent.
-  const send = (scheduledAt: number, sender: LoadSender): void => {
-    const { request, success } = pick();
+  const send = (scheduledAt: number, sender: LoadSender | RawHttpPool): void => {
+    const prepared = pick();
+    const success = prepared.success;
     inFlight++;
     const bucket = stats.sending(scheduledAt - start);
     const entry: InFlight = { bucket, startedAt: scheduledAt };
     stats.inFlight.add(entry);
-    sender.fire(request, target.timeoutMs, (status, kind) => {
+    const done: LoadCallback = (status, kind) => {
       // A request abandoned at the end of the drain may still call back when the client closes.
       if (finished) return;
       inFlight--;
       stats.inFlight.delete(entry);
       stats.record(bucket, clock.now() - scheduledAt, status, kind, kind === undefined && success(status));
-    });
+    };
+    if (sender instanceof RawHttpPool) {
+      if (sender.send(prepared.raw as RawRequest, target.timeoutMs, done)) waitedForConnection++;
+    } else sender.fire(prepared.request, target.timeoutMs, done);
   };
 
   // Virtual users running flows (Artillery scenarios), when the load phase has them.
@@ -378,7 +409,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
             .catch(() => recorder.error('other'))
             .finally(() => inFlight--);
         }
-      : (scheduledAt: number): void => send(scheduledAt, client);
+      : (scheduledAt: number): void => send(scheduledAt, pool ?? client);
     // A shard sends every `stride`-th arrival of the whole schedule, from its own offset, so the
     // shards together send exactly the schedule one runner would.
     const stride = spec.shard?.count ?? 1;
@@ -432,11 +463,6 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
       };
       if (!stopped) next();
     };
-    // To a plain `http:` service the hot loop uses raw-http.ts, a minimal keep-alive client, as
-    // autocannon does: undici's per-request overhead would otherwise make the client, not the
-    // service, the bottleneck. A deliberate exception to "one HTTP client", limited to this loop;
-    // TLS, unusual requests and test doubles stay on the client port.
-    const raw = client.allowsRawHttp === true && encodeAllRaw(requests);
     const timeoutMs = target.timeoutMs;
     for (let i = 0; i < connections; i++) {
       if (raw) {
@@ -504,6 +530,11 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   if (spec.model.kind === 'open') {
     result.requestedRate = round4(spec.model.ratePerSecond / (spec.shard?.count ?? 1));
     result.maxInFlight = spec.model.maxInFlight;
+    if (pool) {
+      result.preopenedConnections = preopened;
+      result.openedConnections = pool.size;
+      result.waitedForConnection = waitedForConnection;
+    }
   } else result.connections = spec.model.connections;
   if (abortReason) result.abortReason = abortReason;
   if (spec.flows) {

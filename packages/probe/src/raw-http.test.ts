@@ -5,7 +5,7 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { systemClock } from '@adci/common';
-import { RawHttpConnection, encodeRawRequest, type RawRequest } from './raw-http.ts';
+import { RawHttpConnection, RawHttpPool, encodeRawRequest, type RawRequest } from './raw-http.ts';
 import { createHttpClient, type LoadRequest, type TransportErrorKind } from './http.ts';
 import { runLoad } from './load.ts';
 import { parseChecksDocument } from './spec.ts';
@@ -423,5 +423,130 @@ test('cancelling the closed model destroys its raw sockets at once; requests in 
   } finally {
     await client.close();
     await server.close();
+  }
+});
+
+const openLoad = (yaml: string) => {
+  const load = parseChecksDocument(`load:\n${yaml}`, 'checks').load;
+  assert.ok(load);
+  return load;
+};
+
+test('the open model opens its connections before the schedule starts, and none waits at a service that keeps up', async () => {
+  let connectionsAtFirstRequest = -1;
+  let server: Listening | undefined = undefined;
+  server = await httpServer((_req, res) => {
+    if (connectionsAtFirstRequest < 0) connectionsAtFirstRequest = (server as Listening).connections();
+    res.writeHead(200, { 'content-length': '2' }).end('ok');
+  });
+  const client = createHttpClient();
+  try {
+    // 40/s: 40 connections ahead (a second of arrivals).
+    const load = openLoad('  rate: 40/s\n  duration: 500ms\n  path: /\n');
+    const result = await runLoad(
+      load,
+      { baseUrl: new URL(`http://127.0.0.1:${server.port}`), headers: {}, timeoutMs: 1000, lookup: () => undefined },
+      { client, clock: systemClock },
+    );
+    assert.equal(result.preopenedConnections, 40);
+    // Every connection was connected before the first request was sent (the server may not
+    // have seen all of them accepted yet when the first request arrived).
+    assert.ok(connectionsAtFirstRequest >= 1);
+    assert.equal(result.completed, 20);
+    assert.equal(result.errors, 0);
+    assert.equal(result.waitedForConnection, 0);
+    assert.equal(result.openedConnections, 40);
+    assert.ok(server.connections() <= (result.openedConnections ?? 0));
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('open-model requests that find every connection busy wait for one and are counted; latency runs from the schedule', async () => {
+  // The service holds every response until 1.5 s after the first request, then answers at once.
+  let releaseAt = 0;
+  let connectionsAtRelease = 0;
+  const held: ServerResponse[] = [];
+  let server: Listening | undefined = undefined;
+  server = await httpServer((_req, res) => {
+    if (releaseAt === 0) {
+      releaseAt = performance.now() + 1500;
+      setTimeout(() => {
+        connectionsAtRelease = (server as Listening).connections();
+        for (const r of held.splice(0)) r.writeHead(200, { 'content-length': '0' }).end();
+      }, 1500);
+    }
+    if (performance.now() < releaseAt) held.push(res);
+    else res.writeHead(200, { 'content-length': '0' }).end();
+  });
+  const client = createHttpClient();
+  try {
+    // 20/s: 20 connections ahead; none more while the service answers nothing.
+    const load = openLoad('  rate: 20/s\n  duration: 2s\n  max-in-flight: 100\n  path: /\n');
+    const result = await runLoad(
+      load,
+      { baseUrl: new URL(`http://127.0.0.1:${server.port}`), headers: {}, timeoutMs: 5000, lookup: () => undefined },
+      { client, clock: systemClock },
+    );
+    assert.equal(result.completed, 40);
+    assert.equal(result.errors, 0);
+    assert.equal(result.preopenedConnections, 20);
+    // 30 arrivals came during the hold: the first 20 went on the connections opened ahead.
+    assert.ok((result.waitedForConnection ?? 0) >= 8, `waited ${result.waitedForConnection}`);
+    // No connection was opened while the service answered nothing (it might be frozen, with a
+    // full accept backlog); more came once it answered.
+    assert.equal(connectionsAtRelease, 20);
+    assert.ok((result.openedConnections ?? 0) >= 20 && (result.openedConnections ?? 0) <= 100);
+    // The first request waited the whole hold, from its scheduled time.
+    assert.ok(result.latency.max >= 1450, `max ${result.latency.max}`);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('the pool: a request waiting past its timeout fails as timeout; with no service every request fails as refused', async () => {
+  const server = await rawServer(() => undefined);
+  const request = encodeRawRequest({
+    origin: `http://127.0.0.1:${server.port}`,
+    path: '/',
+    method: 'GET',
+    headers: {},
+  });
+  assert.ok(request);
+  const pool = new RawHttpPool('127.0.0.1', server.port, 1);
+  try {
+    assert.equal(await pool.preopen(5), 1);
+    const outcomes: (TransportErrorKind | undefined)[] = [];
+    const finished = new Promise<void>((resolve) => {
+      const done = (_status: number, kind: TransportErrorKind | undefined): void => {
+        outcomes.push(kind);
+        if (outcomes.length === 2) resolve();
+      };
+      assert.equal(pool.send(request, 100, done), false);
+      assert.equal(pool.send(request, 100, done), true);
+    });
+    await finished;
+    assert.deepEqual(outcomes, ['timeout', 'timeout']);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+
+  const refused = new RawHttpPool('127.0.0.1', server.port, 4);
+  try {
+    assert.equal(await refused.preopen(2), 0);
+    const kinds = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<TransportErrorKind | undefined>((resolve) =>
+            refused.send(request, 1000, (_s, kind) => resolve(kind)),
+          ),
+      ),
+    );
+    assert.deepEqual(kinds, ['connection-refused', 'connection-refused', 'connection-refused']);
+  } finally {
+    refused.close();
   }
 });

@@ -125,6 +125,8 @@ export class RawHttpConnection {
   private socket: Socket | undefined = undefined;
   private done: LoadCallback | undefined = undefined;
   private closed = false;
+  /** Waiting for `connect` to finish (RawHttpPool). */
+  private ready: ((kind: TransportErrorKind | undefined) => void) | undefined = undefined;
 
   // Parser state of the response in flight.
   private phase = IDLE;
@@ -165,9 +167,32 @@ export class RawHttpConnection {
     (this.socket ?? this.open()).write(request.bytes);
   }
 
+  /**
+   * Connects now, before any request: `ready` is called once, with no kind when the socket is
+   * connected and with the error's kind when it is not (RawHttpPool opens its connections so).
+   */
+  connect(ready: (kind: TransportErrorKind | undefined) => void): void {
+    if (this.closed) return;
+    this.ready = ready;
+    const socket = this.socket ?? this.open();
+    if (!socket.connecting) this.settle(undefined);
+  }
+
+  /** A socket is connected and no request is in flight on it. */
+  get connectedIdle(): boolean {
+    return this.socket !== undefined && !this.socket.connecting && this.done === undefined && !this.closed;
+  }
+
+  private settle(kind: TransportErrorKind | undefined): void {
+    const ready = this.ready;
+    this.ready = undefined;
+    ready?.(kind);
+  }
+
   /** Destroys the socket; a request in flight is abandoned without a callback. */
   close(): void {
     this.closed = true;
+    this.ready = undefined;
     this.done = undefined;
     this.phase = IDLE;
     this.partial = undefined;
@@ -191,8 +216,14 @@ export class RawHttpConnection {
     });
     socket.setNoDelay(true);
     this.socket = socket;
+    socket.once('connect', () => {
+      if (this.socket === socket) this.settle(undefined);
+    });
     socket.on('error', (error) => {
-      if (this.socket === socket) this.fail(classifyError(error));
+      if (this.socket !== socket) return;
+      const kind = classifyError(error);
+      this.fail(kind);
+      this.settle(kind);
     });
     const ended = (): void => {
       if (this.socket === socket) this.onEnd();
@@ -239,7 +270,10 @@ export class RawHttpConnection {
     }
     // The server closed mid-response: undici reports this as a socket error ("other side closed").
     if (this.done) this.fail('connection-reset');
-    else this.drop();
+    else {
+      this.drop();
+      this.settle('connection-reset');
+    }
   }
 
   private fail(kind: TransportErrorKind): void {
@@ -493,5 +527,220 @@ export class RawHttpConnection {
     }
     this.phase = phase;
     this.remaining = size;
+  }
+}
+
+/** A pooled connection with the callback of its request in flight, bound once. */
+interface PoolSlot {
+  connection: RawHttpConnection;
+  done: LoadCallback | undefined;
+  answer: LoadCallback;
+}
+
+/** A request that found every connection busy, waiting for one. */
+interface Waiting {
+  request: RawRequest;
+  timeoutMs: number;
+  done: LoadCallback;
+  /** performance.now() when it began to wait. */
+  since: number;
+}
+
+/** Connects in progress at most at once when the pool grows (a frozen server's backlog holds the rest). */
+const MAX_CONNECTING = 8;
+/** Connects in progress at most at once while the pool is opened ahead of the schedule. */
+const PREOPEN_CONCURRENCY = 64;
+
+/**
+ * The open model's connections to one `http:` origin: opened before the schedule starts (`preopen`),
+ * so no request waits for a TCP handshake, or sits in a frozen server's accept backlog, while its
+ * latency runs from its scheduled time. A request that finds every connection busy waits in a
+ * queue for the first one free (it is never bound to a connection that is still connecting);
+ * `send` tells whether it had to wait, so the load phase can report those requests separately.
+ *
+ * The pool grows while requests wait, up to `max` connections, but only as fast as the service
+ * answers: each response (or failed connect) allows one more connect, a few at a time, as TCP's
+ * slow start paces a sender. A slow service gets the connections it needs within a few of its
+ * response times; a frozen one gets none while it is frozen. Connections opened to a frozen
+ * server overflow its accept backlog, and a request sent on one may wait a second or more past
+ * the stall for the handshake to be retried: that is what made percentiles under a stall read high.
+ */
+export class RawHttpPool {
+  private readonly host: string;
+  private readonly port: number;
+  private readonly max: number;
+  private readonly slots: PoolSlot[] = [];
+  private readonly idle: PoolSlot[] = [];
+  /** Slots whose socket is gone, to connect again when needed. */
+  private readonly spare: PoolSlot[] = [];
+  private waiting: Waiting[] = [];
+  private head = 0;
+  private connecting = 0;
+  /** Connects allowed beyond keeping `base` connections: one per response or failed connect. */
+  private credits = 0;
+  /** Connections the pool keeps without credit: those asked for in `preopen`. */
+  private base = 0;
+  private closed = false;
+  private timer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(host: string, port: number, max: number) {
+    this.host = host;
+    this.port = port;
+    this.max = Math.max(1, max);
+  }
+
+  /** Connections opened so far (connected, connecting or to be connected again). */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Opens `count` connections (at most `max`), PREOPEN_CONCURRENCY at a time so as not to
+   * overflow the server's accept backlog, and resolves with how many connected.
+   */
+  preopen(count: number): Promise<number> {
+    this.base = Math.max(this.base, Math.min(count, this.max));
+    const wanted = this.base - this.slots.length;
+    if (wanted <= 0) return Promise.resolve(this.idle.length);
+    return new Promise((resolve) => {
+      let started = 0;
+      let settled = 0;
+      let connected = 0;
+      const next = (): void => {
+        if (this.closed) return resolve(connected);
+        if (started === wanted) {
+          if (settled === wanted) resolve(connected);
+          return;
+        }
+        started++;
+        const slot = this.newSlot();
+        slot.connection.connect((kind) => {
+          settled++;
+          if (kind === undefined) {
+            connected++;
+            this.idle.push(slot);
+          } else this.spare.push(slot);
+          next();
+        });
+      };
+      for (let i = 0; i < Math.min(wanted, PREOPEN_CONCURRENCY); i++) next();
+    });
+  }
+
+  /**
+   * Sends `request` on a free connection, or queues it until one is free; returns true when it
+   * was queued. `done` is called exactly once, never synchronously (a request waiting longer than
+   * `timeoutMs` for a connection fails with `timeout`).
+   */
+  send(request: RawRequest, timeoutMs: number, done: LoadCallback): boolean {
+    if (this.closed) return false;
+    for (let slot = this.idle.pop(); slot !== undefined; slot = this.idle.pop()) {
+      if (slot.connection.connectedIdle) {
+        this.dispatch(slot, request, timeoutMs, done);
+        return false;
+      }
+      // The server closed it while it was idle.
+      this.spare.push(slot);
+    }
+    this.waiting.push({ request, timeoutMs, done, since: performance.now() });
+    this.startSweep(timeoutMs);
+    this.grow();
+    return true;
+  }
+
+  /** Destroys every connection; requests in flight or waiting are abandoned without a callback. */
+  close(): void {
+    this.closed = true;
+    for (const slot of this.slots) slot.connection.close();
+    this.waiting = [];
+    this.head = 0;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private newSlot(): PoolSlot {
+    const slot: PoolSlot = {
+      connection: new RawHttpConnection(this.host, this.port),
+      done: undefined,
+      answer: (status, kind) => {
+        const done = slot.done as LoadCallback;
+        slot.done = undefined;
+        if (kind !== 'timeout' && this.credits < MAX_CONNECTING) this.credits++;
+        this.release(slot);
+        done(status, kind);
+      },
+    };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private dispatch(slot: PoolSlot, request: RawRequest, timeoutMs: number, done: LoadCallback): void {
+    slot.done = done;
+    slot.connection.send(request, timeoutMs, slot.answer);
+  }
+
+  /** A connection is free: the longest-waiting request takes it, or it goes idle. */
+  private release(slot: PoolSlot): void {
+    if (this.closed) return;
+    if (!slot.connection.connectedIdle) {
+      this.spare.push(slot);
+      this.grow();
+      return;
+    }
+    const next = this.nextWaiting();
+    if (next) this.dispatch(slot, next.request, next.timeoutMs, next.done);
+    else this.idle.push(slot);
+  }
+
+  private nextWaiting(): Waiting | undefined {
+    if (this.head === this.waiting.length) return undefined;
+    const next = this.waiting[this.head] as Waiting;
+    this.waiting[this.head++] = undefined as unknown as Waiting;
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+    return next;
+  }
+
+  /** Connects more while requests wait: a few at a time, paced by responses, up to `max` connections. */
+  private grow(): void {
+    while (!this.closed && this.connecting < MAX_CONNECTING && this.waiting.length - this.head > this.connecting) {
+      const live = this.slots.length - this.spare.length - this.connecting;
+      const fromCredit = live + this.connecting >= this.base;
+      if (fromCredit && this.credits === 0) return;
+      const slot = this.spare.pop() ?? (this.slots.length < this.max ? this.newSlot() : undefined);
+      if (!slot) return;
+      if (fromCredit) this.credits--;
+      this.connecting++;
+      slot.connection.connect((kind) => {
+        this.connecting--;
+        if (kind === undefined) return this.release(slot);
+        this.spare.push(slot);
+        if (this.credits < MAX_CONNECTING) this.credits++;
+        // As when undici cannot connect: the request that needed the connection fails with the cause.
+        const failed = this.nextWaiting();
+        if (failed) failed.done(0, kind);
+        this.grow();
+      });
+    }
+  }
+
+  private startSweep(timeoutMs: number): void {
+    if (this.timer) return;
+    const period = Math.max(5, Math.min(1000, timeoutMs / 10));
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      for (;;) {
+        const first = this.head < this.waiting.length ? (this.waiting[this.head] as Waiting) : undefined;
+        if (!first || now - first.since < first.timeoutMs) break;
+        this.nextWaiting();
+        first.done(0, 'timeout');
+      }
+    }, period);
+    this.timer.unref();
   }
 }

@@ -23,6 +23,13 @@ function offsetInPhase(phase: ArrivalPhase, j: number): number {
   return (-perMs + Math.sqrt(perMs * perMs + 4 * a * j)) / (2 * a);
 }
 
+/** The highest arrival rate per second anywhere in the schedule (0 for the closed model). */
+export function peakRate(spec: LoadSpec): number {
+  if (spec.model.kind !== 'open') return 0;
+  if (!spec.phases) return spec.model.ratePerSecond;
+  return Math.max(0, ...spec.phases.map((phase) => Math.max(phase.fromRate, phase.toRate)));
+}
+
 export function arrivalSchedule(spec: LoadSpec): ArrivalSchedule {
   if (spec.model.kind !== 'open') return { planned: 0, at: () => 0 };
   if (!spec.phases) {

@@ -217,6 +217,14 @@ export interface LoadResult {
   requestedRate?: number;
   connections?: number;
   maxInFlight?: number;
+  /**
+   * Open model on raw connections (a plain `http:` service): connections opened before the
+   * schedule started, connections open at the end, and requests that found every connection busy
+   * and waited for one (their latency still runs from their scheduled time). Absent on undici.
+   */
+  preopenedConnections?: number;
+  openedConnections?: number;
+  waitedForConnection?: number;
   plannedDurationMs: number;
   /** Time requests were being issued; shorter than planned when aborted. */
   durationMs: number;

@@ -111,6 +111,12 @@ export function renderSmokeText(result: SmokeResult): string {
         `error rate ${(load.errorRate * 100).toFixed(2)}%`,
       `         p50 ${l.p50}ms  p90 ${l.p90}ms  p95 ${l.p95}ms  p99 ${l.p99}ms  max ${l.max}ms`,
     );
+    if (load.waitedForConnection !== undefined) {
+      lines.push(
+        `         connections: ${load.preopenedConnections ?? 0} opened ahead, ${load.openedConnections ?? 0} at the end; ` +
+          `${load.waitedForConnection} requests waited for one`,
+      );
+    }
     if (load.aborted) lines.push(`         stopped early: ${load.abortReason ?? ''}`);
     for (const s of result.shards ?? []) {
       lines.push(
