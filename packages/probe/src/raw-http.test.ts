@@ -550,3 +550,33 @@ test('the pool: a request waiting past its timeout fails as timeout; with no ser
     refused.close();
   }
 });
+
+test('the pool does not reuse a connection idle past its keep-alive limit: a server may be closing it', async () => {
+  // Servers close idle keep-alive connections (Node after 5 s, uvicorn after 5 s); a request written
+  // as the server's FIN is on its way fails as connection-reset. As undici does without a hint, the
+  // pool retires a connection idle for 4 s (here 100 ms) and sends on a fresh one.
+  const server = await httpServer((_req, res) => res.end('ok'));
+  const request = encodeRawRequest({
+    origin: `http://127.0.0.1:${server.port}`,
+    path: '/',
+    method: 'GET',
+    headers: {},
+  });
+  assert.ok(request);
+  const pool = new RawHttpPool('127.0.0.1', server.port, 4, { idleLimitMs: 100 });
+  const get = (): Promise<[number, TransportErrorKind | undefined]> =>
+    new Promise((resolve) => pool.send(request, 2000, (status, kind) => resolve([status, kind])));
+  try {
+    assert.equal(await pool.preopen(1), 1);
+    assert.deepEqual(await get(), [200, undefined]);
+    assert.deepEqual(await get(), [200, undefined]);
+    assert.equal(server.connections(), 1, 'a connection used within the limit is reused');
+    await delay(250);
+    assert.deepEqual(await get(), [200, undefined]);
+    assert.equal(server.connections(), 2, 'the idle connection was retired and a new one opened');
+    assert.equal(server.ended(), 1);
+  } finally {
+    pool.close();
+    await server.close();
+  }
+});

@@ -189,6 +189,11 @@ export class RawHttpConnection {
     ready?.(kind);
   }
 
+  /** Closes an idle socket; the connection connects again on its next use. */
+  retire(): void {
+    if (this.done === undefined && this.ready === undefined) this.drop();
+  }
+
   /** Destroys the socket; a request in flight is abandoned without a callback. */
   close(): void {
     this.closed = true;
@@ -535,7 +540,17 @@ interface PoolSlot {
   connection: RawHttpConnection;
   done: LoadCallback | undefined;
   answer: LoadCallback;
+  /** When it last went idle (performance.now()). */
+  idleSince: number;
 }
+
+/**
+ * How long a connection may sit idle and still be reused: undici's default keep-alive timeout when
+ * the server gives no hint. Servers close idle connections (Node and uvicorn after 5 s); a request
+ * written while the server's FIN is on its way would fail as connection-reset, so an older idle
+ * connection is closed by the pool and the request goes out on a fresh one.
+ */
+const IDLE_LIMIT_MS = 4000;
 
 /** A request that found every connection busy, waiting for one. */
 interface Waiting {
@@ -582,11 +597,13 @@ export class RawHttpPool {
   private base = 0;
   private closed = false;
   private timer: NodeJS.Timeout | undefined = undefined;
+  private readonly idleLimitMs: number;
 
-  constructor(host: string, port: number, max: number) {
+  constructor(host: string, port: number, max: number, options: { idleLimitMs?: number } = {}) {
     this.host = host;
     this.port = port;
     this.max = Math.max(1, max);
+    this.idleLimitMs = options.idleLimitMs ?? IDLE_LIMIT_MS;
   }
 
   /** Connections opened so far (connected, connecting or to be connected again). */
@@ -618,7 +635,7 @@ export class RawHttpPool {
           settled++;
           if (kind === undefined) {
             connected++;
-            this.idle.push(slot);
+            this.goIdle(slot);
           } else this.spare.push(slot);
           next();
         });
@@ -634,12 +651,17 @@ export class RawHttpPool {
    */
   send(request: RawRequest, timeoutMs: number, done: LoadCallback): boolean {
     if (this.closed) return false;
+    const now = performance.now();
     for (let slot = this.idle.pop(); slot !== undefined; slot = this.idle.pop()) {
       if (slot.connection.connectedIdle) {
-        this.dispatch(slot, request, timeoutMs, done);
-        return false;
+        if (now - slot.idleSince <= this.idleLimitMs) {
+          this.dispatch(slot, request, timeoutMs, done);
+          return false;
+        }
+        // Idle too long: the server may be closing it right now.
+        slot.connection.retire();
       }
-      // The server closed it while it was idle.
+      // Closed (by the server while it was idle, or retired): connected again when needed.
       this.spare.push(slot);
     }
     this.waiting.push({ request, timeoutMs, done, since: performance.now() });
@@ -662,6 +684,7 @@ export class RawHttpPool {
     const slot: PoolSlot = {
       connection: new RawHttpConnection(this.host, this.port),
       done: undefined,
+      idleSince: 0,
       answer: (status, kind) => {
         const done = slot.done as LoadCallback;
         slot.done = undefined;
@@ -689,7 +712,12 @@ export class RawHttpPool {
     }
     const next = this.nextWaiting();
     if (next) this.dispatch(slot, next.request, next.timeoutMs, next.done);
-    else this.idle.push(slot);
+    else this.goIdle(slot);
+  }
+
+  private goIdle(slot: PoolSlot): void {
+    slot.idleSince = performance.now();
+    this.idle.push(slot);
   }
 
   private nextWaiting(): Waiting | undefined {
