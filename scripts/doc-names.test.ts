@@ -109,7 +109,7 @@ export function codeSpans(markdown: string): { text: string; line: number }[] {
       return;
     }
     if (fenced) return;
-    for (const m of line.matchAll(/(`+)(.+?)\1/g)) spans.push({ text: m[2].trim(), line: i + 1 });
+    for (const m of line.matchAll(/(`+)(.+?)\1/g)) spans.push({ text: (m[2] ?? '').trim(), line: i + 1 });
   });
   return spans;
 }
@@ -161,14 +161,14 @@ function folderOf(path: string, bases: string[]): string | undefined {
 
 function ancestors(dir: string): string[] {
   const out = [dir];
-  while (out[out.length - 1] !== '.') out.push(posix.dirname(out[out.length - 1]));
+  for (let d = dir; d !== '.';) out.push((d = posix.dirname(d)));
   return out;
 }
 
 function firstSegmentIsFolder(span: string, bases: string[]): boolean {
   if (/\s/.test(span) || /^[/~$\-@{]/.test(span) || !span.includes('/')) return false;
   if (!/^[\w.-]+(\/[\w.<>*-]*)+$/.test(span)) return false;
-  return folderOf(span.split('/')[0], bases) !== undefined;
+  return folderOf(span.split('/')[0] ?? '', bases) !== undefined;
 }
 
 interface Workspace {
@@ -183,7 +183,7 @@ for (const f of files.filter((f) => /^(packages|actions)\/[^/]+\/package\.json$/
 
 function packageProblem(span: string): string | undefined {
   const m = /^(@adci\/[\w-]+)(\/[\w-]+)?$/.exec(span);
-  if (!m) return undefined;
+  if (!m?.[1]) return undefined;
   const workspace = workspaces.get(m[1]);
   if (!workspace) return `no workspace is named ${m[1]}`;
   if (m[2] === undefined) return undefined;

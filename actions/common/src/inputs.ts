@@ -15,12 +15,6 @@ export function readText(name: string): string {
   return core.getInput(name, { trimWhitespace: false });
 }
 
-export function readRequired(name: string): string {
-  const value = readString(name);
-  if (!value) throw new InputError(name, 'is required but was not given');
-  return value;
-}
-
 /** A secret input: masked in the log the moment it is read. */
 export function readSecret(name: string, envFallback?: string): string {
   const value = readString(name) || (envFallback ? (process.env[envFallback] ?? '').trim() : '');
