@@ -9,6 +9,7 @@ import {
   describeFailure,
   mergeShards,
   runSmoke,
+  smokeFailureMessage,
   toJUnitXml,
   writeShardResult,
   type CapturedHistogram,
@@ -17,7 +18,7 @@ import {
 import { readAnalysisInputs, readInputs, readMergeInputs, type MergeInputs } from './inputs.ts';
 import { reportAnalysis, startAnalysis } from './analysis.ts';
 import type { AnalysisResult } from '@adci/analysis';
-import { annotate, failureMessage, setOutputs, writeSummary } from './summary.ts';
+import { annotate, setOutputs, writeSummary } from './summary.ts';
 
 function writeFile(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -72,7 +73,7 @@ async function finish(
   await writeSummary(result, redactor);
   const analysed = analysis ? await analysis() : undefined;
   if (analysed) await reportAnalysis(analysed, redactor);
-  if (!result.passed) throw new Error(redactor.redact(failureMessage(result)));
+  if (!result.passed) throw new Error(redactor.redact(smokeFailureMessage(result)));
   if (analysed && !analysed.passed) throw new Error(redactor.redact(`analysis failed: ${analysed.message}`));
   core.info(`Smoke test passed: ${result.counts.passed} checks and thresholds`);
 }

@@ -1,7 +1,7 @@
 // The light building blocks: errors, ports, durations, sizes, templates, redaction, retry and wait.
 // Everything but the YAML/JSON reader, so that an action's start-up path need not load a YAML parser.
 export { InputError, errorMessage } from './errors.ts';
-export { scalarText } from './text.ts';
+export { scalarText, markdownCell, markdownCode } from './text.ts';
 export { parseDuration, formatDuration } from './duration.ts';
 export { parseByteSize, formatBytes } from './size.ts';
 export { type Logger, type Clock, systemClock, silentLogger, consoleLogger } from './ports.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LoadResult, SmokeResult, TimelinePoint } from '@adci/probe';
-import { chartPoints, failureMessage, renderSummary } from './summary.ts';
+import type { LoadResult, SmokeResult, TimelinePoint } from './types.ts';
+import { chartPoints, renderSmokeMarkdown, renderSmokeText, smokeFailureMessage } from './render.ts';
 
 const point = (second: number, p99: number): TimelinePoint => ({
   second,
@@ -60,7 +60,7 @@ const result: SmokeResult = {
 
 test('a load phase of Artillery scenarios is described by its arrivals and virtual users', () => {
   const flows: LoadResult = { ...load, requestedRate: 86.667, maxInFlight: 250, scenarios: 2, phases: 2, dropped: 3 };
-  const markdown = renderSummary({ ...result, load: flows });
+  const markdown = renderSmokeMarkdown({ ...result, load: flows });
   assert.match(
     markdown,
     /### Load phase: open model, 2 scenario\(s\) over 2 phase\(s\), 86\.667 arrivals\/s on average \(max 250 virtual users\) for 2m/,
@@ -78,12 +78,28 @@ test('long timelines are merged to at most 60 chart points, keeping the worst la
 });
 
 test('the summary has the checks table, threshold verdicts and a Mermaid chart', () => {
-  const markdown = renderSummary(result);
+  const markdown = renderSmokeMarkdown(result);
   assert.match(markdown, /\| pipe \\\| in name \| ❌ 500 \| 12ms \| status: expected 2xx, got 500 \|/);
   assert.match(markdown, /\| `p\(99\)<1s` \| ❌ fail \| 2.1s \|/);
   assert.match(markdown, /```mermaid\nxychart-beta\n/);
   assert.match(
-    failureMessage(result),
+    smokeFailureMessage(result),
     /1 of 1 checks failed \(pipe \| in name\); thresholds breached: p\(99\)<1s \(actual 2\.1s\)/,
   );
+});
+
+test('the terminal text: one line per check and threshold, then the verdict', () => {
+  const text = renderSmokeText(result);
+  assert.match(text, /^FAILED {3}pipe \| in name 500 12ms: status: expected 2xx, got 500$/m);
+  assert.match(text, /^FAILED {3}p\(99\)<1s \(actual 2100ms\)$/m);
+  assert.match(text, /smoke test FAILED: 0 passed, 2 failed\n$/);
+});
+
+test('text from outside cannot break the Markdown: < as &lt; in cells, code spans left readable', () => {
+  const markdown = renderSmokeMarkdown({
+    ...result,
+    checks: [{ ...result.checks[0]!, name: '<img src=x>' }],
+  });
+  assert.match(markdown, /\| &lt;img src=x> \| ❌ 500 \|/);
+  assert.match(markdown, /\| `p\(99\)<1s` \|/);
 });

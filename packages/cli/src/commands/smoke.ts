@@ -8,22 +8,20 @@ import {
   Redactor,
   consoleLogger,
   errorMessage,
-  formatDuration,
   parseDuration,
   parseStringMap,
   type Logger,
 } from '@adci/common';
 import {
   captureHistogram,
-  describeFailure,
   findShardFiles,
   mergeShards,
   runSmoke,
   writeShardResult,
+  renderSmokeText,
   type CapturedHistogram,
   smokeSettings,
   toJUnitXml,
-  type SmokeResult,
   type SmokeSettings,
 } from '@adci/probe';
 import { versioned } from '../json.ts';
@@ -118,52 +116,6 @@ export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
     },
     (name) => `--${name}`,
   );
-}
-
-/** The result as terminal text. */
-export function renderSmokeText(result: SmokeResult): string {
-  const lines: string[] = [];
-  if (result.wait) {
-    const w = result.wait;
-    lines.push(
-      w.ready
-        ? `ready    ${w.url} after ${w.attempts} attempt(s), ${formatDuration(w.elapsedMs)}`
-        : `NOT READY ${w.url} after ${formatDuration(w.elapsedMs)}: ${w.lastProblem ?? ''}`,
-    );
-  }
-  for (const c of result.checks) {
-    const latency = c.latencyMs === undefined ? '' : ` ${formatDuration(c.latencyMs)}`;
-    const status = c.status === undefined ? '' : ` ${c.status}`;
-    const line = `${c.outcome.toUpperCase().padEnd(8)} ${c.name}${status}${latency}`;
-    lines.push(c.outcome === 'passed' ? line : `${line}: ${describeFailure(c)}`);
-    if (c.outcome === 'failed' && c.excerpt) lines.push(`         response: ${c.excerpt.slice(0, 300)}`);
-  }
-  const load = result.load;
-  if (load) {
-    const l = load.latency;
-    lines.push(
-      `load     ${load.model} model: ${load.completed} responses, ${load.rps}/s, ${load.dropped} dropped, ` +
-        `error rate ${(load.errorRate * 100).toFixed(2)}%`,
-      `         p50 ${l.p50}ms  p90 ${l.p90}ms  p95 ${l.p95}ms  p99 ${l.p99}ms  max ${l.max}ms`,
-    );
-    if (load.aborted) lines.push(`         stopped early: ${load.abortReason ?? ''}`);
-    for (const s of result.shards ?? []) {
-      lines.push(
-        `${s.passed ? 'shard' : 'SHARD FAILED'}    ${s.index}/${s.count}: ${s.completed} responses from ${s.startedAt} ` +
-          `for ${formatDuration(s.durationMs)}${s.problems ? ` (${s.problems.join('; ')})` : ''}`,
-      );
-    }
-    for (const t of load.thresholds)
-      lines.push(
-        `${t.passed ? 'PASSED' : 'FAILED'}   ${t.threshold} (actual ${t.actual}${t.latency ? 'ms' : ''})` +
-          (t.implicit ? ' (implicit: no threshold names the error rate)' : ''),
-      );
-  }
-  lines.push(
-    `${result.passed ? 'smoke test passed' : 'smoke test FAILED'}: ${result.counts.passed} passed, ${result.counts.failed} failed` +
-      (result.counts.skipped ? `, ${result.counts.skipped} skipped` : ''),
-  );
-  return `${lines.join('\n')}\n`;
 }
 
 function writeFile(path: string, text: string): void {
