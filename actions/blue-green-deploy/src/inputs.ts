@@ -1,7 +1,7 @@
 // Every blue-green-deploy input is read here, once. The kubeconfig is masked the moment it is
 // read; validation of the rest is the engine's buildDeploySettings, shared with `adci deploy`.
 import * as core from '@actions/core';
-import { readBoolean, readLines, readString, readText } from '@adci/action-common';
+import { maskUrlPassword, readBoolean, readLines, readString, readText, workspaceDir } from '@adci/action-common';
 import { InputError } from '@adci/common';
 import type { RawDeployInputs } from '@adci/kube';
 
@@ -31,12 +31,7 @@ export function maskKubeconfig(text: string): void {
 
 function readUrlMaskingPassword(name: string): string {
   const value = readString(name);
-  try {
-    const password = value ? decodeURIComponent(new URL(value).password) : '';
-    if (password) core.setSecret(password);
-  } catch {
-    // not a URL: buildDeploySettings says so, naming the input
-  }
+  maskUrlPassword(value);
   return value;
 }
 
@@ -69,7 +64,7 @@ export function readInputs(): DeployInputs {
     kubeconfig: kubeconfig.trim() ? kubeconfig : undefined,
     context: readString('context') || undefined,
     targets: readString('targets') || undefined,
-    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+    workspace: workspaceDir(),
     raw: {
       manifests: readLines('manifests'),
       chart: readString('chart'),

@@ -12,6 +12,7 @@ import {
   readString,
   readText,
   type RunContext,
+  workspaceDir,
 } from '@adci/action-common';
 import {
   parseReportPatterns,
@@ -113,7 +114,7 @@ function readPullRequest(context: RunContext): PullRequestInfo | undefined {
 
 export function readInputs(context: RunContext): QualityGateInputs {
   const token = readSecret('github-token');
-  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const workspace = workspaceDir();
   const root = resolve(workspace, readString('working-directory') || '.');
   const [owner = '', repo = ''] = context.repository.split('/');
   const reportFile = readString('report-file') || join(process.env.RUNNER_TEMP || root, 'quality-gate-report.json');

@@ -1,7 +1,7 @@
 // smoke-test's `analysis` input: a metric analysis against Prometheus run alongside the checks and
 // the load phase, so a load phase is judged by the server's own metrics as well as the client's.
 import * as core from '@actions/core';
-import { InputError, type Logger, type Redactor } from '@adci/common';
+import type { Logger, Redactor } from '@adci/common';
 import type { AnalysisInputs } from './inputs.ts';
 import type { AnalysisResult } from '@adci/analysis';
 
@@ -10,13 +10,11 @@ export async function startAnalysis(
   inputs: AnalysisInputs,
   ports: { logger: Logger; redactor: Redactor; signal: AbortSignal; env: (name: string) => string | undefined },
 ): Promise<() => Promise<AnalysisResult>> {
-  const { parseAnalysisDocument, runAnalysis } = await import('@adci/analysis');
+  const { parseAnalysisDocument, requirePrometheus, runAnalysis } = await import('@adci/analysis');
   const document = parseAnalysisDocument(inputs.text, 'analysis', inputs.file, {
     placeholders: Object.keys(inputs.vars),
   });
-  if (!document.prometheus && !inputs.prometheusUrl) {
-    throw new InputError('analysis', `${inputs.file} names no prometheus: URL; give one there or in prometheus-url`);
-  }
+  requirePrometheus(document, inputs.prometheusUrl, 'analysis');
   ports.redactor.add(inputs.prometheusToken);
   const running = runAnalysis(
     {

@@ -1,9 +1,7 @@
 // The smoke-test step: inputs -> probe engine -> report files, outputs, summary, annotations.
 import * as core from '@actions/core';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { Redactor, errorMessage, type Logger } from '@adci/common';
-import { cancellationSignal, runAction } from '@adci/action-common';
+import { Redactor, errorMessage, redactingLogger, writeReportFile } from '@adci/common';
+import { cancellationSignal, coreLogger, runAction, workspaceDir } from '@adci/action-common';
 import {
   captureHistogram,
   describeFailure,
@@ -20,11 +18,6 @@ import { reportAnalysis, startAnalysis } from './analysis.ts';
 import type { AnalysisResult } from '@adci/analysis';
 import { annotate, setOutputs, writeSummary } from './summary.ts';
 
-function writeFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
-
 /**
  * The result as shown: every string passed through the redactor (registered secrets, URL
  * credentials and secret-named query parameters), so the summary, annotations, log lines, JUnit
@@ -32,16 +25,6 @@ function writeFile(path: string, text: string): void {
  */
 function shownResult(result: SmokeResult, redactor: Redactor): SmokeResult {
   return JSON.parse(redactor.redact(JSON.stringify(result))) as SmokeResult;
-}
-
-/** The runner's log and annotations, every message through the redactor. */
-function redactingLogger(redactor: Redactor): Logger {
-  return {
-    debug: (m) => core.debug(redactor.redact(m)),
-    info: (m) => core.info(redactor.redact(m)),
-    warning: (m) => core.warning(redactor.redact(m)),
-    error: (m) => core.error(redactor.redact(m)),
-  };
 }
 
 /** A failure whose message (and stack, logged as debug) may quote a URL, redacted. */
@@ -66,8 +49,8 @@ async function finish(
   analysis?: () => Promise<AnalysisResult>,
 ) {
   const result = shownResult(raw, redactor);
-  writeFile(reportFile, `${JSON.stringify(result, null, 2)}\n`);
-  if (junitFile) writeFile(junitFile, redactor.redact(toJUnitXml(result)));
+  writeReportFile(reportFile, `${JSON.stringify(result, null, 2)}\n`);
+  if (junitFile) writeReportFile(junitFile, redactor.redact(toJUnitXml(result)));
   setOutputs(result, reportFile);
   annotate(result, redactor);
   await writeSummary(result, redactor);
@@ -90,14 +73,14 @@ export async function run(): Promise<void> {
 }
 
 async function main(redactor: Redactor): Promise<void> {
-  const logger = redactingLogger(redactor);
+  const logger = redactingLogger(coreLogger, redactor);
   const merge = readMergeInputs();
   if (merge) return runMerge(merge, redactor);
   const inputs = await readInputs();
   inputs.secrets.forEach((s) => redactor.add(s));
   let histogram: CapturedHistogram | undefined;
   const signal = cancellationSignal();
-  const analysisInputs = await readAnalysisInputs(process.env.GITHUB_WORKSPACE || process.cwd());
+  const analysisInputs = await readAnalysisInputs(workspaceDir());
   const analysis = analysisInputs
     ? await startAnalysis(analysisInputs, { logger, redactor, signal, env: inputs.env })
     : undefined;

@@ -3,6 +3,7 @@
 export { parseCondition, holds, type Condition, type Comparison, type Operator } from './condition.ts';
 export {
   parseAnalysisDocument,
+  requirePrometheus,
   ANALYSIS_DEFAULTS,
   ANALYSIS_PLACEHOLDERS,
   INCONCLUSIVE_POLICIES,

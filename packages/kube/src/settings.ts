@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError, parseDuration, parseStringMap } from '@adci/common';
 import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
-import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, type AnalysisDocument } from '@adci/analysis';
+import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, requirePrometheus, type AnalysisDocument } from '@adci/analysis';
 import type { BlueGreenSettings, DeployAction, RunFacts } from './model.ts';
 import { releaseFromManifests } from './release.ts';
 import type { TargetSpec } from './targets.ts';
@@ -294,9 +294,7 @@ function analysisSettings(
     ['pre-promotion-analysis', preAnalysis],
     ['post-promotion-analysis', postAnalysis],
   ] as const) {
-    if (document && !document.prometheus && !prometheusUrl) {
-      throw new InputError(input, `${document.source} names no prometheus: URL; give one there or in prometheus-url`);
-    }
+    if (document) requirePrometheus(document, prometheusUrl, input);
   }
   return {
     preAnalysis,

@@ -1,11 +1,11 @@
 // `adci gate`: the quality-gate engine from GitLab CI, Jenkins or a terminal. Prints the same
 // verdict and summary as the action (plain text, Markdown or JSON) and exits 1 when the gate fails.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import { InputError, consoleLogger, errorMessage } from '@adci/common';
+import { InputError, consoleLogger, errorMessage, writeReportFile } from '@adci/common';
 import {
   gitDiffArgs,
   parseReportPatterns,
@@ -126,8 +126,7 @@ export function registerGate(program: Command): void {
       if (changed.error) logger.warning(`changed lines unknown: ${changed.error}`);
       const report = runGate({ ...settings, changedLines: changed.lines, changedLinesError: changed.error }, logger);
       if (options.reportFile) {
-        mkdirSync(dirname(resolve(options.reportFile)), { recursive: true });
-        writeFileSync(options.reportFile, `${JSON.stringify(versioned(report), null, 1)}\n`);
+        writeReportFile(resolve(options.reportFile), `${JSON.stringify(versioned(report), null, 1)}\n`);
       }
       if (options.json) process.stdout.write(`${JSON.stringify(versioned(report), null, 2)}\n`);
       else if (options.markdown) process.stdout.write(renderMarkdown(report, { fullReportHint: options.reportFile }));

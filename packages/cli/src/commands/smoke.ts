@@ -1,7 +1,6 @@
 // `adci smoke`: the probe engine (checks, captures, load phase, thresholds) from GitLab CI,
 // Jenkins or a terminal, with the same checks file as the smoke-test action.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   InputError,
@@ -10,7 +9,8 @@ import {
   errorMessage,
   parseDuration,
   parseStringMap,
-  type Logger,
+  redactingLogger,
+  writeReportFile,
 } from '@adci/common';
 import {
   captureHistogram,
@@ -25,6 +25,7 @@ import {
   type SmokeSettings,
 } from '@adci/probe';
 import { versioned } from '../json.ts';
+import { withCancellation } from '../cancel.ts';
 
 interface SmokeOptions {
   baseUrl?: string;
@@ -118,28 +119,13 @@ export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
   );
 }
 
-function writeFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
-
-/** Every line logged through the redactor (secrets, URL credentials, secret query parameters). */
-function redactingLogger(logger: Logger, redactor: Redactor): Logger {
-  return {
-    debug: (m) => logger.debug(redactor.redact(m)),
-    info: (m) => logger.info(redactor.redact(m)),
-    warning: (m) => logger.warning(redactor.redact(m)),
-    error: (m) => logger.error(redactor.redact(m)),
-  };
-}
-
 async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promise<void> {
   if (options.merge !== undefined) {
     if (options.shard !== undefined) throw new InputError('--merge', 'give --merge or --shard, not both');
     const result = mergeShards(findShardFiles(options.merge, process.cwd(), '--merge'), options.merge, '--merge');
     const json = redactor.redact(JSON.stringify(versioned(result), null, 2));
-    if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
-    if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
+    if (options.reportFile) writeReportFile(options.reportFile, `${json}\n`);
+    if (options.junitFile) writeReportFile(options.junitFile, redactor.redact(toJUnitXml(result)));
     process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
     if (!result.passed) process.exitCode = 1;
     return;
@@ -148,20 +134,18 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
   let histogram: CapturedHistogram | undefined;
   const env = (name: string): string | undefined => process.env[name];
   const logger = redactingLogger(consoleLogger(options.verbose), redactor);
-  const controller = new AbortController();
-  const cancel = (): void => controller.abort(new Error('cancelled'));
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
-  const result = await runSmoke(settings, {
-    logger,
-    redactor,
-    env,
-    signal: controller.signal,
-    ...(options.verbose
-      ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
-      : {}),
-    ...(settings.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
-  });
+  const result = await withCancellation((signal) =>
+    runSmoke(settings, {
+      logger,
+      redactor,
+      env,
+      signal,
+      ...(options.verbose
+        ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
+        : {}),
+      ...(settings.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
+    }),
+  );
   if (settings.shard) {
     const file = writeShardResult({
       dir: options.shardDir,
@@ -173,11 +157,9 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
     });
     logger.info(`shard ${settings.shard.index}/${settings.shard.count} results: ${file}`);
   }
-  process.off('SIGINT', cancel);
-  process.off('SIGTERM', cancel);
   const json = redactor.redact(JSON.stringify(versioned(result), null, 2));
-  if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
-  if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
+  if (options.reportFile) writeReportFile(options.reportFile, `${json}\n`);
+  if (options.junitFile) writeReportFile(options.junitFile, redactor.redact(toJUnitXml(result)));
   process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
   if (!result.passed) process.exitCode = 1;
 }
