@@ -7,11 +7,9 @@ import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { InputError, consoleLogger, errorMessage, writeReportFile } from '@adci/common';
 import {
+  gateSettings,
   gitDiffArgs,
-  parseReportPatterns,
-  parseThresholds,
   parseUnifiedDiff,
-  readBaseline,
   renderMarkdown,
   renderTerminal,
   runGate,
@@ -95,32 +93,22 @@ export function registerGate(program: Command): void {
       if (options.thresholds !== undefined && options.thresholdsFile) {
         throw new InputError('--thresholds', 'give either --thresholds or --thresholds-file, not both');
       }
-      const thresholdsText = options.thresholdsFile
-        ? readText(options.thresholdsFile, '--thresholds-file')
-        : (options.thresholds ?? 'tests.failed: 0');
-      const minChangedLines = Number(options.minChangedLines);
-      if (!Number.isInteger(minChangedLines) || minChangedLines < 0) {
-        throw new InputError('--min-changed-lines', `'${options.minChangedLines}' is not an integer >= 0`);
-      }
-      let baseline;
-      if (options.baseline) {
-        const text = readText(options.baseline, '--baseline');
-        try {
-          baseline = readBaseline(JSON.parse(text), '--baseline');
-        } catch (error) {
-          if (error instanceof InputError) throw error;
-          throw new InputError('--baseline', `'${options.baseline}' is not JSON: ${(error as Error).message}`);
-        }
-      }
-      const settings = {
-        reports: parseReportPatterns(options.reports, '--reports'),
-        reportsName: '--reports',
-        root,
-        thresholds: parseThresholds(thresholdsText, options.thresholdsFile ? '--thresholds-file' : '--thresholds'),
-        minChangedLines,
-        baseline,
-        ignoreMalformed: options.ignoreMalformed,
-      };
+      const settings = gateSettings(
+        {
+          root,
+          reports: options.reports,
+          thresholds: options.thresholdsFile
+            ? readText(options.thresholdsFile, '--thresholds-file')
+            : options.thresholds,
+          thresholdsFromFile: Boolean(options.thresholdsFile),
+          minChangedLines: options.minChangedLines,
+          baseline: options.baseline
+            ? { file: options.baseline, text: readText(options.baseline, '--baseline') }
+            : undefined,
+          ignoreMalformed: options.ignoreMalformed,
+        },
+        (name) => `--${name}`,
+      );
       const base = options.base ?? defaultBase();
       const changed = base ? await changedLines(root, base, options.head) : {};
       if (changed.error) logger.warning(`changed lines unknown: ${changed.error}`);
