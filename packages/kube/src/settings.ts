@@ -10,7 +10,7 @@ import type { BlueGreenSettings, DeployAction, RunFacts } from './model.ts';
 import { releaseFromManifests } from './release.ts';
 import type { TargetSpec } from './targets.ts';
 import { findApp, type AppManifests } from './manifests.ts';
-import { childProcessExec, readSources, sourceInput, type ExecPort } from './sources.ts';
+import { childProcessExec, readSources, sourceInput, type ExecPort, type SourceInputs } from './sources.ts';
 
 export const DEPLOY_ACTIONS: readonly DeployAction[] = ['deploy', 'promote', 'rollback', 'abort', 'status'];
 
@@ -25,18 +25,8 @@ export const DEPLOY_DEFAULTS = {
   lockTimeout: '5m',
 } as const;
 
-export interface RawDeployInputs {
-  manifests: string[];
-  /** A Helm chart (directory or .tgz) rendered with `helm template` instead of manifests. */
-  chart?: string;
-  /** The chart's values files, in order. */
-  values?: string[];
-  /** `key=value` lines, each one `--set`. */
-  set?: string[];
-  /** The Helm release name (.Release.Name); required with chart. */
-  releaseName?: string;
-  /** A Kustomize overlay directory rendered with `kubectl kustomize` instead of manifests. */
-  kustomize?: string;
+/** Every input of a deploy, as given: the sources (`SourceInputs`) and the rest. */
+export interface RawDeployInputs extends SourceInputs {
   /** The Deployment to blue-green when the sources hold several (the others are applied as they are). */
   deployment?: string;
   image?: string;
