@@ -10,21 +10,10 @@ export async function startAnalysis(
   inputs: AnalysisInputs,
   ports: { logger: Logger; redactor: Redactor; signal: AbortSignal; env: (name: string) => string | undefined },
 ): Promise<() => Promise<AnalysisResult>> {
-  const { parseAnalysisDocument, requirePrometheus, runAnalysis } = await import('@adci/analysis');
-  const document = parseAnalysisDocument(inputs.text, 'analysis', inputs.file, {
-    placeholders: Object.keys(inputs.vars),
-  });
-  requirePrometheus(document, inputs.prometheusUrl, 'analysis');
+  const { analysisSettings, runAnalysis } = await import('@adci/analysis');
+  const settings = analysisSettings(inputs);
   ports.redactor.add(inputs.prometheusToken);
-  const running = runAnalysis(
-    {
-      document,
-      vars: inputs.vars,
-      prometheusUrl: inputs.prometheusUrl,
-      auth: inputs.prometheusToken ? { bearerToken: inputs.prometheusToken } : undefined,
-    },
-    ports,
-  );
+  const running = runAnalysis(settings, ports);
   running.catch(() => undefined); // awaited by the caller after the checks
   return () => running;
 }

@@ -23,6 +23,9 @@ export {
 } from './prometheus.ts';
 export {
   runAnalysis,
+  analysisSettings,
+  type AnalysisSource,
+  type AnalysisSettingName,
   formatValue,
   type AnalysisResult,
   type AnalysisSettings,

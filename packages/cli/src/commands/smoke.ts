@@ -24,6 +24,7 @@ import {
   toJUnitXml,
   type SmokeSettings,
 } from '@adci/probe';
+import type { AnalysisSettings } from '@adci/analysis';
 import { versioned } from '../json.ts';
 import { withCancellation } from '../cancel.ts';
 
@@ -54,6 +55,9 @@ interface SmokeOptions {
   shard?: string;
   shardDir: string;
   merge?: string;
+  analysis?: string;
+  prometheusUrl?: string;
+  analysisVars?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -82,6 +86,38 @@ function readArtilleryFile(path: string): string {
   } catch (error) {
     throw new InputError('--artillery', `cannot read '${path}': ${(error as NodeJS.ErrnoException).code}`);
   }
+}
+
+function readAnalysisFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError('--analysis', `cannot read '${path}': ${(error as NodeJS.ErrnoException).code}`);
+  }
+}
+
+/**
+ * `--analysis` as the engine's settings, validated by the action's rules before any request is
+ * sent; undefined without it. The token comes from ADCI_PROMETHEUS_TOKEN, as for `adci deploy`.
+ */
+async function analysisFromOptions(options: SmokeOptions, redactor: Redactor): Promise<AnalysisSettings | undefined> {
+  if (!options.analysis) {
+    if (options.prometheusUrl) throw new InputError('--prometheus-url', 'is given without an --analysis file to run');
+    return undefined;
+  }
+  const { analysisSettings } = await import('@adci/analysis');
+  const prometheusToken = process.env.ADCI_PROMETHEUS_TOKEN || undefined;
+  redactor.add(prometheusToken);
+  return analysisSettings(
+    {
+      file: options.analysis,
+      text: readAnalysisFile(options.analysis),
+      prometheusUrl: options.prometheusUrl,
+      prometheusToken,
+      vars: options.analysisVars?.trim() ? parseStringMap(options.analysisVars, '--analysis-vars') : {},
+    },
+    (name) => `--${name}`,
+  );
 }
 
 /** Turns command-line options into engine settings, validated by the same rules as the action's inputs. */
@@ -131,11 +167,17 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
     return;
   }
   const settings = smokeSettingsFromOptions(options);
+  const analysisSettings = await analysisFromOptions(options, redactor);
   let histogram: CapturedHistogram | undefined;
   const env = (name: string): string | undefined => process.env[name];
   const logger = redactingLogger(consoleLogger(options.verbose), redactor);
-  const result = await withCancellation((signal) =>
-    runSmoke(settings, {
+  const { result, analysis } = await withCancellation(async (signal) => {
+    // The analysis runs alongside the checks and the load phase, judging the server's own metrics.
+    const analysing = analysisSettings
+      ? import('@adci/analysis').then(({ runAnalysis }) => runAnalysis(analysisSettings, { logger, signal }))
+      : undefined;
+    analysing?.catch(() => undefined); // awaited after the checks
+    const smoked = await runSmoke(settings, {
       logger,
       redactor,
       env,
@@ -144,8 +186,9 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
         ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
         : {}),
       ...(settings.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
-    }),
-  );
+    });
+    return { result: smoked, analysis: analysing ? await analysing : undefined };
+  });
   if (settings.shard) {
     const file = writeShardResult({
       dir: options.shardDir,
@@ -157,11 +200,18 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
     });
     logger.info(`shard ${settings.shard.index}/${settings.shard.count} results: ${file}`);
   }
-  const json = redactor.redact(JSON.stringify(versioned(result), null, 2));
+  const json = redactor.redact(JSON.stringify(versioned(analysis ? { ...result, analysis } : result), null, 2));
   if (options.reportFile) writeReportFile(options.reportFile, `${json}\n`);
   if (options.junitFile) writeReportFile(options.junitFile, redactor.redact(toJUnitXml(result)));
-  process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
-  if (!result.passed) process.exitCode = 1;
+  if (options.json) process.stdout.write(`${json}\n`);
+  else {
+    process.stdout.write(redactor.redact(renderSmokeText(result)));
+    if (analysis) {
+      const { renderAnalysisText } = await import('@adci/analysis');
+      process.stdout.write(`${redactor.redact(renderAnalysisText(analysis))}\n`);
+    }
+  }
+  if (!result.passed || (analysis && !analysis.passed)) process.exitCode = 1;
 }
 
 export function registerSmoke(program: Command): void {
@@ -207,6 +257,15 @@ export function registerSmoke(program: Command): void {
     .option('--shard <i/n>', 'run shard i of n of the load phase and write its results to --shard-dir')
     .option('--shard-dir <dir>', 'directory for the shard result files', 'adci-shards')
     .option('--merge <dir-or-glob>', 'merge shard result files and judge the load thresholds on them (no requests)')
+    .option(
+      '--analysis <file>',
+      'metric analysis file run against Prometheus alongside the checks and the load phase (fails the run when it fails)',
+    )
+    .option(
+      '--prometheus-url <url>',
+      "Prometheus for the analysis (overrides the file's prometheus:); token from ADCI_PROMETHEUS_TOKEN",
+    )
+    .option('--analysis-vars <yaml>', 'placeholder values for the analysis file, a YAML mapping')
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'log each wait attempt and load second', false)
     .action(async (options: SmokeOptions) => {
