@@ -1,8 +1,8 @@
-// `npm test`: lint and format, typecheck, a fresh build that must leave dist/ as committed (no
-// change, no untracked file), action metadata and docs, a test beside each module with logic
-// (scripts/tests-beside.ts --check), the local cluster's Go node agent (go vet,
-// go test) wherever Go is there to build the cluster, then unit and end-to-end tests (which
-// execute the built bundles).
+// `npm test`: lint and format, unused code (knip), typecheck, a fresh build that must leave dist/
+// as committed (no change, no untracked file), action metadata and docs, a test beside each module
+// with logic (scripts/tests-beside.ts --check), the local cluster's Go node agent (go vet, go test)
+// wherever Go is there to build the cluster, then unit and end-to-end tests (which execute the
+// built bundles).
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +31,7 @@ function step(
 
 step('lint (eslint)', bin('eslint'), ['.', '--max-warnings', '0']);
 step('format (prettier --check)', bin('prettier'), ['--check', '.', '--log-level', 'warn']);
+step('unused files, exports and dependencies (knip)', bin('knip'), ['--no-progress']);
 step('typecheck (tsc)', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 step('build (ncc); dist/ matches HEAD, nothing untracked', node, [join(root, 'scripts', 'build.ts'), '--check']);
 step('action.yml and workflows (@actions/workflow-parser)', node, [join(root, 'scripts', 'validate.ts')]);

@@ -1,14 +1,16 @@
-// smoke-test's `analysis` input, end to end: the built bundle runs a load phase against a loopback
-// service while a real Prometheus scrapes the service's own request counter every second; the
-// analysis judges the server-side rate, and a failing metric fails the step with its numbers.
+// smoke-test's `analysis` input (and `adci smoke --analysis`), end to end: the built bundle runs a
+// load phase against a loopback service while a real Prometheus scrapes the service's own request
+// counter every second; the analysis judges the server-side rate, and a failing metric fails the
+// step with its numbers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runActionBundle } from '../runner/index.ts';
+import { repoRoot, runActionBundle } from '../runner/index.ts';
 import { missingMonitoringReason, startMonitoring, type Monitoring } from '../cluster/monitoring.ts';
 
 const skip = process.env.CI ? false : (missingMonitoringReason() ?? false);
@@ -121,6 +123,84 @@ describe('smoke-test with an analysis file', { skip, timeout: 180_000 }, () => {
     assert.equal(result.exitCode, 1);
     const errors = result.annotations.map((a) => a.message).join('\n');
     assert.match(errors, /Input 'analysis': analysis\.yml:4: metrics\[0\]\.success: 'result ~ 1' is not a comparison/);
+    assert.equal(served, before);
+  });
+
+  const adci = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
+    new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [join(repoRoot, 'bin', 'adci.js'), 'smoke', ...args],
+        { cwd: work, env: { PATH: process.env.PATH ?? '' }, timeout: 120_000 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  test('adci smoke --analysis judges the same file alongside the checks; a miss exits 1', async () => {
+    writeFileSync(
+      join(work, 'cli-analysis.yml'),
+      'metrics:\n  - name: server-rate\n    query: sum(rate(demo_requests_total[3s]))\n    success: result < 5\n' +
+        '    initial-delay: 4s\n    interval: 1s\n    count: 3\n',
+    );
+    const missed = await adci([
+      '--base-url',
+      baseUrl,
+      '--checks-file',
+      'checks.yml',
+      '--analysis',
+      'cli-analysis.yml',
+      '--prometheus-url',
+      monitoring.prometheusUrl,
+    ]);
+    assert.equal(missed.code, 1, missed.stderr);
+    assert.match(missed.stdout, /smoke test passed/);
+    assert.match(missed.stdout, /server-rate/);
+    assert.match(missed.stdout, /failed/);
+    const passed = await adci([
+      '--base-url',
+      baseUrl,
+      '--checks',
+      'checks: [{ name: home, path: / }]',
+      '--analysis',
+      'cli-analysis.yml',
+      '--analysis-vars',
+      'limit: 1',
+      '--prometheus-url',
+      monitoring.prometheusUrl,
+      '--json',
+    ]);
+    assert.equal(passed.code, 0, passed.stderr);
+    const json = JSON.parse(passed.stdout) as { passed: boolean; analysis?: { passed: boolean } };
+    assert.equal(json.passed, true);
+    assert.equal(json.analysis?.passed, true);
+  });
+
+  test('adci smoke: a bad analysis is an error naming the flag, before any request', async () => {
+    const before = served;
+    writeFileSync(join(work, 'no-url.yml'), 'metrics:\n  - name: up\n    query: up\n    success: result == 1\n');
+    const noUrl = await adci([
+      '--base-url',
+      baseUrl,
+      '--checks',
+      'checks: [{ name: home, path: / }]',
+      '--analysis',
+      'no-url.yml',
+    ]);
+    assert.equal(noUrl.code, 2, noUrl.stderr);
+    assert.match(
+      noUrl.stderr,
+      /Input '--analysis': --analysis \(no-url\.yml\) names no prometheus: URL; give one there or in --prometheus-url/,
+    );
+    const stray = await adci([
+      '--base-url',
+      baseUrl,
+      '--checks',
+      'checks: [{ name: home, path: / }]',
+      '--prometheus-url',
+      monitoring.prometheusUrl,
+    ]);
+    assert.equal(stray.code, 2, stray.stderr);
+    assert.match(stray.stderr, /Input '--prometheus-url': is given without an --analysis file to run/);
     assert.equal(served, before);
   });
 });

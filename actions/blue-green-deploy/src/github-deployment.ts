@@ -3,10 +3,12 @@
 // request), `failure` (failed, rolled back by itself) or `inactive` (an aborted preview). A run
 // that stops with the preview ready leaves it `in_progress`; the later `promote` or `abort` job
 // finds it again (same environment and commit) and finishes it. A record, not a gate: a GitHub
-// API failure is a warning and never changes the deploy.
+// API failure is retried by the actions' one GitHub policy (`githubCall`: 5xx, 429, secondary rate
+// limits, Retry-After), then is a warning and never changes the deploy.
 import * as core from '@actions/core';
 import type * as GitHub from '@actions/github';
-import { errorMessage, retry } from '@adci/common';
+import { errorMessage } from '@adci/common';
+import { githubCall } from '@adci/action-common';
 import type { RunContext } from '@adci/common/github-context';
 
 type Octokit = ReturnType<typeof GitHub.getOctokit>;
@@ -28,11 +30,6 @@ export interface DeploymentTarget {
 export function shorten(text: string, limit = DESCRIPTION_LIMIT): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return line.length <= limit ? line : `${line.slice(0, limit - 1)}…`;
-}
-
-function transient(error: unknown): boolean {
-  const status = (error as { status?: number }).status;
-  return status === undefined || status === 429 || status >= 500;
 }
 
 export class GitHubDeployment {
@@ -71,14 +68,9 @@ export class GitHubDeployment {
       const github = await import('@actions/github');
       const octokit = github.getOctokit(target.token);
       const call = <T>(what: string, operation: () => Promise<T>) =>
-        retry(operation, {
-          attempts: 4,
-          initialMs: 500,
-          maxMs: 4000,
-          retryable: (error) => transient(error),
-          onRetry: ({ error, delayMs }) =>
-            core.info(`GitHub ${what} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms`),
-        });
+        githubCall(operation, ({ error, delayMs }) =>
+          core.info(`GitHub ${what} failed (${errorMessage(error)}); retrying in ${Math.round(delayMs)} ms`),
+        );
       let id: number | undefined;
       if (target.action === 'promote' || target.action === 'abort') {
         // The preview's deployment: this environment, this commit, still in progress.
@@ -152,21 +144,17 @@ export class GitHubDeployment {
   /** Posts a status; returns false (with a warning) when GitHub refuses it. */
   async status(state: DeploymentState, description: string): Promise<boolean> {
     try {
-      await retry(
-        () =>
-          this.octokit.rest.repos.createDeploymentStatus({
-            owner: this.owner,
-            repo: this.repo,
-            deployment_id: this.id,
-            state,
-            description: shorten(description),
-            environment: this.target.environment,
-            ...(this.context.runUrl ? { log_url: this.context.runUrl } : {}),
-            ...(this.target.environmentUrl && state === 'success'
-              ? { environment_url: this.target.environmentUrl }
-              : {}),
-          }),
-        { attempts: 4, initialMs: 500, maxMs: 4000, retryable: (error) => transient(error) },
+      await githubCall(() =>
+        this.octokit.rest.repos.createDeploymentStatus({
+          owner: this.owner,
+          repo: this.repo,
+          deployment_id: this.id,
+          state,
+          description: shorten(description),
+          environment: this.target.environment,
+          ...(this.context.runUrl ? { log_url: this.context.runUrl } : {}),
+          ...(this.target.environmentUrl && state === 'success' ? { environment_url: this.target.environmentUrl } : {}),
+        }),
       );
       core.info(`GitHub Deployment ${this.id} in ${this.target.environment}: ${state}`);
       return true;

@@ -1,7 +1,7 @@
 // Every blue-green-deploy input is read here, once. The kubeconfig is masked the moment it is
 // read; validation of the rest is the engine's buildDeploySettings, shared with `adci deploy`.
 import * as core from '@actions/core';
-import { readBoolean, readLines, readString, readText } from '@adci/action-common';
+import { maskUrlPassword, readBoolean, readLines, readString, readText, workspaceDir } from '@adci/action-common';
 import { InputError } from '@adci/common';
 import type { RawDeployInputs } from '@adci/kube';
 
@@ -35,12 +35,7 @@ export function maskKubeconfig(text: string): void {
 
 function readUrlMaskingPassword(name: string): string {
   const value = readString(name);
-  try {
-    const password = value ? decodeURIComponent(new URL(value).password) : '';
-    if (password) core.setSecret(password);
-  } catch {
-    // not a URL: buildDeploySettings says so, naming the input
-  }
+  maskUrlPassword(value);
   return value;
 }
 
@@ -110,7 +105,7 @@ export function readInputs(): DeployInputs {
     targets: readString('targets') || undefined,
     target: readString('target') || undefined,
     kubeconfigs: parseKubeconfigs(core.getInput('kubeconfigs')),
-    workspace: process.env.GITHUB_WORKSPACE || process.cwd(),
+    workspace: workspaceDir(),
     raw: {
       manifests: readLines('manifests'),
       chart: readString('chart'),

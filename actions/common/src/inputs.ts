@@ -5,6 +5,22 @@ import { isAbsolute, join } from 'node:path';
 import * as core from '@actions/core';
 import { InputError, parseDuration } from '@adci/common/basics';
 
+/** The checkout the job works in: relative paths in inputs are resolved against it. */
+export function workspaceDir(): string {
+  return process.env.GITHUB_WORKSPACE || process.cwd();
+}
+
+/** A password in a URL (basic auth) is a secret like a token: masked the moment it is read. */
+export function maskUrlPassword(url: string | undefined): void {
+  if (!url) return;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    if (password) core.setSecret(password);
+  } catch {
+    // not a URL: the settings builder says so, naming the input
+  }
+}
+
 /** Raw input, trimmed; '' when absent. */
 export function readString(name: string): string {
   return core.getInput(name).trim();
@@ -13,12 +29,6 @@ export function readString(name: string): string {
 /** Raw multi-line input without trimming each line's content (templates, YAML). */
 export function readText(name: string): string {
   return core.getInput(name, { trimWhitespace: false });
-}
-
-export function readRequired(name: string): string {
-  const value = readString(name);
-  if (!value) throw new InputError(name, 'is required but was not given');
-  return value;
 }
 
 /** A secret input: masked in the log the moment it is read. */

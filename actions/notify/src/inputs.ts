@@ -10,15 +10,16 @@ import {
   readStringMap,
   readText,
   type RunContext,
+  workspaceDir,
 } from '@adci/action-common';
 import {
   NOTIFY_STATUSES,
   resolveWebhookUrl,
   parseMentions,
   parsePayload,
+  runInfoOf,
   templateValues,
   type NotifySettings,
-  type RunInfo,
 } from '@adci/slack';
 
 export interface NotifyInputs {
@@ -33,7 +34,7 @@ async function readPayload(): Promise<NotifySettings['payload']> {
   const file = readString('payload-file');
   if (inline.trim() && file) throw new InputError('payload', 'give either payload or payload-file, not both');
   if (inline.trim()) return parsePayload(inline, 'payload');
-  const loaded = readInputFile('payload-file', process.env.GITHUB_WORKSPACE ?? process.cwd());
+  const loaded = readInputFile('payload-file', workspaceDir());
   return loaded ? parsePayload(loaded.text, `payload-file ${loaded.file}`) : undefined;
 }
 
@@ -53,17 +54,7 @@ export async function readInputs(context: RunContext): Promise<NotifyInputs> {
     image: readString('image'),
     mention: parseMentions(readString('mention'), 'mention'),
   };
-  const run: RunInfo = {
-    repository: context.repository,
-    repositoryUrl: context.repository ? `${context.serverUrl}/${context.repository}` : '',
-    ref: context.refName,
-    sha: context.sha,
-    commitUrl: context.commitUrl,
-    commitMessage: context.commitMessage,
-    actor: context.actor,
-    workflow: context.workflow,
-    runUrl: context.runUrl,
-  };
+  const run = runInfoOf(context);
   const values: Record<string, string> = templateValues(run, message, {
     job: context.job,
     event_name: context.eventName,

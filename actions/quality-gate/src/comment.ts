@@ -1,28 +1,17 @@
 // One pull-request comment per gate, found again by its hidden marker and updated in place, so a
 // re-run never adds a second one. Fork pull requests get a read-only token: skipped with a notice.
-// GitHub's 5xx, 429 and network errors are retried with back-off (the shared `retry`); a comment
-// that still cannot be written is a warning, and the gate's own verdict stands.
+// GitHub's 5xx, 429, secondary rate limits and network errors are retried by the actions' one GitHub
+// policy (`githubCall`); a comment that still cannot be written is a warning, and the gate's own
+// verdict stands.
 import * as core from '@actions/core';
-import { STATUS_CODES } from 'node:http';
 import type * as GitHub from '@actions/github';
-import { retry } from '@adci/common';
+import { describeApiError, githubCall, retryAfterMs } from '@adci/action-common';
 import { renderComment, type GateReport } from '@adci/reports';
 import type { QualityGateInputs } from './inputs.ts';
 
 export type CommentOutcome = 'created' | 'updated' | 'skipped' | 'failed';
 
 type Octokit = ReturnType<typeof GitHub.getOctokit>;
-
-/** Back-off of the comment's API calls: five attempts, waits of about 0.5, 1, 2 and 4 s (or Retry-After). */
-const COMMENT_RETRY = { attempts: 5, initialMs: 500, maxMs: 4000, timeoutMs: 60_000 } as const;
-
-/** What Octokit's RequestError carries (it is not imported: Octokit loads only when commenting). */
-interface ApiError {
-  name?: string;
-  status?: number;
-  message?: string;
-  response?: { status?: number; headers?: Record<string, string | undefined>; data?: unknown };
-}
 
 /** Our own comment: its first line is the marker (a quote of it by a person starts with '>'). */
 async function findComment(octokit: Octokit, inputs: QualityGateInputs, marker: string, issue: number) {
@@ -40,65 +29,9 @@ async function findComment(octokit: Octokit, inputs: QualityGateInputs, marker: 
 }
 
 function isPermissionError(error: unknown): boolean {
-  const e = error as ApiError;
-  if (retryAfterMs(e) !== undefined) return false; // a secondary rate limit, not a permission
-  return e.status === 403 || (e.status === 404 && /not accessible|Not Found/i.test(describeApiError(error)));
-}
-
-/** No answer at all: refused, reset, DNS (Octokit reports these as an HttpError without a response). */
-function isNetworkError(e: ApiError): boolean {
-  return e.name === 'HttpError' && e.response === undefined;
-}
-
-function retryAfterMs(e: ApiError): number | undefined {
-  const header = e.response?.headers?.['retry-after'];
-  const seconds = header === undefined ? NaN : Number(header);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
-}
-
-/** 5xx, 429 (and a 403 secondary rate limit with Retry-After) and network errors are worth retrying. */
-function retryable(error: unknown): boolean | number {
-  const e = error as ApiError;
-  if (isNetworkError(e)) return true;
-  const status = e.response?.status ?? 0;
-  const wait = retryAfterMs(e);
-  if (status === 429 || status >= 500) return wait ?? true;
-  if (status === 403 && wait !== undefined) return wait;
-  return false;
-}
-
-/**
- * A GitHub API error as one short line: the status and GitHub's JSON `message`, never the body of
- * an HTML error page (GitHub's 5xx pages are HTML).
- */
-export function describeApiError(error: unknown): string {
-  const e = error as ApiError;
-  if (isNetworkError(e)) {
-    // Octokit wraps fetch's TypeError, whose cause carries the socket's code.
-    const code = (error as { cause?: { cause?: { code?: string } } }).cause?.cause?.code;
-    return `no answer from GitHub (${code ?? oneLine(e.message ?? 'network error')})`;
-  }
-  const status = e.response?.status ?? e.status;
-  if (status === undefined) return oneLine(e.message ?? String(error));
-  const answered = `GitHub answered ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
-  const data = e.response?.data;
-  const message =
-    data && typeof data === 'object' && typeof (data as { message?: unknown }).message === 'string'
-      ? (data as { message: string }).message
-      : typeof data === 'string'
-        ? data
-        : '';
-  if (/<\s*(!doctype|html|head|body)\b/i.test(message)) return `${answered} (an HTML error page)`;
-  const text = oneLine(message);
-  return text ? `${answered}: ${text}` : answered;
-}
-
-function oneLine(text: string): string {
-  const line = text
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+  if (retryAfterMs(error) !== undefined) return false; // a secondary rate limit, not a permission
+  const status = (error as { status?: number }).status;
+  return status === 403 || (status === 404 && /not accessible|Not Found/i.test(describeApiError(error)));
 }
 
 export async function upsertComment(report: GateReport, inputs: QualityGateInputs): Promise<CommentOutcome> {
@@ -145,17 +78,13 @@ export async function upsertComment(report: GateReport, inputs: QualityGateInput
   };
   let attempts = 0;
   try {
-    return await retry(
+    return await githubCall(
       () => {
         attempts++;
         return write();
       },
-      {
-        ...COMMENT_RETRY,
-        retryable,
-        onRetry: ({ error, delayMs }) =>
-          core.info(`retrying the pull-request comment in ${Math.round(delayMs)} ms: ${describeApiError(error)}`),
-      },
+      ({ error, delayMs }) =>
+        core.info(`retrying the pull-request comment in ${Math.round(delayMs)} ms: ${describeApiError(error)}`),
     );
   } catch (error) {
     if (isPermissionError(error)) {

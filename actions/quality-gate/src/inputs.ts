@@ -1,7 +1,6 @@
 // Every quality-gate input is read and validated here, once, into one settings object. The
 // token is masked the moment it is read.
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { InputError } from '@adci/common';
 import {
   readInputFile,
   readBoolean,
@@ -12,15 +11,9 @@ import {
   readString,
   readText,
   type RunContext,
+  workspaceDir,
 } from '@adci/action-common';
-import {
-  parseReportPatterns,
-  parseThresholds,
-  readBaseline,
-  type GateReport,
-  type ReportPattern,
-  type Threshold,
-} from '@adci/reports';
+import { gateSettings, type GateReport, type ReportPattern, type Threshold } from '@adci/reports';
 
 export const COMMENT_MODES = ['true', 'false', 'on-failure'] as const;
 export type CommentMode = (typeof COMMENT_MODES)[number];
@@ -56,19 +49,6 @@ export interface QualityGateInputs {
   pullRequest?: PullRequestInfo;
   repository: { owner: string; repo: string };
   runUrl: string;
-}
-
-function readBaselineFile(root: string): GateReport | undefined {
-  const loaded = readInputFile('baseline', root);
-  if (!loaded) return undefined;
-  const { file, text } = loaded;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new InputError('baseline', `'${file}' is not JSON: ${(error as Error).message}`);
-  }
-  return readBaseline(value, 'baseline');
 }
 
 /**
@@ -113,21 +93,29 @@ function readPullRequest(context: RunContext): PullRequestInfo | undefined {
 
 export function readInputs(context: RunContext): QualityGateInputs {
   const token = readSecret('github-token');
-  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const workspace = workspaceDir();
   const root = resolve(workspace, readString('working-directory') || '.');
   const [owner = '', repo = ''] = context.repository.split('/');
   const reportFile = readString('report-file') || join(process.env.RUNNER_TEMP || root, 'quality-gate-report.json');
   const comment = readEnum('comment', COMMENT_MODES, 'true');
   const prefix = relative(workspace, root).split(sep).join('/');
+  const gate = gateSettings({
+    root,
+    reports: readLines('reports'),
+    thresholds: readText('thresholds'),
+    minChangedLines: readString('min-changed-lines'),
+    baseline: readInputFile('baseline', root),
+    ignoreMalformed: readBoolean('ignore-malformed', false),
+  });
   return {
     root,
     pathPrefix: prefix.startsWith('..') ? '' : prefix,
-    reports: parseReportPatterns(readLines('reports'), 'reports'),
-    thresholds: parseThresholds(readText('thresholds'), 'thresholds'),
-    thresholdsDefaulted: readText('thresholds').trim() === '',
-    minChangedLines: readInteger('min-changed-lines', 20, 0),
-    baseline: readBaselineFile(root),
-    ignoreMalformed: readBoolean('ignore-malformed', false),
+    reports: gate.reports,
+    thresholds: gate.thresholds,
+    thresholdsDefaulted: gate.thresholdsDefaulted,
+    minChangedLines: gate.minChangedLines,
+    baseline: gate.baseline,
+    ignoreMalformed: gate.ignoreMalformed,
     failOnFailure: readBoolean('fail-on-failure', true),
     comment,
     commentId: readString('comment-id') || 'default',

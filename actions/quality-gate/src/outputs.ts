@@ -1,15 +1,13 @@
 // The step's outputs and the JSON report file (also the input of a later run's `baseline`).
 import * as core from '@actions/core';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeReportFile } from '@adci/common';
 import type { GateReport } from '@adci/reports';
 
 const percent = (value: number | null | undefined): string =>
   value === null || value === undefined ? '' : (Math.floor(value * 100) / 100).toFixed(2);
 
 export function writeOutputs(report: GateReport, reportFile: string): void {
-  mkdirSync(dirname(reportFile), { recursive: true });
-  writeFileSync(reportFile, `${JSON.stringify(report, null, 1)}\n`);
+  writeReportFile(reportFile, `${JSON.stringify(report, null, 1)}\n`);
   const all = report.findings.counts.all;
   core.setOutput('passed', String(report.passed));
   core.setOutput('tests-failed', String(report.tests.failed + report.tests.errored));

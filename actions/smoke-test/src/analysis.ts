@@ -1,7 +1,7 @@
 // smoke-test's `analysis` input: a metric analysis against Prometheus run alongside the checks and
 // the load phase, so a load phase is judged by the server's own metrics as well as the client's.
 import * as core from '@actions/core';
-import { InputError, type Logger, type Redactor } from '@adci/common';
+import type { Logger, Redactor } from '@adci/common';
 import type { AnalysisInputs } from './inputs.ts';
 import type { AnalysisResult } from '@adci/analysis';
 
@@ -10,23 +10,10 @@ export async function startAnalysis(
   inputs: AnalysisInputs,
   ports: { logger: Logger; redactor: Redactor; signal: AbortSignal; env: (name: string) => string | undefined },
 ): Promise<() => Promise<AnalysisResult>> {
-  const { parseAnalysisDocument, runAnalysis } = await import('@adci/analysis');
-  const document = parseAnalysisDocument(inputs.text, 'analysis', inputs.file, {
-    placeholders: Object.keys(inputs.vars),
-  });
-  if (!document.prometheus && !inputs.prometheusUrl) {
-    throw new InputError('analysis', `${inputs.file} names no prometheus: URL; give one there or in prometheus-url`);
-  }
+  const { analysisSettings, runAnalysis } = await import('@adci/analysis');
+  const settings = analysisSettings(inputs);
   ports.redactor.add(inputs.prometheusToken);
-  const running = runAnalysis(
-    {
-      document,
-      vars: inputs.vars,
-      prometheusUrl: inputs.prometheusUrl,
-      auth: inputs.prometheusToken ? { bearerToken: inputs.prometheusToken } : undefined,
-    },
-    ports,
-  );
+  const running = runAnalysis(settings, ports);
   running.catch(() => undefined); // awaited by the caller after the checks
   return () => running;
 }

@@ -13,6 +13,8 @@ import {
   readString,
   readStringMap,
   readText,
+  maskUrlPassword,
+  workspaceDir,
 } from '@adci/action-common';
 import { SMOKE_DEFAULTS, loadRequests, smokeSettings, type LoadOverrides, type SmokeSettings } from '@adci/probe';
 
@@ -78,7 +80,7 @@ export async function readMergeInputs(): Promise<MergeInputs | undefined> {
   const source = readString('merge');
   if (!source) return undefined;
   if (readString('shard')) throw new InputError('merge', 'give merge or shard, not both');
-  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const workspace = workspaceDir();
   // Shards (and the histogram library they encode with) load only in merge mode.
   const { findShardFiles } = await import('@adci/probe/shards');
   const files = findShardFiles(source, workspace, 'merge');
@@ -95,7 +97,7 @@ function reportPaths(workspace: string): { reportFile: string; junitFile?: strin
 }
 
 export async function readInputs(): Promise<SmokeInputs> {
-  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  const workspace = workspaceDir();
   const env = (name: string): string | undefined => process.env[name];
   const headers = await readStringMap('headers');
   const secrets: string[] = [];
@@ -160,17 +162,6 @@ export interface AnalysisInputs {
   prometheusUrl?: string;
   prometheusToken?: string;
   vars: Record<string, string>;
-}
-
-/** A password in the URL (basic auth) is a secret like the token. */
-export function maskUrlPassword(url: string | undefined): void {
-  if (!url) return;
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    if (password) core.setSecret(password);
-  } catch {
-    // not a URL: the engine says so, naming the input
-  }
 }
 
 export async function readAnalysisInputs(workspace: string): Promise<AnalysisInputs | undefined> {

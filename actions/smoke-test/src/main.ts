@@ -1,21 +1,14 @@
 // The smoke-test step: inputs -> probe engine -> report files, outputs, summary, annotations.
 import * as core from '@actions/core';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { Redactor, errorMessage, type Logger } from '@adci/common';
-import { cancellationSignal, runAction } from '@adci/action-common';
-import { describeFailure, runSmoke, toJUnitXml, type SmokeResult } from '@adci/probe';
+import { Redactor, errorMessage, redactingLogger, writeReportFile } from '@adci/common';
+import { cancellationSignal, coreLogger, runAction, workspaceDir } from '@adci/action-common';
+import { describeFailure, runSmoke, smokeFailureMessage, toJUnitXml, type SmokeResult } from '@adci/probe';
 // Shards (and the histogram library they encode with) load only in merge or shard mode.
 import type { CapturedHistogram } from '@adci/probe/shards';
 import { readAnalysisInputs, readInputs, readMergeInputs, type MergeInputs } from './inputs.ts';
 import { reportAnalysis, startAnalysis } from './analysis.ts';
 import type { AnalysisResult } from '@adci/analysis';
-import { annotate, failureMessage, setOutputs, writeSummary } from './summary.ts';
-
-function writeFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
+import { annotate, setOutputs, writeSummary } from './summary.ts';
 
 /**
  * The result as shown: every string passed through the redactor (registered secrets, URL
@@ -24,16 +17,6 @@ function writeFile(path: string, text: string): void {
  */
 function shownResult(result: SmokeResult, redactor: Redactor): SmokeResult {
   return JSON.parse(redactor.redact(JSON.stringify(result))) as SmokeResult;
-}
-
-/** The runner's log and annotations, every message through the redactor. */
-function redactingLogger(redactor: Redactor): Logger {
-  return {
-    debug: (m) => core.debug(redactor.redact(m)),
-    info: (m) => core.info(redactor.redact(m)),
-    warning: (m) => core.warning(redactor.redact(m)),
-    error: (m) => core.error(redactor.redact(m)),
-  };
 }
 
 /** A failure whose message (and stack, logged as debug) may quote a URL, redacted. */
@@ -59,14 +42,14 @@ async function finish(
   analysis?: () => Promise<AnalysisResult>,
 ) {
   const result = shownResult(raw, redactor);
-  writeFile(reportFile, `${JSON.stringify(result, null, 2)}\n`);
-  if (junitFile) writeFile(junitFile, redactor.redact(toJUnitXml(result)));
+  writeReportFile(reportFile, `${JSON.stringify(result, null, 2)}\n`);
+  if (junitFile) writeReportFile(junitFile, redactor.redact(toJUnitXml(result)));
   setOutputs(result, reportFile);
   annotate(result, redactor);
   await writeSummary(result, redactor);
   const analysed = analysis ? await analysis() : undefined;
   if (analysed) await reportAnalysis(analysed, redactor);
-  if (!result.passed) throw new Error(redactor.redact(failureMessage(result)));
+  if (!result.passed) throw new Error(redactor.redact(smokeFailureMessage(result)));
   if (analysed && !analysed.passed) throw new Error(redactor.redact(`analysis failed: ${analysed.message}`));
   core.info(`Smoke test passed: ${result.counts.passed} checks and thresholds`);
 }
@@ -83,7 +66,7 @@ export async function run(): Promise<void> {
 }
 
 async function main(redactor: Redactor): Promise<void> {
-  const logger = redactingLogger(redactor);
+  const logger = redactingLogger(coreLogger, redactor);
   const merge = await readMergeInputs();
   if (merge) return runMerge(merge, redactor);
   const inputs = await readInputs();
@@ -91,7 +74,7 @@ async function main(redactor: Redactor): Promise<void> {
   let histogram: CapturedHistogram | undefined;
   const signal = cancellationSignal();
   const shards = inputs.engine.shard ? await import('@adci/probe/shards') : undefined;
-  const analysisInputs = await readAnalysisInputs(process.env.GITHUB_WORKSPACE || process.cwd());
+  const analysisInputs = await readAnalysisInputs(workspaceDir());
   const analysis = analysisInputs
     ? await startAnalysis(analysisInputs, { logger, redactor, signal, env: inputs.env })
     : undefined;

@@ -1,52 +1,36 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LoadResult, SmokeResult, TimelinePoint } from '@adci/probe';
-import { chartPoints, failureMessage, renderSummary } from './summary.ts';
+import { Redactor } from '@adci/common';
+import type { SmokeResult } from '@adci/probe';
+import { annotate } from './summary.ts';
 
-const point = (second: number, p99: number): TimelinePoint => ({
-  second,
-  requests: 10,
-  errors: 0,
-  p50: p99 / 4,
-  p95: p99 / 2,
-  p99,
-  max: p99,
-});
-
-const load: LoadResult = {
-  model: 'open',
-  requestedRate: 100,
-  maxInFlight: 250,
-  plannedDurationMs: 120_000,
-  durationMs: 120_000,
-  aborted: false,
-  sent: 12_000,
-  completed: 12_000,
-  dropped: 0,
-  errors: 0,
-  errorRate: 0,
-  rps: 100,
-  sentRate: 100,
-  statusCounts: { 200: 12_000 },
-  errorKinds: {},
-  latency: { p50: 2, p90: 3, p95: 4, p99: 2100, max: 2200, min: 1, avg: 30 },
-  timeline: Array.from({ length: 120 }, (_, i) => point(i + 1, i === 50 ? 2100 : 5)),
-  timelineBucketSeconds: 1,
-  thresholds: [{ threshold: 'p(99)<1s', passed: false, actual: 2100, latency: true }],
-  passed: false,
-};
+/** What the step writes to the runner (workflow commands such as `::error title=…::…`). */
+function captured(run: () => void): string {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk: string | Uint8Array): boolean => {
+    chunks.push(String(chunk));
+    return true;
+  };
+  try {
+    run();
+  } finally {
+    process.stdout.write = write;
+  }
+  return chunks.join('');
+}
 
 const result: SmokeResult = {
   passed: false,
   baseUrl: 'http://127.0.0.1:8080/',
   startedAt: '2026-01-01T00:00:00.000Z',
-  durationMs: 121_000,
+  durationMs: 1000,
   checks: [
     {
-      name: 'pipe | in name',
+      name: 'login',
       outcome: 'failed',
       method: 'GET',
-      url: 'http://127.0.0.1:8080/x',
+      url: 'http://ci:pa55word@127.0.0.1:8080/login?token=abc123',
       status: 500,
       latencyMs: 12,
       attempts: 1,
@@ -54,47 +38,23 @@ const result: SmokeResult = {
       captured: [],
     },
   ],
-  load,
-  counts: { passed: 0, failed: 2, skipped: 0 },
+  counts: { passed: 0, failed: 1, skipped: 0 },
 };
 
-test('a load phase of Artillery scenarios is described by its arrivals and virtual users', () => {
-  const flows: LoadResult = { ...load, requestedRate: 86.667, maxInFlight: 250, scenarios: 2, phases: 2, dropped: 3 };
-  const markdown = renderSummary({ ...result, load: flows });
+test('a failed check is an error annotation naming it, with URL credentials and secret parameters masked', () => {
+  const out = captured(() => annotate(result));
   assert.match(
-    markdown,
-    /### Load phase: open model, 2 scenario\(s\) over 2 phase\(s\), 86\.667 arrivals\/s on average \(max 250 virtual users\) for 2m/,
+    out,
+    /::error title=Smoke check failed%3A login::GET http:\/\/\*\*\*@127\.0\.0\.1:8080\/login\?token=\*\*\*: /,
   );
+  assert.doesNotMatch(out, /pa55word|abc123/);
 });
 
-test('long timelines are merged to at most 60 chart points, keeping the worst latency', () => {
-  const points = chartPoints(load.timeline);
-  assert.equal(points.length, 60);
-  assert.equal(Math.max(...points.map((p) => p.p99)), 2100);
-  assert.equal(
-    points.reduce((n, p) => n + p.requests, 0),
-    1200,
-  );
-});
-
-test('the summary has the checks table, threshold verdicts and a Mermaid chart', () => {
-  const markdown = renderSummary(result);
-  assert.match(markdown, /\| pipe \\\| in name \| ❌ 500 \| 12ms \| status: expected 2xx, got 500 \|/);
-  assert.match(markdown, /\| `p\(99\)<1s` \| ❌ fail \| 2.1s \|/);
-  assert.match(markdown, /```mermaid\nxychart-beta\n/);
-  assert.match(
-    failureMessage(result),
-    /1 of 1 checks failed \(pipe \| in name\); thresholds breached: p\(99\)<1s \(actual 2\.1s\)/,
-  );
-});
-
-test('the open model on its own connections says how many it opened ahead and how many requests waited for one', () => {
-  const own: LoadResult = { ...load, preopenedConnections: 100, openedConnections: 108, waitedForConnection: 37 };
-  const markdown = renderSummary({ ...result, load: own });
-  assert.match(
-    markdown,
-    /Connections: 100 opened before the schedule started, 108 at the end; 37 requests \(0\.31%\) waited for a connection \(their latency counts from their scheduled time, the wait included\)\./,
-  );
-  // On undici (TLS, flows) the counts are unknown and the line is left out.
-  assert.doesNotMatch(renderSummary(result), /Connections:/);
+test('a registered secret is masked in the annotation too', () => {
+  const redactor = new Redactor();
+  redactor.add('s3cret-tenant-value');
+  const named = { ...result, checks: [{ ...result.checks[0]!, name: 'login as s3cret-tenant-value' }] };
+  const out = captured(() => annotate(named, redactor));
+  assert.match(out, /title=Smoke check failed%3A login as \*\*\*::/);
+  assert.doesNotMatch(out, /s3cret-tenant-value/);
 });

@@ -90,7 +90,7 @@ test('scalar and vector results are judged against the condition', { skip }, asy
   assert.equal(result.metrics[2]?.measurements[0]?.value, 0.2);
   assert.equal(result.metrics[2]?.measurements[0]?.series.length, 2);
   const markdown = renderAnalysisMarkdown(result);
-  assert.match(markdown, /\| 1 \| \d+\.\d s \| 0\.001 \| result < 0\.01 \| passed \|/);
+  assert.match(markdown, /\| 1 \| \d+\.\d s \| 0\.001 \| result &lt; 0\.01 \| passed \|/);
   assert.match(markdown, /```mermaid\nxychart-beta\n {2}title "scalar: result < 0.01"/);
   assert.match(markdown, / {2}line \[0\.01, 0\.01\]/);
   assert.match(renderAnalysisText(result), /scalar +passed/);

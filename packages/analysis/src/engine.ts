@@ -12,7 +12,7 @@ import {
 } from '@adci/common/basics';
 import { holds } from './condition.ts';
 import { PrometheusClient, PrometheusError, displayUrl, type PrometheusAuth, type Sample } from './prometheus.ts';
-import type { AnalysisDocument, MetricSpec } from './spec.ts';
+import { parseAnalysisDocument, requirePrometheus, type AnalysisDocument, type MetricSpec } from './spec.ts';
 
 export type MeasurementOutcome = 'passed' | 'failed' | 'inconclusive';
 export type MetricOutcome = 'passed' | 'failed' | 'inconclusive' | 'error';
@@ -102,6 +102,39 @@ function judgedValue(spec: MetricSpec, values: number[]): number {
 }
 
 class MetricFailed extends Error {}
+
+/** What a front end read for a stand-alone analysis (smoke-test's `analysis`, `adci smoke --analysis`). */
+export interface AnalysisSource {
+  /** The analysis file's path, as given, and its text. */
+  file: string;
+  text: string;
+  /** Overrides the file's `prometheus:`. */
+  prometheusUrl?: string;
+  prometheusToken?: string;
+  vars: Record<string, string>;
+}
+
+export type AnalysisSettingName = 'analysis' | 'prometheus-url';
+
+/**
+ * The analysis settings for the action and the CLI alike: the file parsed (an error names file and
+ * line), and a Prometheus named by the file or the override. `name` spells the settings in errors.
+ */
+export function analysisSettings(
+  source: AnalysisSource,
+  name: (setting: AnalysisSettingName) => string = (setting) => setting,
+): AnalysisSettings {
+  const document = parseAnalysisDocument(source.text, name('analysis'), source.file, {
+    placeholders: Object.keys(source.vars),
+  });
+  requirePrometheus(document, source.prometheusUrl, name('analysis'), name('prometheus-url'));
+  return {
+    document,
+    vars: source.vars,
+    prometheusUrl: source.prometheusUrl,
+    auth: source.prometheusToken ? { bearerToken: source.prometheusToken } : undefined,
+  };
+}
 
 export async function runAnalysis(settings: AnalysisSettings, ports: AnalysisPorts = {}): Promise<AnalysisResult> {
   const log = ports.logger ?? silentLogger;

@@ -3,6 +3,7 @@
 export { parseCondition, holds, type Condition, type Comparison, type Operator } from './condition.ts';
 export {
   parseAnalysisDocument,
+  requirePrometheus,
   ANALYSIS_DEFAULTS,
   ANALYSIS_PLACEHOLDERS,
   INCONCLUSIVE_POLICIES,
@@ -22,6 +23,9 @@ export {
 } from './prometheus.ts';
 export {
   runAnalysis,
+  analysisSettings,
+  type AnalysisSource,
+  type AnalysisSettingName,
   formatValue,
   type AnalysisResult,
   type AnalysisSettings,

@@ -1,5 +1,6 @@
 // Platform-neutral presentation of an analysis: per metric a Markdown table of its measurements
 // and a Mermaid xychart of the values against the threshold; plain text for the CLI.
+import { markdownCell, markdownCode } from '@adci/common';
 import { formatValue, type AnalysisResult, type Measurement, type MetricResult } from './engine.ts';
 
 const ICON: Record<MetricResult['outcome'], string> = {
@@ -8,8 +9,6 @@ const ICON: Record<MetricResult['outcome'], string> = {
   inconclusive: '⚠️',
   error: '❌',
 };
-
-const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
@@ -56,20 +55,20 @@ export function metricChart(metric: MetricResult): string[] {
 
 export function renderAnalysisMarkdown(result: AnalysisResult, heading = '###'): string {
   const out: string[] = [
-    `${heading} Analysis: ${escapeCell(result.source)} ${result.passed ? '✅ passed' : '❌ failed'}`,
+    `${heading} Analysis: ${markdownCell(result.source)} ${result.passed ? '✅ passed' : '❌ failed'}`,
     '',
-    `Prometheus: ${result.prometheus}${result.message ? `  \n**Why:** ${escapeCell(result.message)}` : ''}`,
+    `Prometheus: ${result.prometheus}${result.message ? `  \n**Why:** ${markdownCell(result.message)}` : ''}`,
     '',
   ];
   for (const metric of result.metrics) {
     out.push(
-      `${heading}# ${ICON[metric.outcome]} ${escapeCell(metric.name)}: ${metric.outcome}`,
+      `${heading}# ${ICON[metric.outcome]} ${markdownCell(metric.name)}: ${metric.outcome}`,
       '',
-      `\`${escapeCell(metric.success)}\` · ${metric.measurements.length} measurements, ${metric.failures} failed ` +
+      `${markdownCode(metric.success)} · ${metric.measurements.length} measurements, ${metric.failures} failed ` +
         `(failure-limit ${metric.failureLimit}) · every ${seconds(metric.intervalMs)}`,
       '',
     );
-    if (metric.message) out.push(`> ${escapeCell(metric.message)}`, '');
+    if (metric.message) out.push(`> ${markdownCell(metric.message)}`, '');
     out.push(`<details><summary>Query</summary>\n\n\`\`\`promql\n${metric.query}\n\`\`\`\n\n</details>`, '');
     if (metric.measurements.length) {
       const withSeries = metric.measurements.some((m) => m.series.length > 1);
@@ -78,8 +77,8 @@ export function renderAnalysisMarkdown(result: AnalysisResult, heading = '###'):
         `|---|---|---|---|---|${withSeries ? '---|' : ''}`,
       );
       metric.measurements.forEach((m, i) => {
-        const row = `| ${i + 1} | ${seconds(m.atMs)} | ${measurementCell(m)} | ${escapeCell(metric.success)} | ${m.outcome} |`;
-        out.push(withSeries ? `${row} ${escapeCell(seriesCell(m))} |` : row);
+        const row = `| ${i + 1} | ${seconds(m.atMs)} | ${measurementCell(m)} | ${markdownCell(metric.success)} | ${m.outcome} |`;
+        out.push(withSeries ? `${row} ${markdownCell(seriesCell(m))} |` : row);
       });
       out.push('', ...metricChart(metric), '');
     }

@@ -137,6 +137,18 @@ class Reader {
   }
 }
 
+/** An analysis needs a Prometheus: its file's `prometheus:`, or the front end's override. */
+export function requirePrometheus(
+  document: AnalysisDocument,
+  prometheusUrl: string | undefined,
+  input: string,
+  urlSetting = 'prometheus-url',
+): void {
+  if (!document.prometheus && !prometheusUrl) {
+    throw new InputError(input, `${document.source} names no prometheus: URL; give one there or in ${urlSetting}`);
+  }
+}
+
 export interface ParseAnalysisOptions {
   /** Placeholder names the caller will fill besides version, color, namespace, revision, app. */
   placeholders?: readonly string[];

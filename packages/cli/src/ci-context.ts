@@ -1,7 +1,7 @@
 // What the CLI knows about the run it is part of, from the variables GitHub Actions, GitLab CI
 // and Jenkins set, so `adci notify` from any of them says the same things as the action.
 import { readRunContext } from '@adci/common/github-context';
-import type { RunInfo } from '@adci/slack';
+import { runInfoOf, type RunInfo } from '@adci/slack';
 
 export interface CiRun extends RunInfo {
   system: 'github' | 'gitlab' | 'jenkins' | 'local';
@@ -12,19 +12,7 @@ export function readCiRun(env: NodeJS.ProcessEnv = process.env): CiRun {
   if (env.GITHUB_ACTIONS === 'true') {
     // The same reader as the actions: on a pull request the commit is the PR head, not GITHUB_SHA's merge commit.
     const context = readRunContext(env);
-    return {
-      system: 'github',
-      repository: context.repository,
-      repositoryUrl: context.repository ? `${context.serverUrl}/${context.repository}` : '',
-      ref: context.refName,
-      sha: context.sha,
-      commitUrl: context.commitUrl,
-      commitMessage: context.commitMessage,
-      actor: context.actor,
-      workflow: context.workflow,
-      runUrl: context.runUrl,
-      runId: context.runId,
-    };
+    return { system: 'github', ...runInfoOf(context), runId: context.runId };
   }
   // GitLab sets GITLAB_CI=true; gitlab-ci-local (a local GitLab pipeline runner) sets it to false but
   // provides the same CI_* job variables, which are what the notification needs.

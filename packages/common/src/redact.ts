@@ -8,6 +8,8 @@
 //   parameter whose name looks like a secret (`isSecretParameterName`) becomes `***`:
 //   `https://ci:pw@host/path?token=abc&page=2` -> `https://***@host/path?token=***&page=2`.
 
+import type { Logger } from './ports.ts';
+
 /** A word of a parameter name ending in one of these (optionally plural) makes it secret. */
 const SECRET_SUFFIXES = ['token', 'key', 'secret', 'signature', 'password', 'passwd', 'sessionid', 'sessid'];
 /** A word of a parameter name equal to one of these makes it secret. */
@@ -124,4 +126,14 @@ export class Redactor {
     }
     return redactUrlSecrets(out);
   }
+}
+
+/** A logger whose every line passes through the redactor first. */
+export function redactingLogger(logger: Logger, redactor: Redactor): Logger {
+  return {
+    debug: (m) => logger.debug(redactor.redact(m)),
+    info: (m) => logger.info(redactor.redact(m)),
+    warning: (m) => logger.warning(redactor.redact(m)),
+    error: (m) => logger.error(redactor.redact(m)),
+  };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scalarText } from './text.ts';
+import { markdownCell, markdownCode, scalarText } from './text.ts';
 
 test('scalarText: scalars as String() writes them, the rest as JSON, never [object Object]', () => {
   assert.equal(scalarText('GHSA-1234'), 'GHSA-1234');
@@ -15,4 +15,16 @@ test('scalarText: scalars as String() writes them, the rest as JSON, never [obje
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   assert.equal(scalarText(cyclic, 'unreadable'), 'unreadable');
+});
+
+test('markdownCell: one line, a pipe cannot split the row, no HTML tag opens', () => {
+  assert.equal(markdownCell('a | b\r\nc <img src=x>'), 'a \\| b c &lt;img src=x>');
+  assert.equal(markdownCell(42), '42');
+});
+
+test('markdownCode: inline code on one line, pipes escaped, < kept, fenced past its own backticks', () => {
+  assert.equal(markdownCode('p(99)<1s'), '`p(99)<1s`');
+  assert.equal(markdownCode('a|b\nc'), '`a\\|b c`');
+  assert.equal(markdownCode('say `x`'), '`` say `x` ``');
+  assert.equal(markdownCode('a ``b`` c'), '```a ``b`` c```');
 });

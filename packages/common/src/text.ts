@@ -12,3 +12,27 @@ export function scalarText(value: unknown, fallback = ''): string {
     return fallback;
   }
 }
+
+/** One line: line breaks of text from outside become spaces, so a table row or list item stays whole. */
+const oneLine = (text: string | number): string => String(text).replace(/\r?\n/g, ' ');
+
+/**
+ * Text from outside as a Markdown table cell (or any line of a job summary or comment): one line,
+ * `|` escaped so it cannot split the row, and `<` as `&lt;` so no HTML tag opens.
+ */
+export function markdownCell(text: string | number): string {
+  return oneLine(text).replace(/\|/g, '\\|').replace(/</g, '&lt;');
+}
+
+/**
+ * Text from outside as inline code, in a table cell or elsewhere: one line, `|` escaped (GFM splits
+ * a row before it reads code spans), `<` left as it is (a code span shows `&lt;` literally), and
+ * fenced by more backticks than any run it holds.
+ */
+export function markdownCode(text: string | number): string {
+  const body = oneLine(text).replace(/\|/g, '\\|');
+  const longest = Math.max(0, ...Array.from(body.matchAll(/`+/g), (m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = body.startsWith('`') || body.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${body}${pad}${fence}`;
+}

@@ -1,5 +1,6 @@
-// The one polling loop: ask a probe at an interval until it has an answer or the time is up.
-// Deploy phases, the smoke test's wait-for and the cluster tests all wait through here.
+// A polling loop on the Clock port: ask a probe at an interval until it has an answer or the time
+// is up. The cluster tests wait through here; the engines' own waits (the smoke test's wait-for,
+// the lease, readiness, the post-promotion window) still poll in their own loops (issue 21).
 import { formatDuration } from './duration.ts';
 import { type Clock, systemClock } from './ports.ts';
 import { throwIfAborted } from './retry.ts';

@@ -1,11 +1,12 @@
 // Platform-neutral presentation of a blue-green result: Markdown for the job summary (phases as
 // a Mermaid gantt, pods, the switch and its endpoint verification, checks) and plain text for the CLI.
 import { renderAnalysisMarkdown, renderAnalysisText } from '@adci/analysis';
+import { markdownCell } from '@adci/common';
 import type { BlueGreenResult, ContainerDiagnosis, HistoryEntry, PhaseRecord } from './model.ts';
 import { PHASES } from './state.ts';
 import type { TargetOutcome, WavesResult } from './waves.ts';
 
-const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const escapeCell = markdownCell;
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
 function headline(result: BlueGreenResult): string {

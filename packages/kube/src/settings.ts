@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError, parseDuration, parseStringMap } from '@adci/common';
 import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
-import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, type AnalysisDocument } from '@adci/analysis';
+import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, requirePrometheus, type AnalysisDocument } from '@adci/analysis';
 import type { BlueGreenSettings, DeployAction, RunFacts } from './model.ts';
 import { releaseFromManifests } from './release.ts';
 import type { TargetSpec } from './targets.ts';
 import { findApp, type AppManifests } from './manifests.ts';
-import { childProcessExec, readSources, sourceInput, type ExecPort } from './sources.ts';
+import { childProcessExec, readSources, sourceInput, type ExecPort, type SourceInputs } from './sources.ts';
 
 export const DEPLOY_ACTIONS: readonly DeployAction[] = ['deploy', 'promote', 'rollback', 'abort', 'status'];
 
@@ -25,18 +25,8 @@ export const DEPLOY_DEFAULTS = {
   lockTimeout: '5m',
 } as const;
 
-export interface RawDeployInputs {
-  manifests: string[];
-  /** A Helm chart (directory or .tgz) rendered with `helm template` instead of manifests. */
-  chart?: string;
-  /** The chart's values files, in order. */
-  values?: string[];
-  /** `key=value` lines, each one `--set`. */
-  set?: string[];
-  /** The Helm release name (.Release.Name); required with chart. */
-  releaseName?: string;
-  /** A Kustomize overlay directory rendered with `kubectl kustomize` instead of manifests. */
-  kustomize?: string;
+/** Every input of a deploy, as given: the sources (`SourceInputs`) and the rest. */
+export interface RawDeployInputs extends SourceInputs {
   /** The Deployment to blue-green when the sources hold several (the others are applied as they are). */
   deployment?: string;
   image?: string;
@@ -294,9 +284,7 @@ function analysisSettings(
     ['pre-promotion-analysis', preAnalysis],
     ['post-promotion-analysis', postAnalysis],
   ] as const) {
-    if (document && !document.prometheus && !prometheusUrl) {
-      throw new InputError(input, `${document.source} names no prometheus: URL; give one there or in prometheus-url`);
-    }
+    if (document) requirePrometheus(document, prometheusUrl, input);
   }
   return {
     preAnalysis,

@@ -44,10 +44,15 @@ export const childProcessExec: ExecPort = (program, args, options) =>
 /** The source inputs, by their input names' meaning (`chart`, `values`, `set`, `release-name`, `kustomize`). */
 export interface SourceInputs {
   manifests: string[];
+  /** A Helm chart (directory or .tgz) rendered with `helm template` instead of manifests. */
   chart?: string;
+  /** The chart's values files, in order. */
   values?: string[];
+  /** `key=value` lines, each one `--set`. */
   set?: string[];
+  /** The Helm release name (.Release.Name); required with chart. */
   releaseName?: string;
+  /** A Kustomize overlay directory rendered with `kubectl kustomize` instead of manifests. */
   kustomize?: string;
 }
 

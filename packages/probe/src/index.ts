@@ -31,6 +31,13 @@ export {
   type HttpResponse,
 } from './http.ts';
 export { toJUnitXml } from './junit.ts';
+export {
+  renderSmokeMarkdown,
+  renderSmokeText,
+  smokeFailureMessage,
+  thresholdActual,
+  IMPLICIT_THRESHOLD_NOTE,
+} from './render.ts';
 export { parseArtilleryScenario, type ArtilleryScenario, type ArtilleryFiles } from './artillery.ts';
 export { loadRequests } from './flows.ts';
 export { LatencyHistogram } from './histogram.ts';

@@ -5,7 +5,7 @@ import { globSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, matchesGlob, relative, sep } from 'node:path';
 import { InputError, silentLogger, type Logger } from '@adci/common';
 import { Collector, emptyLevelCounts, type LevelCounts } from './collector.ts';
-import { FORMATS, type Format } from './detect.ts';
+import type { Format } from './detect.ts';
 import { ReportError } from './errors.ts';
 import { parseReport } from './parse.ts';
 import { countChangedLines, type ChangedLines } from './diff.ts';
@@ -553,5 +553,3 @@ export function readBaseline(value: unknown, source: string): GateReport {
   }
   return value as GateReport;
 }
-
-export { FORMATS };

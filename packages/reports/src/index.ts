@@ -15,6 +15,13 @@ export { parseThresholds, parseCondition, THRESHOLD_KEYS, DEFAULT_THRESHOLDS, ty
 export { parseUnifiedDiff, gitDiffArgs, countChangedLines, type ChangedLines } from './diff.ts';
 export { ReportError } from './errors.ts';
 export { parseReportPatterns } from './patterns.ts';
+export {
+  gateSettings,
+  GATE_DEFAULTS,
+  type GateSettingsSource,
+  type GateSettingName,
+  type GateSettingNamer,
+} from './settings.ts';
 export type { Finding, ScanError, Severity, SecuritySeverity, TestCaseRef, TestCounts } from './model.ts';
 export {
   renderMarkdown,

@@ -6,6 +6,7 @@ export {
   buildCustomMessage,
   escapeMrkdwn,
   mentionTag,
+  runInfoOf,
   type NotifyStatus,
   type RunInfo,
   type MessageSettings,

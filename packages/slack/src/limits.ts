@@ -14,12 +14,6 @@ export const SLACK_LIMITS = {
   attachments: 100,
 } as const;
 
-export interface SlackText {
-  type: 'plain_text' | 'mrkdwn';
-  text: string;
-  emoji?: boolean;
-}
-
 export type SlackBlock = { type: string; block_id?: string; [key: string]: unknown };
 
 export interface SlackMessage {

@@ -1,5 +1,6 @@
 // Builds the default Block Kit message for a pipeline event and fills custom payload templates.
 import { InputError, fillTemplateDeep } from '@adci/common/basics';
+import type { RunContext } from '@adci/common/github-context';
 import { findLimitProblems, truncate, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './limits.ts';
 
 export const NOTIFY_STATUSES = ['success', 'failure', 'cancelled', 'skipped', 'started', 'warning'] as const;
@@ -16,6 +17,21 @@ export interface RunInfo {
   actor: string;
   workflow: string;
   runUrl: string;
+}
+
+/** What a GitHub Actions run says about itself (the action's context, or the CLI on a GitHub runner). */
+export function runInfoOf(context: RunContext): RunInfo {
+  return {
+    repository: context.repository,
+    repositoryUrl: context.repository ? `${context.serverUrl}/${context.repository}` : '',
+    ref: context.refName,
+    sha: context.sha,
+    commitUrl: context.commitUrl,
+    commitMessage: context.commitMessage,
+    actor: context.actor,
+    workflow: context.workflow,
+    runUrl: context.runUrl,
+  };
 }
 
 export interface MessageSettings {

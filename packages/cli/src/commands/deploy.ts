@@ -6,6 +6,7 @@ import { Redactor, consoleLogger, errorMessage } from '@adci/common/basics';
 import type { RawDeployInputs, RunFacts } from '@adci/kube';
 import { readCiRun } from '../ci-context.ts';
 import { versioned } from '../json.ts';
+import { withCancellation } from '../cancel.ts';
 import { locateKubeconfig } from '../kubeconfig.ts';
 
 interface DeployOptions {
@@ -205,23 +206,19 @@ export function registerDeploy(program: Command): void {
         deployFlag,
       );
       await checkReachable(kube);
-      const controller = new AbortController();
-      const cancel = (): void => controller.abort(new Error('cancelled'));
-      process.once('SIGINT', cancel);
-      process.once('SIGTERM', cancel);
       const redactor = new Redactor();
-      const result = await runBlueGreen(settings, {
-        kube,
-        logger,
-        signal: controller.signal,
-        runChecks: createCheckRunner(kube, { logger, redactor }),
-        redact: (text) => redactor.redact(text),
-        onPhase: (phase) =>
-          process.stderr.write(`${redactor.redact(phaseLine(phase))}
+      const result = await withCancellation((signal) =>
+        runBlueGreen(settings, {
+          kube,
+          logger,
+          signal,
+          runChecks: createCheckRunner(kube, { logger, redactor }),
+          redact: (text) => redactor.redact(text),
+          onPhase: (phase) =>
+            process.stderr.write(`${redactor.redact(phaseLine(phase))}
 `),
-      });
-      process.off('SIGINT', cancel);
-      process.off('SIGTERM', cancel);
+        }),
+      );
       process.stdout.write(
         redactor.redact(options.json ? `${JSON.stringify(versioned(result), null, 2)}\n` : `${renderText(result)}\n`),
       );

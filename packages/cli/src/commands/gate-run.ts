@@ -1,16 +1,14 @@
 // `adci gate`, run: the quality-gate engine from GitLab CI, Jenkins or a terminal. Prints the same
 // verdict and summary as the action (plain text, Markdown or JSON) and exits 1 when the gate fails.
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { InputError, consoleLogger, errorMessage } from '@adci/common';
+import { InputError, consoleLogger, errorMessage, writeReportFile } from '@adci/common';
 import {
+  gateSettings,
   gitDiffArgs,
-  parseReportPatterns,
-  parseThresholds,
   parseUnifiedDiff,
-  readBaseline,
   renderMarkdown,
   renderTerminal,
   runGate,
@@ -60,39 +58,26 @@ export async function runGateAction(options: GateOptions): Promise<void> {
   if (options.thresholds !== undefined && options.thresholdsFile) {
     throw new InputError('--thresholds', 'give either --thresholds or --thresholds-file, not both');
   }
-  const thresholdsText = options.thresholdsFile
-    ? readText(options.thresholdsFile, '--thresholds-file')
-    : (options.thresholds ?? 'tests.failed: 0');
-  const minChangedLines = Number(options.minChangedLines);
-  if (!Number.isInteger(minChangedLines) || minChangedLines < 0) {
-    throw new InputError('--min-changed-lines', `'${options.minChangedLines}' is not an integer >= 0`);
-  }
-  let baseline;
-  if (options.baseline) {
-    const text = readText(options.baseline, '--baseline');
-    try {
-      baseline = readBaseline(JSON.parse(text), '--baseline');
-    } catch (error) {
-      if (error instanceof InputError) throw error;
-      throw new InputError('--baseline', `'${options.baseline}' is not JSON: ${(error as Error).message}`);
-    }
-  }
-  const settings = {
-    reports: parseReportPatterns(options.reports, '--reports'),
-    reportsName: '--reports',
-    root,
-    thresholds: parseThresholds(thresholdsText, options.thresholdsFile ? '--thresholds-file' : '--thresholds'),
-    minChangedLines,
-    baseline,
-    ignoreMalformed: options.ignoreMalformed,
-  };
+  const settings = gateSettings(
+    {
+      root,
+      reports: options.reports,
+      thresholds: options.thresholdsFile ? readText(options.thresholdsFile, '--thresholds-file') : options.thresholds,
+      thresholdsFromFile: Boolean(options.thresholdsFile),
+      minChangedLines: options.minChangedLines,
+      baseline: options.baseline
+        ? { file: options.baseline, text: readText(options.baseline, '--baseline') }
+        : undefined,
+      ignoreMalformed: options.ignoreMalformed,
+    },
+    (name) => `--${name}`,
+  );
   const base = options.base ?? defaultBase();
   const changed = base ? await changedLines(root, base, options.head) : {};
   if (changed.error) logger.warning(`changed lines unknown: ${changed.error}`);
   const report = runGate({ ...settings, changedLines: changed.lines, changedLinesError: changed.error }, logger);
   if (options.reportFile) {
-    mkdirSync(dirname(resolve(options.reportFile)), { recursive: true });
-    writeFileSync(options.reportFile, `${JSON.stringify(versioned(report), null, 1)}\n`);
+    writeReportFile(resolve(options.reportFile), `${JSON.stringify(versioned(report), null, 1)}\n`);
   }
   if (options.json) process.stdout.write(`${JSON.stringify(versioned(report), null, 2)}\n`);
   else if (options.markdown) process.stdout.write(renderMarkdown(report, { fullReportHint: options.reportFile }));

@@ -1,31 +1,32 @@
-// `adci smoke`, run: the probe engine (checks, captures, load phase, thresholds) from GitLab CI,
-// Jenkins or a terminal, with the same checks file as the smoke-test action.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// `adci smoke`, run: the probe engine (checks, captures, load phase, thresholds, a metric analysis)
+// behind the command; loaded only when `adci smoke` runs, so the other commands never evaluate it.
+import { readFileSync } from 'node:fs';
 import {
   InputError,
   Redactor,
   consoleLogger,
   errorMessage,
-  formatDuration,
   parseDuration,
   parseStringMap,
-  type Logger,
+  redactingLogger,
+  writeReportFile,
 } from '@adci/common';
 import {
   captureHistogram,
-  describeFailure,
   findShardFiles,
   mergeShards,
   runSmoke,
   writeShardResult,
+  renderSmokeText,
   type CapturedHistogram,
   smokeSettings,
   toJUnitXml,
-  type SmokeResult,
   type SmokeSettings,
 } from '@adci/probe';
+import type { AnalysisSettings } from '@adci/analysis';
 import { versioned } from '../json.ts';
+import { withCancellation } from '../cancel.ts';
+
 import type { SmokeOptions } from './smoke.ts';
 
 function readInteger(value: string, name: string): number {
@@ -48,6 +49,38 @@ function readArtilleryFile(path: string): string {
   } catch (error) {
     throw new InputError('--artillery', `cannot read '${path}': ${(error as NodeJS.ErrnoException).code}`);
   }
+}
+
+function readAnalysisFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError('--analysis', `cannot read '${path}': ${(error as NodeJS.ErrnoException).code}`);
+  }
+}
+
+/**
+ * `--analysis` as the engine's settings, validated by the action's rules before any request is
+ * sent; undefined without it. The token comes from ADCI_PROMETHEUS_TOKEN, as for `adci deploy`.
+ */
+async function analysisFromOptions(options: SmokeOptions, redactor: Redactor): Promise<AnalysisSettings | undefined> {
+  if (!options.analysis) {
+    if (options.prometheusUrl) throw new InputError('--prometheus-url', 'is given without an --analysis file to run');
+    return undefined;
+  }
+  const { analysisSettings } = await import('@adci/analysis');
+  const prometheusToken = process.env.ADCI_PROMETHEUS_TOKEN || undefined;
+  redactor.add(prometheusToken);
+  return analysisSettings(
+    {
+      file: options.analysis,
+      text: readAnalysisFile(options.analysis),
+      prometheusUrl: options.prometheusUrl,
+      prometheusToken,
+      vars: options.analysisVars?.trim() ? parseStringMap(options.analysisVars, '--analysis-vars') : {},
+    },
+    (name) => `--${name}`,
+  );
 }
 
 /** Turns command-line options into engine settings, validated by the same rules as the action's inputs. */
@@ -85,101 +118,39 @@ export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
   );
 }
 
-/** The result as terminal text. */
-export function renderSmokeText(result: SmokeResult): string {
-  const lines: string[] = [];
-  if (result.wait) {
-    const w = result.wait;
-    lines.push(
-      w.ready
-        ? `ready    ${w.url} after ${w.attempts} attempt(s), ${formatDuration(w.elapsedMs)}`
-        : `NOT READY ${w.url} after ${formatDuration(w.elapsedMs)}: ${w.lastProblem ?? ''}`,
-    );
-  }
-  for (const c of result.checks) {
-    const latency = c.latencyMs === undefined ? '' : ` ${formatDuration(c.latencyMs)}`;
-    const status = c.status === undefined ? '' : ` ${c.status}`;
-    const line = `${c.outcome.toUpperCase().padEnd(8)} ${c.name}${status}${latency}`;
-    lines.push(c.outcome === 'passed' ? line : `${line}: ${describeFailure(c)}`);
-    if (c.outcome === 'failed' && c.excerpt) lines.push(`         response: ${c.excerpt.slice(0, 300)}`);
-  }
-  const load = result.load;
-  if (load) {
-    const l = load.latency;
-    lines.push(
-      `load     ${load.model} model: ${load.completed} responses, ${load.rps}/s, ${load.dropped} dropped, ` +
-        `error rate ${(load.errorRate * 100).toFixed(2)}%`,
-      `         p50 ${l.p50}ms  p90 ${l.p90}ms  p95 ${l.p95}ms  p99 ${l.p99}ms  max ${l.max}ms`,
-    );
-    if (load.waitedForConnection !== undefined) {
-      lines.push(
-        `         connections: ${load.preopenedConnections ?? 0} opened ahead, ${load.openedConnections ?? 0} at the end; ` +
-          `${load.waitedForConnection} requests waited for one`,
-      );
-    }
-    if (load.aborted) lines.push(`         stopped early: ${load.abortReason ?? ''}`);
-    for (const s of result.shards ?? []) {
-      lines.push(
-        `${s.passed ? 'shard' : 'SHARD FAILED'}    ${s.index}/${s.count}: ${s.completed} responses from ${s.startedAt} ` +
-          `for ${formatDuration(s.durationMs)}${s.problems ? ` (${s.problems.join('; ')})` : ''}`,
-      );
-    }
-    for (const t of load.thresholds)
-      lines.push(
-        `${t.passed ? 'PASSED' : 'FAILED'}   ${t.threshold} (actual ${t.actual}${t.latency ? 'ms' : ''})` +
-          (t.implicit ? ' (implicit: no threshold names the error rate)' : ''),
-      );
-  }
-  lines.push(
-    `${result.passed ? 'smoke test passed' : 'smoke test FAILED'}: ${result.counts.passed} passed, ${result.counts.failed} failed` +
-      (result.counts.skipped ? `, ${result.counts.skipped} skipped` : ''),
-  );
-  return `${lines.join('\n')}\n`;
-}
-
-function writeFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, text);
-}
-
-/** Every line logged through the redactor (secrets, URL credentials, secret query parameters). */
-function redactingLogger(logger: Logger, redactor: Redactor): Logger {
-  return {
-    debug: (m) => logger.debug(redactor.redact(m)),
-    info: (m) => logger.info(redactor.redact(m)),
-    warning: (m) => logger.warning(redactor.redact(m)),
-    error: (m) => logger.error(redactor.redact(m)),
-  };
-}
-
 async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promise<void> {
   if (options.merge !== undefined) {
     if (options.shard !== undefined) throw new InputError('--merge', 'give --merge or --shard, not both');
     const result = mergeShards(findShardFiles(options.merge, process.cwd(), '--merge'), options.merge, '--merge');
     const json = redactor.redact(JSON.stringify(versioned(result), null, 2));
-    if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
-    if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
+    if (options.reportFile) writeReportFile(options.reportFile, `${json}\n`);
+    if (options.junitFile) writeReportFile(options.junitFile, redactor.redact(toJUnitXml(result)));
     process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
     if (!result.passed) process.exitCode = 1;
     return;
   }
   const settings = smokeSettingsFromOptions(options);
+  const analysisSettings = await analysisFromOptions(options, redactor);
   let histogram: CapturedHistogram | undefined;
   const env = (name: string): string | undefined => process.env[name];
   const logger = redactingLogger(consoleLogger(options.verbose), redactor);
-  const controller = new AbortController();
-  const cancel = (): void => controller.abort(new Error('cancelled'));
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
-  const result = await runSmoke(settings, {
-    logger,
-    redactor,
-    env,
-    signal: controller.signal,
-    ...(options.verbose
-      ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
-      : {}),
-    ...(settings.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
+  const { result, analysis } = await withCancellation(async (signal) => {
+    // The analysis runs alongside the checks and the load phase, judging the server's own metrics.
+    const analysing = analysisSettings
+      ? import('@adci/analysis').then(({ runAnalysis }) => runAnalysis(analysisSettings, { logger, signal }))
+      : undefined;
+    analysing?.catch(() => undefined); // awaited after the checks
+    const smoked = await runSmoke(settings, {
+      logger,
+      redactor,
+      env,
+      signal,
+      ...(options.verbose
+        ? { onLoadProgress: (p) => logger.debug(`t=${p.second}s ${p.requests} req, p99 ${p.p99}ms`) }
+        : {}),
+      ...(settings.shard ? { onLoadHistogram: (h) => (histogram = captureHistogram(h)) } : {}),
+    });
+    return { result: smoked, analysis: analysing ? await analysing : undefined };
   });
   if (settings.shard) {
     const file = writeShardResult({
@@ -192,13 +163,18 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
     });
     logger.info(`shard ${settings.shard.index}/${settings.shard.count} results: ${file}`);
   }
-  process.off('SIGINT', cancel);
-  process.off('SIGTERM', cancel);
-  const json = redactor.redact(JSON.stringify(versioned(result), null, 2));
-  if (options.reportFile) writeFile(options.reportFile, `${json}\n`);
-  if (options.junitFile) writeFile(options.junitFile, redactor.redact(toJUnitXml(result)));
-  process.stdout.write(options.json ? `${json}\n` : redactor.redact(renderSmokeText(result)));
-  if (!result.passed) process.exitCode = 1;
+  const json = redactor.redact(JSON.stringify(versioned(analysis ? { ...result, analysis } : result), null, 2));
+  if (options.reportFile) writeReportFile(options.reportFile, `${json}\n`);
+  if (options.junitFile) writeReportFile(options.junitFile, redactor.redact(toJUnitXml(result)));
+  if (options.json) process.stdout.write(`${json}\n`);
+  else {
+    process.stdout.write(redactor.redact(renderSmokeText(result)));
+    if (analysis) {
+      const { renderAnalysisText } = await import('@adci/analysis');
+      process.stdout.write(`${redactor.redact(renderAnalysisText(analysis))}\n`);
+    }
+  }
+  if (!result.passed || (analysis && !analysis.passed)) process.exitCode = 1;
 }
 
 export async function runSmokeAction(options: SmokeOptions): Promise<void> {

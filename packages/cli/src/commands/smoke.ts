@@ -30,6 +30,9 @@ export interface SmokeOptions {
   shard?: string;
   shardDir: string;
   merge?: string;
+  analysis?: string;
+  prometheusUrl?: string;
+  analysisVars?: string;
   json: boolean;
   verbose: boolean;
 }
@@ -81,6 +84,15 @@ export function registerSmoke(program: Command): void {
     .option('--shard <i/n>', 'run shard i of n of the load phase and write its results to --shard-dir')
     .option('--shard-dir <dir>', 'directory for the shard result files', 'adci-shards')
     .option('--merge <dir-or-glob>', 'merge shard result files and judge the load thresholds on them (no requests)')
+    .option(
+      '--analysis <file>',
+      'metric analysis file run against Prometheus alongside the checks and the load phase (fails the run when it fails)',
+    )
+    .option(
+      '--prometheus-url <url>',
+      "Prometheus for the analysis (overrides the file's prometheus:); token from ADCI_PROMETHEUS_TOKEN",
+    )
+    .option('--analysis-vars <yaml>', 'placeholder values for the analysis file, a YAML mapping')
     .option('--json', 'print the result object as JSON', false)
     .option('--verbose', 'log each wait attempt and load second', false)
     .action(async (options: SmokeOptions) => {

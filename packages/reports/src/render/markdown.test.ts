@@ -8,7 +8,8 @@ import { runGate, type GateReport } from '../gate.ts';
 import { parseReportPatterns } from '../patterns.ts';
 import { parseThresholds } from '../thresholds.ts';
 import { parseUnifiedDiff } from '../diff.ts';
-import { cell, commentMarker, COMMENT_LIMIT_CHARS, ranges, renderComment, renderMarkdown } from './markdown.ts';
+import { markdownCell as cell } from '@adci/common';
+import { commentMarker, COMMENT_LIMIT_CHARS, ranges, renderComment, renderMarkdown } from './markdown.ts';
 
 const root = join(import.meta.dirname, '../../../../test/fixtures/reports');
 
@@ -30,7 +31,7 @@ const python = (): GateReport =>
     '+++ b/shop/pricing.py\n@@ -1 +1,30 @@\n',
   );
 
-test('cell and ranges: a table cell on one line, pipes and < escaped; line numbers as ranges', () => {
+test('markdownCell (from @adci/common) and ranges: a table cell on one line, pipes and < escaped; line numbers as ranges', () => {
   assert.equal(cell('a|b\r\nc <script>'), 'a\\|b c &lt;script>');
   assert.equal(cell(42), '42');
   assert.equal(ranges([3, 4, 5, 9, 11, 12]), '3-5, 9, 11-12');

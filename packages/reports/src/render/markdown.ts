@@ -1,7 +1,7 @@
 // The gate's result as Markdown for the job summary and the pull-request comment. GitHub drops a
 // summary over 1 MiB entirely and rejects comments over 65,536 characters, so sections are
 // rendered at decreasing detail, least important first, until the text fits.
-import { formatDuration } from '@adci/common';
+import { formatDuration, markdownCell, markdownCode } from '@adci/common';
 import type { ConditionResult, FileCoverageSummary, GateReport, Ratio } from '../gate.ts';
 import { loadMarkdown } from '../parsers/artillery.ts';
 import type { Finding } from '../model.ts';
@@ -37,13 +37,9 @@ function defuse(text: string): string {
   return text.replace(/([@#])(?=[\w-])/g, '$1\u200b');
 }
 
-export function cell(text: string | number): string {
-  return String(text).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|').replace(/</g, '&lt;');
-}
-
 /** Free text from a report, outside code spans. */
 function prose(text: string): string {
-  return defuse(cell(text));
+  return defuse(markdownCell(text));
 }
 
 function html(text: string): string {
@@ -67,7 +63,7 @@ function verdictSection(r: GateReport, title: string): string {
   if (r.conditions.length === 0) return `${head}_No thresholds configured: nothing is gated._\n`;
   const rows = r.conditions.map(
     (c: ConditionResult) =>
-      `| ${c.passed ? '✅' : '❌'} | \`${cell(c.key)}\` | ${cell(c.wanted)} | ${cell(c.actual)} | ${prose(c.note ?? '')} |`,
+      `| ${c.passed ? '✅' : '❌'} | ${markdownCode(c.key)} | ${markdownCell(c.wanted)} | ${markdownCell(c.actual)} | ${prose(c.note ?? '')} |`,
   );
   return `${head}| | Check | Wanted | Actual | Note |\n|---|---|---|---|---|\n${rows.join('\n')}\n`;
 }
@@ -81,13 +77,13 @@ function notesSection(r: GateReport): string {
   if (scan && scan.count > 0) {
     const items = scan.list
       .slice(0, 20)
-      .map((e) => `- ${cell(e.tool)}: ${e.file ? `\`${cell(e.file)}\` ` : ''}${prose(e.reason)}`);
+      .map((e) => `- ${markdownCell(e.tool)}: ${e.file ? `${markdownCode(e.file)} ` : ''}${prose(e.reason)}`);
     const more = scan.count > items.length ? `\n- … and ${scan.count - items.length} more` : '';
     lines.push(
       `**Not scanned** (${scan.count}, threshold key \`findings.scan-errors\`):\n\n${items.join('\n')}${more}`,
     );
   }
-  const formats = r.reports.map((x) => `\`${cell(x.path)}\` (${x.format})`);
+  const formats = r.reports.map((x) => `${markdownCode(x.path)} (${x.format})`);
   const read =
     formats.length > 20 ? `${formats.slice(0, 20).join(', ')} and ${formats.length - 20} more` : formats.join(', ');
   lines.push(`Reports read: ${read || 'none'}.`);
@@ -108,9 +104,9 @@ function testsSection(r: GateReport, maxFailures: number, withDetails: boolean):
   if (shown.length > 0) {
     out += `\n**Failed tests**\n\n`;
     for (const f of shown) {
-      const where = f.file ? ` (\`${cell(f.file)}${f.line ? `:${f.line}` : ''}\`)` : '';
+      const where = f.file ? ` (${markdownCode(`${f.file}${f.line ? `:${f.line}` : ''}`)})` : '';
       const icon = f.outcome === 'errored' ? '💥' : '❌';
-      const summary = `${icon} \`${cell(f.id)}\`${where}: ${prose(f.message ?? '')}`;
+      const summary = `${icon} ${markdownCode(f.id)}${where}: ${prose(f.message ?? '')}`;
       if (withDetails && f.details) {
         // Markdown is not rendered inside <summary>: HTML there.
         const place = f.file ? ` (<code>${html(f.file)}${f.line ? `:${f.line}` : ''}</code>)` : '';
@@ -126,7 +122,7 @@ function testsSection(r: GateReport, maxFailures: number, withDetails: boolean):
   if (flaky.length > 0 && maxFailures > 0) {
     out += `\n**Flaky tests** (failed, then passed on a rerun): ${flaky
       .slice(0, maxFailures)
-      .map((f) => `\`${cell(f.id)}\``)
+      .map((f) => markdownCode(f.id))
       .join(', ')}${flaky.length > maxFailures ? ', …' : ''}\n`;
   }
   return out;
@@ -140,7 +136,7 @@ function coverageSection(r: GateReport, maxUncovered: number): string {
   out += `| ${pct(c.lines)} (${c.lines.covered}/${c.lines.total}) | ${pct(c.branches)} (${c.branches.covered}/${c.branches.total}) | ${diff} |\n`;
   if (c.diff && c.diff.uncovered.length > 0 && maxUncovered > 0) {
     out += `\n**Changed lines not covered**\n\n`;
-    for (const u of c.diff.uncovered.slice(0, maxUncovered)) out += `- \`${cell(u.file)}\`: ${ranges(u.lines)}\n`;
+    for (const u of c.diff.uncovered.slice(0, maxUncovered)) out += `- ${markdownCode(u.file)}: ${ranges(u.lines)}\n`;
     if (c.diff.uncovered.length > maxUncovered)
       out += `- …and ${c.diff.uncovered.length - maxUncovered} more file(s)\n`;
   }
@@ -162,7 +158,7 @@ export function ranges(lines: number[]): string {
 function fileTable(title: string, rows: FileCoverageSummary[], max: number, total: number): string {
   if (rows.length === 0 || max === 0) return '';
   let out = `\n**${title}**\n\n| | Lines | Branches |\n|---|---|---|\n`;
-  for (const f of rows.slice(0, max)) out += `| \`${cell(f.file)}\` | ${pct(f.lines)} | ${pct(f.branches)} |\n`;
+  for (const f of rows.slice(0, max)) out += `| ${markdownCode(f.file)} | ${pct(f.lines)} | ${pct(f.branches)} |\n`;
   if (total > max) out += `\n…${total - max} more.\n`;
   return out;
 }
@@ -184,7 +180,7 @@ function findingsSection(r: GateReport): string {
   for (const tool of f.tools) {
     const n = f.counts[tool];
     if (!n) continue;
-    out += `| ${cell(tool)} | ${n.error} | ${n.warning} | ${n.note} | ${n.critical} | ${n.high} | ${n.medium} | ${n.low} |\n`;
+    out += `| ${markdownCell(tool)} | ${n.error} | ${n.warning} | ${n.note} | ${n.critical} | ${n.high} | ${n.medium} | ${n.low} |\n`;
   }
   const all = f.counts.all;
   if (all && f.tools.length > 1) {
@@ -196,10 +192,10 @@ function findingsSection(r: GateReport): string {
 
 function findingLine(x: Finding): string {
   const icon = x.severity === 'error' ? '❌' : x.severity === 'warning' ? '⚠️' : 'ℹ️';
-  const where = x.file ? ` \`${cell(x.file)}${x.line ? `:${x.line}` : ''}\`` : '';
+  const where = x.file ? ` ${markdownCode(`${x.file}${x.line ? `:${x.line}` : ''}`)}` : '';
   const security = x.security ? ` (${x.security})` : '';
   const changed = x.onChangedLine ? ' 🆕' : '';
-  return `- ${icon}${changed} **${cell(x.tool)}** \`${cell(x.rule)}\`${security}${where}: ${prose(x.message)}`;
+  return `- ${icon}${changed} **${markdownCell(x.tool)}** ${markdownCode(x.rule)}${security}${where}: ${prose(x.message)}`;
 }
 
 function findingsListSection(r: GateReport, max: number): string {
@@ -221,7 +217,7 @@ function baselineSection(r: GateReport, maxIds: number): string {
       ? ''
       : `\n**${label}**: ${ids
           .slice(0, maxIds)
-          .map((id) => `\`${cell(id)}\``)
+          .map((id) => markdownCode(id))
           .join(', ')}${ids.length > maxIds ? `, …${ids.length - maxIds} more` : ''}\n`;
   return out + list('Newly failing', b.newlyFailing) + list('Newly skipped', b.newlySkipped);
 }
@@ -230,7 +226,7 @@ function slowestSection(r: GateReport, max: number): string {
   const slow = r.tests.slowest.slice(0, max);
   if (slow.length === 0 || max === 0) return '';
   let out = `\n**Slowest tests**\n\n| Test | Duration |\n|---|---|\n`;
-  for (const s of slow) out += `| \`${cell(s.id)}\` | ${formatDuration(s.durationMs)} |\n`;
+  for (const s of slow) out += `| ${markdownCode(s.id)} | ${formatDuration(s.durationMs)} |\n`;
   return out;
 }
 
