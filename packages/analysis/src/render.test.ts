@@ -56,22 +56,22 @@ test('Markdown: verdict and reason, per metric its condition, query, measurement
   const lines = markdown.split('\n');
   assert.equal(lines[0], '### Analysis: post-promotion-analysis (deploy/analysis.yml) ❌ failed');
   assert.equal(lines[2], 'Prometheus: http://prometheus:9090  ');
-  assert.equal(lines[3], '**Why:** metric error-rate failed: result 0.2 is not < 0.01');
+  assert.equal(lines[3], '**Why:** metric error-rate failed: result 0.2 is not &lt; 0.01');
   assert.ok(lines.includes('#### ❌ error-rate: failed'));
   assert.ok(lines.includes('`result < 0.01` · 2 measurements, 1 failed (failure-limit 0) · every 10.0 s'));
-  assert.ok(lines.includes('> result 0.2 is not < 0.01'));
+  assert.ok(lines.includes('> result 0.2 is not &lt; 0.01'));
   assert.match(markdown, /```promql\nsum\(rate\(http_requests_total\{code=~"5\.\.",version="v2"\}\[1m\]\)\)\n```/);
   assert.ok(lines.includes('| # | At | Result | Threshold | Outcome | Series |'));
-  assert.ok(lines.includes('| 1 | 0.0 s | 0.002 | result < 0.01 | passed |  |'));
+  assert.ok(lines.includes('| 1 | 0.0 s | 0.002 | result &lt; 0.01 | passed |  |'));
   assert.ok(
     lines.includes(
-      '| 2 | 10.0 s | 0.2 | result < 0.01 | failed | {pod="web-green-1"} 0.2; {pod="web\\|green-2"} 0.001 |',
+      '| 2 | 10.0 s | 0.2 | result &lt; 0.01 | failed | {pod="web-green-1"} 0.2; {pod="web\\|green-2"} 0.001 |',
     ),
   );
   assert.ok(lines.includes('#### ⚠️ p99: inconclusive'));
   assert.ok(lines.includes('| # | At | Result | Threshold | Outcome |'), 'no Series column without several series');
-  assert.ok(lines.includes('| 1 | 0.0 s | no data | result <= 0.3 | inconclusive |'));
-  assert.ok(lines.includes('| 2 | 5.0 s | no data (counted as passed) | result <= 0.3 | inconclusive |'));
+  assert.ok(lines.includes('| 1 | 0.0 s | no data | result &lt;= 0.3 | inconclusive |'));
+  assert.ok(lines.includes('| 2 | 5.0 s | no data (counted as passed) | result &lt;= 0.3 | inconclusive |'));
   const [title] = renderAnalysisMarkdown({ ...result, passed: true, message: undefined }, '##').split('\n');
   assert.ok(title?.endsWith('✅ passed'), title);
 });
