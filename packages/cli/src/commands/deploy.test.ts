@@ -4,30 +4,19 @@
 // the built CLI are tested end to end in test/e2e/deploy-*-cli.test.ts and blue-green-*.test.ts.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterTestSkip, kubectlOk, testKubeconfig, useNamespace } from '../../../../test/cluster/testing.ts';
+import { adciFromSources, type AdciRun } from '../../../../test/runner/adci-sources.ts';
 
 const skip = clusterTestSkip();
 const scratch = mkdtempSync(join(tmpdir(), 'adci-deploy-cmd-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function adci(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(import.meta.dirname, '../main.ts'), ...args],
-      { cwd: scratch, env: { PATH: process.env.PATH ?? '', HOME: scratch, ...env }, timeout: 180_000 },
-      (error, out, err) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, out, err }),
-    );
-  });
-}
+const adci = (args: string[], env: Record<string, string> = {}): Promise<AdciRun> =>
+  adciFromSources(args, { cwd: scratch, env: { HOME: scratch, ...env }, timeoutMs: 180_000 });
 
 const manifest = join(scratch, 'web.yaml');
 writeFileSync(

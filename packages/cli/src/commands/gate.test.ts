@@ -4,26 +4,17 @@
 // test/e2e/quality-gate-cli.test.ts.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { adciFromSources, type AdciRun } from '../../../../test/runner/adci-sources.ts';
 
 const fixtures = join(import.meta.dirname, '../../../../test/fixtures/reports');
 const scratch = mkdtempSync(join(tmpdir(), 'adci-gate-cmd-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** Runs `adci …` from the sources (packages/cli/src/main.ts) in a child process. */
-function adci(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(import.meta.dirname, '../main.ts'), ...args],
-      { maxBuffer: 64 * 1024 * 1024 },
-      (error, out, err) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, out, err }),
-    );
-  });
-}
+const adci = (...args: string[]): Promise<AdciRun> => adciFromSources(args);
 
 test('a failing run prints the verdict and exits 1; a passing one exits 0', async () => {
   const failing = await adci('gate', '--root', fixtures, '--reports', 'real/pytest-junit.xml');

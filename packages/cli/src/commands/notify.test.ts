@@ -4,11 +4,11 @@
 // CLI is tested end to end in test/e2e/notify-timeout-cli.test.ts and test/e2e/cli.test.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeSlack, type FakeSlack } from '../../../../test/fakes/slack.ts';
+import { adciFromSources, type AdciRun } from '../../../../test/runner/adci-sources.ts';
 
 let slack: FakeSlack;
 const scratch = mkdtempSync(join(tmpdir(), 'adci-notify-cmd-'));
@@ -20,20 +20,8 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Runs `adci …` from the sources in a child process, with only the environment given. */
-function adci(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(import.meta.dirname, '../main.ts'), ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
-      (error, out, err) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, out, err }),
-    );
-  });
-}
+const adci = (args: string[], env: Record<string, string> = {}): Promise<AdciRun> =>
+  adciFromSources(args, { env, timeoutMs: 60_000 });
 
 const gitlab = {
   GITLAB_CI: 'true',

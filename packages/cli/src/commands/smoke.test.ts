@@ -4,11 +4,11 @@
 // request. The built CLI is tested end to end in test/e2e/smoke-test-cli.test.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeService, type FakeService } from '../../../../test/fakes/service.ts';
+import { adciFromSources, type AdciRun } from '../../../../test/runner/adci-sources.ts';
 
 let service: FakeService;
 const scratch = mkdtempSync(join(tmpdir(), 'adci-smoke-cmd-'));
@@ -20,19 +20,8 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function adci(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [join(import.meta.dirname, '../main.ts'), ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
-      (error, out, err) => resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, out, err }),
-    );
-  });
-}
+const adci = (args: string[], env: Record<string, string> = {}): Promise<AdciRun> =>
+  adciFromSources(args, { env, timeoutMs: 120_000 });
 
 test('passing checks exit 0; a failing one exits 1 with why; the token from the environment is masked', async () => {
   const file = join(scratch, 'checks.yml');
