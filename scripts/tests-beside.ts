@@ -60,7 +60,6 @@ export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
   'actions/smoke-test/src/inputs.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
   'actions/smoke-test/src/main.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
   'packages/kube/src/run.ts': `one run's context and compensations: ${BLUE_GREEN}`,
-  'packages/kube/src/steps.ts': `the steps and their plans (PLANS): ${BLUE_GREEN}`,
 };
 
 export function hasLogic(source: string, fileName = 'module.ts'): boolean {
