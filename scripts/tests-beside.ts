@@ -22,14 +22,11 @@ const ADAPTER = (action: string, tests: string): string =>
   `the ${action} adapter (inputs, GitHub calls, outputs): run end to end through its built bundle ` +
   `(dist/${action}, by test/runner) in ${tests}`;
 const ACTIONS_E2E = 'test/e2e/{quality-gate,smoke-test,notify,blue-green-deploy}*.test.ts';
-const BLUE_GREEN =
-  'the blue-green engine, driven through every step of every action by packages/kube/src/deploy.test.ts ' +
-  '(MemoryKube, virtual time) and on the local cluster by test/e2e/blue-green-*.test.ts';
 
 /**
  * Modules with logic whose tests live elsewhere, with where. The adapters are thin front ends whose
- * behaviour is what a workflow sees, so their tests run the built bundles; the blue-green engine's
- * run, steps and presentation are tested through the engine.
+ * behaviour is what a workflow sees, so their tests run the built bundles; the CLI commands' run
+ * halves are tested through their commands.
  */
 export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
   'packages/cli/src/commands/gate-run.ts':
@@ -59,7 +56,6 @@ export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
   'actions/smoke-test/src/analysis.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test-analysis.test.ts'),
   'actions/smoke-test/src/inputs.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
   'actions/smoke-test/src/main.ts': ADAPTER('smoke-test', 'test/e2e/smoke-test*.test.ts'),
-  'packages/kube/src/run.ts': `one run's context and compensations: ${BLUE_GREEN}`,
 };
 
 export function hasLogic(source: string, fileName = 'module.ts'): boolean {
