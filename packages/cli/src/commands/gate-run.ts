@@ -15,7 +15,23 @@ import {
   type ChangedLines,
 } from '@adci/reports';
 import { versioned } from '../json.ts';
-import type { GateOptions } from './gate.ts';
+
+/** The command's options as commander parses them (declared in gate.ts). */
+export interface GateOptions {
+  reports: string[];
+  thresholds?: string;
+  thresholdsFile?: string;
+  base?: string;
+  head: string;
+  minChangedLines: string;
+  baseline?: string;
+  ignoreMalformed: boolean;
+  root: string;
+  reportFile?: string;
+  json: boolean;
+  markdown: boolean;
+  verbose: boolean;
+}
 
 const execFileAsync = promisify(execFile);
 

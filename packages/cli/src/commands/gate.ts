@@ -2,22 +2,7 @@
 // verdict and summary as the action (plain text, Markdown or JSON) and exits 1 when the gate fails.
 // The options are declared here; the engine loads only when the command runs (gate-run.ts).
 import type { Command } from 'commander';
-
-export interface GateOptions {
-  reports: string[];
-  thresholds?: string;
-  thresholdsFile?: string;
-  base?: string;
-  head: string;
-  minChangedLines: string;
-  baseline?: string;
-  ignoreMalformed: boolean;
-  root: string;
-  reportFile?: string;
-  json: boolean;
-  markdown: boolean;
-  verbose: boolean;
-}
+import type { GateOptions } from './gate-run.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, ...value.split('\n')];
 

@@ -1,10 +1,35 @@
 // `adci notify`, run: the notify engine from GitLab CI, Jenkins or a terminal.
 import { readFileSync } from 'node:fs';
 import { InputError, consoleLogger, parseDuration, parseStringMap } from '@adci/common';
-import { composeMessage, resolveWebhookUrl, notify, parseMentions, parsePayload, templateValues } from '@adci/slack';
+import {
+  composeMessage,
+  resolveWebhookUrl,
+  notify,
+  parseMentions,
+  parsePayload,
+  templateValues,
+  type NotifyStatus,
+} from '@adci/slack';
 import { readCiRun } from '../ci-context.ts';
 import { versioned } from '../json.ts';
-import type { NotifyOptions } from './notify.ts';
+
+/** The command's options as commander parses them (declared in notify.ts). */
+export interface NotifyOptions {
+  status: NotifyStatus;
+  title: string;
+  text: string;
+  fields: string;
+  environment: string;
+  environmentUrl: string;
+  image: string;
+  mention: string;
+  payload?: string;
+  payloadFile?: string;
+  failOnError: boolean;
+  timeout: string;
+  json: boolean;
+  verbose: boolean;
+}
 
 export async function runNotifyAction(options: NotifyOptions): Promise<void> {
   // The URL is a secret: taken from the environment only, never from argv (visible in `ps`).

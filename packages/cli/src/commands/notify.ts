@@ -1,24 +1,8 @@
 // `adci notify`: the notify engine from GitLab CI, Jenkins or a terminal.
 // The options are declared here; the engine loads only when the command runs (notify-run.ts).
 import { Option, type Command } from 'commander';
-import { NOTIFY_STATUSES, type NotifyStatus } from '@adci/slack';
-
-export interface NotifyOptions {
-  status: NotifyStatus;
-  title: string;
-  text: string;
-  fields: string;
-  environment: string;
-  environmentUrl: string;
-  image: string;
-  mention: string;
-  payload?: string;
-  payloadFile?: string;
-  failOnError: boolean;
-  timeout: string;
-  json: boolean;
-  verbose: boolean;
-}
+import { NOTIFY_STATUSES } from '@adci/slack';
+import type { NotifyOptions } from './notify-run.ts';
 
 export function registerNotify(program: Command): void {
   program

@@ -27,7 +27,40 @@ import type { AnalysisSettings } from '@adci/analysis';
 import { versioned } from '../json.ts';
 import { withCancellation } from '../cancel.ts';
 
-import type { SmokeOptions } from './smoke.ts';
+/** The command's options as commander parses them (declared in smoke.ts). */
+export interface SmokeOptions {
+  baseUrl?: string;
+  checks?: string;
+  checksFile?: string;
+  artillery?: string;
+  waitFor?: string;
+  waitTimeout: string;
+  waitInterval: string;
+  retries: string;
+  timeout: string;
+  headers: string;
+  failFast: boolean;
+  junitFile?: string;
+  reportFile?: string;
+  insecureTls: boolean;
+  maxBody?: string;
+  loadRate?: string;
+  loadConnections?: string;
+  loadDuration?: string;
+  loadMaxInFlight?: string;
+  loadPath?: string;
+  loadThreshold: string[];
+  loadAbortOnFail?: boolean;
+  loadStartAt?: string;
+  shard?: string;
+  shardDir: string;
+  merge?: string;
+  analysis?: string;
+  prometheusUrl?: string;
+  analysisVars?: string;
+  json: boolean;
+  verbose: boolean;
+}
 
 function readInteger(value: string, name: string): number {
   const n = Number(value);

@@ -2,40 +2,7 @@
 // Jenkins or a terminal, with the same checks file as the smoke-test action.
 // The options are declared here; the engine is loaded only when the command runs (smoke-run.ts).
 import type { Command } from 'commander';
-
-export interface SmokeOptions {
-  baseUrl?: string;
-  checks?: string;
-  checksFile?: string;
-  artillery?: string;
-  waitFor?: string;
-  waitTimeout: string;
-  waitInterval: string;
-  retries: string;
-  timeout: string;
-  headers: string;
-  failFast: boolean;
-  junitFile?: string;
-  reportFile?: string;
-  insecureTls: boolean;
-  maxBody?: string;
-  loadRate?: string;
-  loadConnections?: string;
-  loadDuration?: string;
-  loadMaxInFlight?: string;
-  loadPath?: string;
-  loadThreshold: string[];
-  loadAbortOnFail?: boolean;
-  loadStartAt?: string;
-  shard?: string;
-  shardDir: string;
-  merge?: string;
-  analysis?: string;
-  prometheusUrl?: string;
-  analysisVars?: string;
-  json: boolean;
-  verbose: boolean;
-}
+import type { SmokeOptions } from './smoke-run.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
