@@ -10,7 +10,7 @@ import { RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import { Agent, fetch } from 'undici';
 import { readKubeconfig, type KubeAccess, type LightKubeconfig } from './kubeconfig.ts';
-import { errorMessage, retry, type Logger } from '@adci/common';
+import { errorMessage, retry, systemClock, type Logger } from '@adci/common';
 import type { KubeObject, KubePort, ListResult, ResourceRule, Selectors, WatchEvent } from './port.ts';
 
 export const FIELD_MANAGER = 'adci';
@@ -481,7 +481,8 @@ export class KubeClient implements KubePort {
         failures++;
         this.logger?.debug(`watch ${kind} dropped: ${errorMessage(outcome.error)}`);
         if (failures > 8) throw outcome.error instanceof Error ? outcome.error : new Error(errorMessage(outcome.error));
-        await new Promise((r) => setTimeout(r, Math.min(4000, 200 * 2 ** failures)));
+        // The Clock's sleep: a cancel during the back-off ends the wait at once.
+        await systemClock.sleep(Math.min(4000, 200 * 2 ** failures), signal);
       }
     }
   }
