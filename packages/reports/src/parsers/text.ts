@@ -5,8 +5,7 @@ import type { Collector } from '../collector.ts';
 import type { FileCoverage, Finding, Severity } from '../model.ts';
 import { scalarText } from '@adci/common';
 import { ReportError } from '../errors.ts';
-
-const CHUNK_BYTES = 1024 * 1024;
+import { CHUNK_BYTES, readInChunks } from '../chunks.ts';
 
 /** Calls `onLine(text, lineNumber)` for every line of a file, streaming. */
 export function forEachLine(path: string, onLine: (line: string, lineNumber: number) => void): void {
@@ -53,20 +52,11 @@ export function forEachLineBytes(
   onLine: (bytes: Buffer, from: number, to: number, lineNumber: number) => void,
 ): void {
   const fd = openSync(path, 'r');
-  let work = Buffer.allocUnsafe(CHUNK_BYTES * 2);
-  let kept = 0;
   let lineNumber = 0;
   let first = true;
   try {
-    for (;;) {
-      if (work.length - kept < CHUNK_BYTES) {
-        const bigger = Buffer.allocUnsafe(Math.max(work.length * 2, kept + CHUNK_BYTES));
-        work.copy(bigger, 0, 0, kept);
-        work = bigger;
-      }
-      const read = readSync(fd, work, kept, CHUNK_BYTES, null);
-      const filled = kept + read;
-      const bytes = work.subarray(0, filled);
+    readInChunks(fd, (bytes, ended) => {
+      const filled = bytes.length;
       let start = 0;
       if (first) {
         first = false;
@@ -79,14 +69,13 @@ export function forEachLineBytes(
         onLine(bytes, start, i > start && bytes[i - 1] === 0x0d ? i - 1 : i, lineNumber);
         start = i + 1;
       }
-      if (read === 0) {
+      if (ended) {
         if (start < filled) onLine(bytes, start, filled, lineNumber + 1);
-        break;
+        return filled;
       }
-      kept = filled - start;
-      if (kept > 64 * 1024 * 1024) throw new ReportError(path, `line ${lineNumber + 1} is over 64 MiB long`);
-      if (kept > 0 && start > 0) work.copyWithin(0, start, filled);
-    }
+      if (filled - start > 64 * 1024 * 1024) throw new ReportError(path, `line ${lineNumber + 1} is over 64 MiB long`);
+      return start;
+    });
   } finally {
     closeSync(fd);
   }

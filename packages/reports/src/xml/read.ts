@@ -1,33 +1,20 @@
 // Reads an XML file through the scanner in fixed-size chunks, so memory does not grow with the
 // file; a scan error is turned into one that names the file, line and column.
 import { closeSync, openSync, readSync } from 'node:fs';
+import { CHUNK_BYTES, readInChunks } from '../chunks.ts';
 import { XmlScanError, XmlScanner, type XmlHandler } from './scanner.ts';
 import { ReportError } from '../errors.ts';
-
-const CHUNK_BYTES = 1024 * 1024;
 
 /** Scans a whole file with `handler`; throws ReportError with line and column on bad input. */
 export function scanXmlFile(path: string, handler: XmlHandler): void {
   const fd = openSync(path, 'r');
   const scanner = new XmlScanner(handler);
-  // One work buffer: unconsumed bytes stay at its front and the next read lands after them.
-  let work = Buffer.allocUnsafe(CHUNK_BYTES * 2);
-  let kept = 0;
   try {
-    for (;;) {
-      if (work.length - kept < CHUNK_BYTES) {
-        const bigger = Buffer.allocUnsafe(Math.max(work.length * 2, kept + CHUNK_BYTES));
-        work.copy(bigger, 0, 0, kept);
-        work = bigger;
-      }
-      const read = readSync(fd, work, kept, CHUNK_BYTES, null);
-      if (read === 0) break;
-      const filled = kept + read;
-      const consumed = scanner.scan(work.subarray(0, filled));
-      kept = filled - consumed;
-      if (kept > 0 && consumed > 0) work.copyWithin(0, consumed, filled);
-    }
-    scanner.end(work.subarray(0, kept));
+    readInChunks(fd, (bytes, ended) => {
+      if (!ended) return scanner.scan(bytes);
+      scanner.end(bytes);
+      return bytes.length;
+    });
   } catch (error) {
     if (error instanceof XmlScanError) {
       const { line, column } = locateOffset(fd, error.offset);
