@@ -6,7 +6,7 @@
 // capture ends the virtual user's flow, since what follows would be sent without its values.
 import { scalarText, templateNames, type Clock, type TemplateLookup } from '@adci/common';
 import { TransportError, type HttpClient, type LoadRequest, type TransportErrorKind } from './http.ts';
-import { buildRequest } from './request.ts';
+import { buildRequest, loadRequestOf } from './request.ts';
 import { readValue, statusMatches } from './expect.ts';
 import type { FlowData, FlowExpectation, FlowStep, LoadFlow, LoadRequestSpec, LoadSpec } from './types.ts';
 
@@ -57,15 +57,7 @@ function usesPlaceholders(request: LoadRequestSpec): boolean {
 }
 
 function toLoadRequest(request: LoadRequestSpec, target: FlowTarget, lookup: TemplateLookup): LoadRequest {
-  const built = buildRequest(request, target.baseUrl, target.headers, lookup);
-  const out: LoadRequest = {
-    origin: built.url.origin,
-    path: `${built.url.pathname}${built.url.search}`,
-    method: built.method,
-    headers: built.headers,
-  };
-  if (built.body !== undefined) out.body = built.body;
-  return out;
+  return loadRequestOf(buildRequest(request, target.baseUrl, target.headers, lookup));
 }
 
 /** Weighted round robin (smooth, as nginx's): flows interleave in proportion to their weights. */

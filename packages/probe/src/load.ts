@@ -6,7 +6,7 @@ import { silentLogger, type Clock, type Logger, type TemplateLookup } from '@adc
 import { LatencyHistogram } from './histogram.ts';
 import type { HttpClient, LoadCallback, LoadRequest, LoadSender, TransportErrorKind } from './http.ts';
 import { RawHttpConnection, RawHttpPool, encodeRawRequest, type RawRequest } from './raw-http.ts';
-import { buildRequest } from './request.ts';
+import { buildRequest, loadRequestOf } from './request.ts';
 import { statusMatches } from './expect.ts';
 import { canJudgeEarly, evaluateThresholds, type MetricSource } from './thresholds.ts';
 import { arrivalSchedule, peakRate } from './schedule.ts';
@@ -74,14 +74,10 @@ function prepare(spec: LoadSpec, target: LoadTarget): PreparedRequest[] {
   return spec.requests.map((r) => {
     const built = buildRequest(r, target.baseUrl, target.headers, target.lookup);
     const expected: StatusExpectation | undefined = r.status;
-    const request: LoadRequest = {
-      origin: built.url.origin,
-      path: `${built.url.pathname}${built.url.search}`,
-      method: built.method,
-      headers: built.headers,
+    return {
+      request: loadRequestOf(built),
+      success: expected ? (s: number) => statusMatches(s, expected) : defaultSuccess,
     };
-    if (built.body !== undefined) request.body = built.body;
-    return { request, success: expected ? (s: number) => statusMatches(s, expected) : defaultSuccess };
   });
 }
 

@@ -2,7 +2,7 @@
 // lower case, a JSON body with its content type, and credentials written in a URL sent as Basic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildRequest, joinUrl, withUrlCredentials } from './request.ts';
+import { buildRequest, joinUrl, loadRequestOf, withUrlCredentials } from './request.ts';
 import type { RequestSpec } from './types.ts';
 
 const base = new URL('http://127.0.0.1:8080/api/');
@@ -80,4 +80,20 @@ test('credentials in the URL become Basic authorization, decoded, unless the req
   );
   const built = buildRequest(spec({ url: 'http://admin:s3cret@127.0.0.1:9/x' }), base, {}, lookup);
   assert.equal(built.headers.authorization, `Basic ${Buffer.from('admin:s3cret').toString('base64')}`);
+});
+
+test('loadRequestOf: the origin, the path with its query, the method, headers and a body when there is one', () => {
+  const built = buildRequest(
+    spec({ path: '/bid?x=1', method: 'POST', headers: { 'x-a': 'b' }, body: '{"a":1}' }),
+    new URL('http://127.0.0.1:8080/api'),
+    {},
+    lookup,
+  );
+  const request = loadRequestOf(built);
+  assert.equal(request.origin, 'http://127.0.0.1:8080');
+  assert.equal(request.path, '/api/bid?x=1');
+  assert.equal(request.method, 'POST');
+  assert.equal(request.headers['x-a'], 'b');
+  assert.equal(request.body, '{"a":1}');
+  assert.equal('body' in loadRequestOf({ ...built, body: undefined }), false);
 });

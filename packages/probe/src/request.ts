@@ -1,6 +1,7 @@
 // Turns a request spec into a concrete request: placeholders filled, path joined to the base URL,
 // common headers merged, a `json` body serialised with its content type.
 import { fillTemplate, fillTemplateDeep, type TemplateLookup } from '@adci/common';
+import type { LoadRequest } from './http.ts';
 import type { RequestSpec } from './types.ts';
 
 /**
@@ -60,4 +61,16 @@ export function buildRequest(
     built.body = fill(spec.body);
   }
   return built;
+}
+
+/** A built request as the load phase sends it: origin, path with query, method, headers, body. */
+export function loadRequestOf(built: BuiltRequest): LoadRequest {
+  const request: LoadRequest = {
+    origin: built.url.origin,
+    path: `${built.url.pathname}${built.url.search}`,
+    method: built.method,
+    headers: built.headers,
+  };
+  if (built.body !== undefined) request.body = built.body;
+  return request;
 }
