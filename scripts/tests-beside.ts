@@ -35,8 +35,6 @@ export const TESTED_ELSEWHERE: Readonly<Record<string, string>> = {
     "adci notify's run half (loaded only when the command runs): packages/cli/src/commands/notify.test.ts runs the command (and test/e2e/*-cli.test.ts)",
   'packages/cli/src/commands/smoke-run.ts':
     "adci smoke's run half (loaded only when the command runs): packages/cli/src/commands/smoke.test.ts runs the command (and test/e2e/*-cli.test.ts)",
-  'packages/probe/src/shard-plan.ts':
-    "a shard's share of the load, kept apart so reading settings does not load the histogram: shards.test.ts and test/e2e/load-shards.test.ts",
   'actions/blue-green-deploy/src/exec.ts': ADAPTER('blue-green-deploy', 'test/e2e/blue-green-*.test.ts'),
   'actions/blue-green-deploy/src/main.ts': ADAPTER('blue-green-deploy', 'test/e2e/blue-green-*.test.ts'),
   'actions/common/src/inputs.ts': `the input readers every adapter shares: run through every action's bundle in ${ACTIONS_E2E}`,
