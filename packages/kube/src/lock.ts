@@ -2,7 +2,7 @@
 // renews it while it works; an expired lease (a runner that died) is taken over; a waiter gives
 // up after lock-timeout with a message naming the holder.
 import { hostname } from 'node:os';
-import type { Clock, Logger } from '@adci/common';
+import { waitUntil, WaitTimeoutError, type Clock, type Logger } from '@adci/common';
 import { isStatus } from './client.ts';
 import type { KubeObject, KubePort } from './port.ts';
 
@@ -90,68 +90,87 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
   const duration = options.durationSeconds ?? 30;
   const started = options.clock.now();
   let announced = '';
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const now = Date.now();
-    const existing = await kube.get<LeaseObject>('Lease', options.namespace, name);
-    const spec = {
-      holderIdentity: options.holder,
-      leaseDurationSeconds: duration,
-      acquireTime: microTime(now),
-      renewTime: microTime(now),
-    };
-    try {
-      if (!existing) {
-        await kube.create(
-          {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'adci' } },
-            spec,
-          },
-          options.namespace,
-        );
-        break;
-      }
-      const gone = holderGone(existing.spec?.holderIdentity, options.alive);
-      if (existing.spec?.holderIdentity === options.holder || expired(existing, now) || gone) {
-        if (existing.spec?.holderIdentity && existing.spec.holderIdentity !== options.holder) {
-          options.logger.warning(
-            `lock ${name}: ${gone ? 'the process' : 'the lease'} of ${existing.spec.holderIdentity} ${gone ? 'is gone' : 'expired'}; taking it over`,
+  let holder = 'unknown';
+  let acquired = false;
+  /** One attempt: true when the lease is ours, false while another holder keeps it (a write conflict reads again at once). */
+  const attempt = async (): Promise<boolean> => {
+    for (;;) {
+      const now = Date.now();
+      const existing = await kube.get<LeaseObject>('Lease', options.namespace, name);
+      const spec = {
+        holderIdentity: options.holder,
+        leaseDurationSeconds: duration,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+      };
+      try {
+        if (!existing) {
+          await kube.create(
+            {
+              apiVersion: 'coordination.k8s.io/v1',
+              kind: 'Lease',
+              metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'adci' } },
+              spec,
+            },
+            options.namespace,
           );
+          return (acquired = true);
         }
-        await kube.replace(
-          {
-            ...existing,
-            kind: 'Lease',
-            apiVersion: 'coordination.k8s.io/v1',
-            spec: { ...spec, leaseTransitions: (existing.spec?.leaseTransitions ?? 0) + 1 },
-          },
-          options.namespace,
-        );
-        break;
+        const gone = holderGone(existing.spec?.holderIdentity, options.alive);
+        if (existing.spec?.holderIdentity === options.holder || expired(existing, now) || gone) {
+          if (existing.spec?.holderIdentity && existing.spec.holderIdentity !== options.holder) {
+            options.logger.warning(
+              `lock ${name}: ${gone ? 'the process' : 'the lease'} of ${existing.spec.holderIdentity} ${gone ? 'is gone' : 'expired'}; taking it over`,
+            );
+          }
+          await kube.replace(
+            {
+              ...existing,
+              kind: 'Lease',
+              apiVersion: 'coordination.k8s.io/v1',
+              spec: { ...spec, leaseTransitions: (existing.spec?.leaseTransitions ?? 0) + 1 },
+            },
+            options.namespace,
+          );
+          return (acquired = true);
+        }
+      } catch (error) {
+        // Someone else created or renewed it between our read and write: read again.
+        if (isStatus(error, 409)) continue;
+        throw error;
       }
-    } catch (error) {
-      // Someone else created or renewed it between our read and write: read again.
-      if (isStatus(error, 409)) continue;
+      holder = existing.spec?.holderIdentity ?? 'unknown';
+      if (announced !== holder) {
+        const renewed = Date.parse(existing.spec?.renewTime ?? existing.spec?.acquireTime ?? '');
+        const ago = Number.isNaN(renewed) ? undefined : Math.max(0, Math.round((now - renewed) / 1000));
+        const expiresIn = ago === undefined ? undefined : Math.max(0, (existing.spec?.leaseDurationSeconds ?? 0) - ago);
+        options.logger.info(
+          `lock ${name} is held by ${holder}${
+            ago === undefined
+              ? ''
+              : `, last renewed ${ago}s ago; taken over in ${expiresIn}s unless its holder renews it`
+          }; waiting (lock-timeout ${Math.round(options.timeoutMs / 1000)}s)`,
+        );
+        options.onWait?.(holder);
+        announced = holder;
+      }
+      return false;
+    }
+  };
+  try {
+    await waitUntil(attempt, {
+      timeoutMs: options.timeoutMs,
+      intervalMs: 1000,
+      description: `lock ${name}`,
+      clock: options.clock,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  } catch (error) {
+    // A lease taken just as the run was cancelled is returned all the same: the caller releases it.
+    if (!acquired) {
+      if (error instanceof WaitTimeoutError) throw new LockTimeoutError(name, holder, options.clock.now() - started);
       throw error;
     }
-    const holder = existing.spec?.holderIdentity ?? 'unknown';
-    const waited = options.clock.now() - started;
-    if (waited >= options.timeoutMs) throw new LockTimeoutError(name, holder, waited);
-    if (announced !== holder) {
-      const renewed = Date.parse(existing.spec?.renewTime ?? existing.spec?.acquireTime ?? '');
-      const ago = Number.isNaN(renewed) ? undefined : Math.max(0, Math.round((now - renewed) / 1000));
-      const expiresIn = ago === undefined ? undefined : Math.max(0, (existing.spec?.leaseDurationSeconds ?? 0) - ago);
-      options.logger.info(
-        `lock ${name} is held by ${holder}${
-          ago === undefined ? '' : `, last renewed ${ago}s ago; taken over in ${expiresIn}s unless its holder renews it`
-        }; waiting (lock-timeout ${Math.round(options.timeoutMs / 1000)}s)`,
-      );
-      options.onWait?.(holder);
-      announced = holder;
-    }
-    await options.clock.sleep(Math.min(1000, Math.max(50, options.timeoutMs - waited)), options.signal);
   }
   options.logger.info(`lock ${name} acquired by ${options.holder}`);
 
