@@ -1,7 +1,7 @@
 // The polling loop on the Clock port: ask a probe at an interval until it has an answer or the time
 // is up. The blue-green lock waits for its lease through here, and so do the cluster tests. Three
-// waits are of other kinds and keep their own loops, on the same Clock: readiness is a watch with a
-// deadline (no polling), the post-promotion window observes for a fixed time whatever happens (it
+// waits are of other kinds and keep their own loops: readiness is a watch with a deadline timer
+// (no polling), the post-promotion window observes for a fixed time whatever happens (it
 // ends on a failure, not on success), and the smoke test's wait-for never starts an attempt the
 // deadline would cut short (each request's timeout is the time left), so its last attempt comes
 // before the deadline rather than at it.
