@@ -20,6 +20,12 @@ test('scalarText: scalars as String() writes them, the rest as JSON, never [obje
 test('markdownCell: one line, a pipe cannot split the row, no HTML tag opens', () => {
   assert.equal(markdownCell('a | b\r\nc <img src=x>'), 'a \\| b c &lt;img src=x>');
   assert.equal(markdownCell(42), '42');
+  // A code span the text holds keeps its `<` (GitHub shows `&lt;` literally there); outside it, escaped.
+  assert.equal(
+    markdownCell('metric failed: 2 missed `result < 0.01`; last <b>'),
+    'metric failed: 2 missed `result < 0.01`; last &lt;b>',
+  );
+  assert.equal(markdownCell('``a ` < b`` < c'), '``a ` < b`` &lt; c');
 });
 
 test('markdownCode: inline code on one line, pipes escaped, < kept, fenced past its own backticks', () => {

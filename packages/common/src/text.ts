@@ -18,10 +18,14 @@ const oneLine = (text: string | number): string => String(text).replace(/\r?\n/g
 
 /**
  * Text from outside as a Markdown table cell (or any line of a job summary or comment): one line,
- * `|` escaped so it cannot split the row, and `<` as `&lt;` so no HTML tag opens.
+ * `|` escaped so it cannot split the row, and `<` as `&lt;` so no HTML tag opens, except inside a
+ * code span the text already holds (`result < 0.01`), where GitHub would show `&lt;` literally and
+ * no tag can open anyway.
  */
 export function markdownCell(text: string | number): string {
-  return oneLine(text).replace(/\|/g, '\\|').replace(/</g, '&lt;');
+  return oneLine(text)
+    .replace(/\|/g, '\\|')
+    .replace(/(`+)(?:(?!\1).)+?\1(?!`)|</g, (match) => (match === '<' ? '&lt;' : match));
 }
 
 /**
