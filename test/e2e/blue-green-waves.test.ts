@@ -19,6 +19,7 @@ import {
   type ClusterHandle,
   type ClusterSet,
 } from '../cluster/testing.ts';
+import * as waves from '../cluster/waves.ts';
 import { failedRequests, trafficDuring } from '../cluster/traffic.ts';
 
 const skip = clusterTestSkip();
@@ -149,28 +150,9 @@ interface WavesJson {
   }[];
 }
 
-interface Obj {
-  metadata: { annotations?: Record<string, string> };
-  spec?: { replicas?: number; selector?: Record<string, string> };
-}
-
-async function liveTag(c: ClusterHandle): Promise<string> {
-  const port = await nodePortOf(NS, 'bid', undefined, c.options);
-  const body = (await (await fetch(`http://${c.nodeAddress}:${port}/`)).json()) as { tag: string };
-  return body.tag;
-}
-
-async function coloursUp(c: ClusterHandle): Promise<number> {
-  const list = await kubectlJson<{ items: Obj[] }>(['-n', NS, 'get', 'deployments'], c.options);
-  return list.items.filter((d) => (d.spec?.replicas ?? 0) > 0).length;
-}
-
-async function consistent(c: ClusterHandle, why: string): Promise<void> {
-  const svc = await kubectlJson<Obj>(['-n', NS, 'get', 'service', 'bid'], c.options);
-  assert.equal(svc.metadata.annotations?.['adci.dev/active-color'], svc.spec?.selector?.['adci.dev/color'], why);
-  const leases = await kubectlJson<{ items: unknown[] }>(['-n', NS, 'get', 'leases'], c.options);
-  assert.equal(leases.items.length, 0, `${why}: no lock left`);
-}
+const liveTag = (c: ClusterHandle): Promise<string> => waves.liveTag(c, NS);
+const coloursUp = (c: ClusterHandle): Promise<number> => waves.coloursUp(c, NS);
+const consistent = (c: ClusterHandle, why: string): Promise<void> => waves.assertConsistent(c, NS, why);
 
 describe('blue-green-deploy in waves across three clusters', { skip, concurrency: false, timeout: 1_200_000 }, () => {
   let set: ClusterSet;
@@ -228,7 +210,7 @@ describe('blue-green-deploy in waves across three clusters', { skip, concurrency
 
   test('a target whose user lacks a permission: nothing changes in any cluster; the message names both', async () => {
     const before = await Promise.all(
-      set.list.map((c) => kubectlJson<Obj>(['-n', NS, 'get', 'service', 'bid'], c.options)),
+      set.list.map((c) => kubectlJson<waves.Obj>(['-n', NS, 'get', 'service', 'bid'], c.options)),
     );
     const refused = await release(set, 'v4', { restrictedB: true });
     assert.equal(refused.code, 1);
@@ -240,7 +222,7 @@ describe('blue-green-deploy in waves across three clusters', { skip, concurrency
     );
     assert.match(result.error ?? '', /nothing was changed in any cluster/);
     const afterwards = await Promise.all(
-      set.list.map((c) => kubectlJson<Obj>(['-n', NS, 'get', 'service', 'bid'], c.options)),
+      set.list.map((c) => kubectlJson<waves.Obj>(['-n', NS, 'get', 'service', 'bid'], c.options)),
     );
     assert.deepEqual(afterwards, before);
   });

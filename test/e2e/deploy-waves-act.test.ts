@@ -16,13 +16,12 @@ import {
   clusterTestSkip,
   ensureClusters,
   kubectl,
-  kubectlJson,
   kubectlOk,
   namedClustersSkip,
-  nodePortOf,
   type ClusterHandle,
   type ClusterSet,
 } from '../cluster/testing.ts';
+import * as waves from '../cluster/waves.ts';
 import { repoRoot } from '../runner/index.ts';
 
 const skip = clusterTestSkip() || namedClustersSkip();
@@ -112,28 +111,9 @@ function jobs(result: ActResult): Record<string, string> {
   );
 }
 
-interface Obj {
-  metadata: { annotations?: Record<string, string> };
-  spec?: { replicas?: number; selector?: Record<string, string> };
-}
-
-async function liveTag(c: ClusterHandle): Promise<string> {
-  const port = await nodePortOf(NS, 'bid', undefined, c.options);
-  const body = (await (await fetch(`http://${c.nodeAddress}:${port}/`)).json()) as { tag: string };
-  return body.tag;
-}
-
-async function coloursUp(c: ClusterHandle): Promise<number> {
-  const list = await kubectlJson<{ items: Obj[] }>(['-n', NS, 'get', 'deployments'], c.options);
-  return list.items.filter((d) => (d.spec?.replicas ?? 0) > 0).length;
-}
-
-async function consistent(c: ClusterHandle, why: string): Promise<void> {
-  const svc = await kubectlJson<Obj>(['-n', NS, 'get', 'service', 'bid'], c.options);
-  assert.equal(svc.metadata.annotations?.['adci.dev/active-color'], svc.spec?.selector?.['adci.dev/color'], why);
-  const leases = await kubectlJson<{ items: unknown[] }>(['-n', NS, 'get', 'leases'], c.options);
-  assert.equal(leases.items.length, 0, `${why}: no lock left`);
-}
+const liveTag = (c: ClusterHandle): Promise<string> => waves.liveTag(c, NS);
+const coloursUp = (c: ClusterHandle): Promise<number> => waves.coloursUp(c, NS);
+const consistent = (c: ClusterHandle, why: string): Promise<void> => waves.assertConsistent(c, NS, why);
 
 /** The index of the first output line of `job` matching `pattern` (-1 when none). */
 function lineOf(result: ActResult, job: RegExp, pattern: RegExp): number {
