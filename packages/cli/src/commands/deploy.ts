@@ -267,37 +267,33 @@ async function deployInWaves(
     }
     return client;
   };
-  const controller = new AbortController();
-  const cancel = (): void => controller.abort(new Error('cancelled'));
-  process.once('SIGINT', cancel);
-  process.once('SIGTERM', cancel);
-  const result = await kube.runWaves(
-    targets,
-    {
-      settingsFor: async (target) =>
-        kube.buildDeploySettings(
-          kube.targetInputs(raw, target),
-          process.cwd(),
-          (await clientOf(target)).contextNamespace ?? 'default',
-          facts,
-          kube.childProcessExec,
-          kube.deployFlag,
-        ),
-      connect: (target, settings) => {
-        const client = clients.get(target.name);
-        if (!client) throw new Error(`no client for target ${target.name}: its settings were not built`);
-        return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger, redactor }) };
-      },
-      logger,
-      signal: controller.signal,
-      onPhase: (target, phase) =>
-        process.stderr.write(`${redactor.redact(kube.phaseLine(phase, target))}
+  const result = await withCancellation((signal) =>
+    kube.runWaves(
+      targets,
+      {
+        settingsFor: async (target) =>
+          kube.buildDeploySettings(
+            kube.targetInputs(raw, target),
+            process.cwd(),
+            (await clientOf(target)).contextNamespace ?? 'default',
+            facts,
+            kube.childProcessExec,
+            kube.deployFlag,
+          ),
+        connect: (target, settings) => {
+          const client = clients.get(target.name);
+          if (!client) throw new Error(`no client for target ${target.name}: its settings were not built`);
+          return { kube: client, settings, runChecks: kube.createCheckRunner(client, { logger, redactor }) };
+        },
+        logger,
+        signal,
+        onPhase: (target, phase) =>
+          process.stderr.write(`${redactor.redact(kube.phaseLine(phase, target))}
 `),
-    },
-    selection,
+      },
+      selection,
+    ),
   );
-  process.off('SIGINT', cancel);
-  process.off('SIGTERM', cancel);
   process.stdout.write(
     redactor.redact(
       options.json ? `${JSON.stringify(versioned(result), null, 2)}\n` : `${kube.renderWavesText(result)}\n`,
