@@ -342,6 +342,27 @@ test('auto-promote false stops at preview-ready; promote finishes; abort drops a
   assert.equal(await assertConsistent(w, 'abort'), 'green');
 });
 
+test('a held promote (waves) switches only a preview that holds this release, and keeps the old colour up', async () => {
+  const w = await withV1();
+  const preview = await deploy(w, { ...settings('deploy', 'web:2', 'p'), autoPromote: false });
+  assert.equal(preview.result, 'preview-ready', preview.error);
+  for (const kube of [w.kube]) kube.calls.length = 0;
+  const other = await deploy(w, settings('promote', 'web:3', 'p', { holdPrevious: true }));
+  assert.equal(other.result, 'failed');
+  assert.match(
+    other.error ?? '',
+    /the preview web-green holds web:2 \(revision 2\), not this release; nothing was switched/,
+  );
+  assert.equal(await assertConsistent(w, 'refused promote'), 'blue');
+  const held = await deploy(w, settings('promote', 'web:2', 'p', { holdPrevious: true }));
+  assert.equal(held.result, 'promoted', held.error);
+  assert.ok(held.phases.some((p) => p.name === 'hold'));
+  assert.ok(!held.phases.some((p) => p.name === 'scale-down'));
+  assert.equal(await assertConsistent(w, 'held promote'), 'green');
+  const blue = await w.kube.get<DeploymentObject>('Deployment', NS, 'web-blue');
+  assert.ok((blue?.spec?.replicas ?? 0) > 0, 'the previous colour stays up');
+});
+
 // ── the matrix: every step of every action × cancellation and API error ──────────────────────
 
 const PRE_SWITCH = new Set<Phase>([
@@ -402,8 +423,16 @@ function cases(): Case[] {
       prepare: withV1,
       settings: () => ({ ...settings('deploy', 'web:2', 'new'), autoPromote: false }),
     });
-  for (const step of steps('promote'))
+  for (const step of steps('promote').filter((s) => s !== 'hold'))
     out.push({ action: 'promote', step, prepare: withPreview, settings: () => settings('promote', 'web:2', 'p') });
+  // A release in waves promotes the colour it brought up ahead, and holds the previous one up.
+  for (const step of steps('promote').filter((s) => s !== 'drain' && s !== 'scale-down'))
+    out.push({
+      action: 'promote',
+      step,
+      prepare: withPreview,
+      settings: () => ({ ...settings('promote', 'web:2', 'p'), holdPrevious: true }),
+    });
   // A plain rollback goes back to the idle colour: nothing to validate, no preview of a new release.
   for (const step of steps('rollback').filter((s) => !['validate', 'preview-check', 'scale-up'].includes(s)))
     out.push({ action: 'rollback', step, prepare: withV2, settings: () => settings('rollback') });

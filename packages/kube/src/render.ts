@@ -234,6 +234,7 @@ function wavesHeadline(result: WavesResult): string {
 
 function targetPhases(o: TargetOutcome): PhaseRecord[] {
   return [
+    ...(o.stage?.phases ?? []),
     ...(o.release?.phases ?? []),
     ...(o.rollback?.phases ?? []).map((p) => ({ ...p, name: 'rollback' as const })),
     ...(o.finish?.phases ?? []).filter((p) => p.name === 'drain' || p.name === 'scale-down'),

@@ -33,6 +33,7 @@ test('each action runs its steps in the documented order', () => {
     'switch',
     'verify-endpoints',
     'post-check',
+    'hold',
     'drain',
     'scale-down',
   ]);

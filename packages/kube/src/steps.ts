@@ -318,6 +318,15 @@ function planPromote(run: Run): string {
   const deployment = live.deployments[color];
   if (!deployment || (deployment.spec?.replicas ?? 0) === 0)
     throw new Error(`the preview ${colorName(run.appName, color)} is not running; deploy again`);
+  if (run.s.holdPrevious) {
+    // Waves promote the preview they brought up ahead: only if it still holds this release.
+    const release = releaseFromManifests(run.s.app, run.s.image, run.s.container);
+    const held = deployment.metadata.annotations;
+    if (held?.[ANNOTATIONS.specHash] !== release.hash)
+      throw new Error(
+        `the preview ${colorName(run.appName, color)} holds ${held?.[ANNOTATIONS.image] ?? 'another release'} (revision ${held?.[ANNOTATIONS.revision] ?? '?'}), not this release; nothing was switched`,
+      );
+  }
   run.mode = 'reuse';
   run.target = color;
   run.previous = live.activeColor;
@@ -976,6 +985,7 @@ export const PLANS: Record<DeployAction, readonly Step<Run>[]> = {
     STEP.switch,
     STEP.verify,
     STEP.postCheck,
+    STEP.hold,
     STEP.drain,
     STEP.scaleDown,
   ],

@@ -32,13 +32,14 @@ waves:
 bake-time: 10m
 max-parallel: 1
 on-failure: stop
+stage-ahead: false
 `;
 
 test('a full targets file: each target with its keys and line, the waves, bake time, parallelism, policy', () => {
   const file = parseTargetsFile(FILE, 'deploy/targets.yaml');
   assert.equal(file.source, 'deploy/targets.yaml');
   assert.deepEqual(file.waves, [['eu-west'], ['us-east', 'us-west']]);
-  assert.deepEqual([file.bakeTimeMs, file.maxParallel, file.onFailure], [600_000, 1, 'stop']);
+  assert.deepEqual([file.bakeTimeMs, file.maxParallel, file.onFailure, file.stageAhead], [600_000, 1, 'stop', false]);
   assert.deepEqual(file.targets[0], {
     name: 'eu-west',
     kubeconfigEnv: 'KUBE_EU',
@@ -61,8 +62,8 @@ test('a full targets file: each target with its keys and line, the waves, bake t
   );
   const defaults = parseTargetsFile('{"targets": [{"name": "a", "kubeconfig-env": "K"}], "waves": [["a"]]}', 't.json');
   assert.deepEqual(
-    [defaults.bakeTimeMs, defaults.maxParallel, defaults.onFailure],
-    [0, Number.MAX_SAFE_INTEGER, 'rollback-all'],
+    [defaults.bakeTimeMs, defaults.maxParallel, defaults.onFailure, defaults.stageAhead],
+    [0, Number.MAX_SAFE_INTEGER, 'rollback-all', true],
   );
 });
 
@@ -112,6 +113,10 @@ test('every mistake is an InputError naming the input, file:line and what is wro
     [
       FILE.replace('on-failure: stop', 'on-failure: retry'),
       /t\.yaml:20: on-failure must be rollback-all or stop, not 'retry'/,
+    ],
+    [
+      FILE.replace('stage-ahead: false', 'stage-ahead: soon'),
+      /t\.yaml:21: stage-ahead must be true or false, not 'soon'/,
     ],
   ];
   const wrong: string[] = [];

@@ -32,9 +32,14 @@ export interface TargetsFile {
   bakeTimeMs: number;
   maxParallel: number;
   onFailure: WaveFailure;
+  /**
+   * Later waves' new colours are brought up (applied, ready, pre-promotion checks passed; no
+   * traffic) while the earlier waves release and bake, so that a wave's turn is only its switch.
+   */
+  stageAhead: boolean;
 }
 
-const TOP_KEYS = ['targets', 'waves', 'bake-time', 'max-parallel', 'on-failure'];
+const TOP_KEYS = ['targets', 'waves', 'bake-time', 'max-parallel', 'on-failure', 'stage-ahead'];
 const TARGET_KEYS = [
   'name',
   'kubeconfig-env',
@@ -145,7 +150,17 @@ export function parseTargetsFile(text: string, file: string, input = 'targets'):
   const onFailure = top['on-failure'] === undefined ? 'rollback-all' : scalarText(top['on-failure']);
   if (onFailure !== 'rollback-all' && onFailure !== 'stop')
     fail(['on-failure'], `on-failure must be rollback-all or stop, not '${onFailure}'`);
-  return { source: file, targets, waves, bakeTimeMs, maxParallel, onFailure: onFailure as WaveFailure };
+  const ahead = top['stage-ahead'] === undefined ? 'true' : scalarText(top['stage-ahead']);
+  if (ahead !== 'true' && ahead !== 'false') fail(['stage-ahead'], `stage-ahead must be true or false, not '${ahead}'`);
+  return {
+    source: file,
+    targets,
+    waves,
+    bakeTimeMs,
+    maxParallel,
+    onFailure: onFailure as WaveFailure,
+    stageAhead: ahead === 'true',
+  };
 }
 
 /**

@@ -96,8 +96,14 @@ function fleet(): Fleet {
   return { clock, kubes, failing: new Set(), phases: [] };
 }
 
-async function release(f: Fleet, image: string, signal?: AbortSignal): Promise<WavesResult> {
-  const file = parseTargetsFile(TARGETS, 'targets.yaml');
+async function release(
+  f: Fleet,
+  image: string,
+  signal?: AbortSignal,
+  targets = TARGETS,
+  onPhase?: (target: string, phase: string) => void,
+): Promise<WavesResult> {
+  const file = parseTargetsFile(targets, 'targets.yaml');
   return runWaves(file, {
     settingsFor: (target) => ({ ...settings(image), analysisVars: target.analysisVars }),
     connect: (target, s) => {
@@ -110,7 +116,9 @@ async function release(f: Fleet, image: string, signal?: AbortSignal): Promise<W
     clock: f.clock,
     signal,
     onPhase: (target, phase) => {
-      if (phase.endedAt === undefined) f.phases.push({ target, phase: phase.name, at: f.clock.now() });
+      if (phase.endedAt !== undefined) return;
+      f.phases.push({ target, phase: phase.name, at: f.clock.now() });
+      onPhase?.(target, phase.name);
     },
   });
 }
@@ -138,11 +146,15 @@ test('waves [a], [b, c]: wave by wave; every old colour is scaled down only afte
     assert.equal(await liveImage(kube), 'bid:2', name);
     assert.equal(await upColours(kube), 1, `${name}: the old colour is down`);
   }
-  const firstApplyOfWave2 = Math.min(
-    ...f.phases.filter((p) => p.phase === 'apply' && p.target !== 'a').map((p) => p.at),
-  );
+  const firstOfWave2 = (phase: string): number =>
+    Math.min(...f.phases.filter((p) => p.phase === phase && p.target !== 'a').map((p) => p.at));
   const holdOfA = f.phases.find((p) => p.target === 'a' && p.phase === 'hold')?.at ?? Infinity;
-  assert.ok(holdOfA <= firstApplyOfWave2, 'wave 2 starts after wave 1 has baked');
+  assert.ok(holdOfA <= firstOfWave2('switch'), 'wave 2 switches after wave 1 has baked');
+  assert.ok(firstOfWave2('apply') < holdOfA, 'wave 2 was brought up ahead (stage-ahead), no traffic moved');
+  for (const t of v2.targets.slice(1)) {
+    assert.equal(t.stage?.result, 'preview-ready', `${t.name} staged`);
+    assert.equal(t.release?.action, 'promote', `${t.name}: its turn is the switch`);
+  }
   const lastHold = Math.max(...f.phases.filter((p) => p.phase === 'hold').map((p) => p.at));
   const firstScaleDown = Math.min(...f.phases.filter((p) => p.phase === 'scale-down').map((p) => p.at));
   assert.ok(firstScaleDown >= lastHold, 'no old colour goes down before the last wave has baked');
@@ -154,6 +166,59 @@ test('waves [a], [b, c]: wave by wave; every old colour is scaled down only afte
       ['c', 2, 'finished'],
     ],
   );
+});
+
+test('stage-ahead: false: a wave is brought up only when its turn comes', async () => {
+  const f = fleet();
+  const targets = `${TARGETS}stage-ahead: false\n`;
+  assert.equal((await release(f, 'bid:1', undefined, targets)).result, 'promoted');
+  f.phases.length = 0;
+  const v2 = await release(f, 'bid:2', undefined, targets);
+  assert.equal(v2.result, 'promoted', v2.error);
+  const holdOfA = f.phases.find((p) => p.target === 'a' && p.phase === 'hold')?.at ?? Infinity;
+  const firstApply = Math.min(...f.phases.filter((p) => p.phase === 'apply' && p.target !== 'a').map((p) => p.at));
+  assert.ok(holdOfA <= firstApply, 'wave 2 starts after wave 1 has baked');
+  assert.ok(v2.targets.every((t) => t.stage === undefined && t.release?.action === 'deploy'));
+});
+
+test('a target of a later wave cannot come up: the release stops before that wave switches; the previews brought up ahead are removed', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  assert.equal((await release(f, 'bid:2')).result, 'promoted');
+  f.kubes.c?.script('bid:3', { pullError: { message: 'manifest unknown' } });
+  f.phases.length = 0;
+  const v3 = await release(f, 'bid:3');
+  assert.equal(v3.result, 'rolled-back');
+  assert.equal(v3.failedTarget, 'c');
+  assert.match(
+    v3.error ?? '',
+    /target c \(wave 2\) failed: bringing the release up ahead of its wave: .*manifest unknown/,
+  );
+  assert.ok(!f.phases.some((p) => p.phase === 'switch' && p.target !== 'a'), 'no wave-2 target switched');
+  const b = v3.targets.find((t) => t.name === 'b');
+  assert.equal(b?.state, 'skipped');
+  assert.match(b?.found ?? '', /its preview, brought up ahead of its wave, was removed/);
+  for (const [name, kube] of Object.entries(f.kubes)) {
+    assert.equal(await liveImage(kube), 'bid:2', `${name} is on v2`);
+    assert.equal(await upColours(kube), 1, `${name}: one colour up`);
+    const svc = await kube.get<ServiceObject>('Service', NS, 'bid');
+    assert.equal(svc?.metadata.annotations?.['adci.dev/preview-color'], undefined, `${name}: no preview left`);
+  }
+});
+
+test('wave 1 fails: the previews brought up ahead in wave 2 are removed, nothing switched there', async () => {
+  const f = fleet();
+  assert.equal((await release(f, 'bid:1')).result, 'promoted');
+  f.failing.add('a');
+  const v2 = await release(f, 'bid:2');
+  assert.equal(v2.result, 'rolled-back');
+  assert.equal(v2.failedTarget, 'a');
+  assert.match(v2.error ?? '', /no other target had been reached/);
+  for (const [name, kube] of Object.entries(f.kubes)) {
+    assert.equal(await liveImage(kube), 'bid:1', `${name} is on v1`);
+    assert.equal(await upColours(kube), 1, `${name}: one colour up`);
+  }
+  for (const t of v2.targets.slice(1)) assert.match(t.found ?? '', /was removed/, t.name);
 });
 
 test('v3 fails its post-promotion checks in c only: a, b and c end on v2; the result says where and why', async () => {
@@ -193,15 +258,11 @@ test('a cancel during the second wave leaves every cluster consistent; a re-run 
   const f = fleet();
   assert.equal((await release(f, 'bid:1')).result, 'promoted');
   const controller = new AbortController();
-  const stop = f.kubes.c?.onCall(
-    { verb: 'apply', kind: 'Deployment', dryRun: false },
-    () => controller.abort(new Error('SIGINT')),
-    {
-      once: true,
-    },
-  );
-  const cancelled = await release(f, 'bid:2', controller.signal);
-  stop?.();
+  // SIGINT as c's turn in the second wave begins (its colour was brought up ahead).
+  let plans = 0;
+  const cancelled = await release(f, 'bid:2', controller.signal, TARGETS, (target, phase) => {
+    if (target === 'c' && phase === 'plan' && ++plans === 2) controller.abort(new Error('SIGINT'));
+  });
   assert.ok(cancelled.failed);
   for (const [name, kube] of Object.entries(f.kubes)) {
     const svc = await kube.get<ServiceObject>('Service', NS, 'bid');

@@ -89,6 +89,8 @@ export interface ReleaseFound {
   found: string;
   /** The revision of this release live on the target. */
   revision?: number;
+  /** A colour serves traffic (there is a release to bring another up beside). */
+  serving?: boolean;
 }
 
 /** Reads (no lock, no change) what the target's active colour holds, against this release's hash. */
@@ -99,7 +101,7 @@ export async function inspectRelease(settings: BlueGreenSettings, kube: KubePort
   const active = live.activeColor;
   const current: DeploymentObject | undefined = isColor(active) ? live.deployments[active] : undefined;
   if (!isColor(active) || current?.metadata.annotations?.[ANNOTATIONS.specHash] !== release.hash)
-    return { holds: 'no', found: notThisRelease(live, current) };
+    return { holds: 'no', found: notThisRelease(live, current), serving: isColor(active) };
   const revision = live.revision;
   const what = `revision ${live.revision} (${release.image}) is live on ${colorName(run.appName, active)}`;
   const previous = isColor(live.previousColor) ? colorName(run.appName, live.previousColor) : live.previousColor;
@@ -137,7 +139,9 @@ export interface TargetOutcome {
   name: string;
   wave: number;
   state: TargetState;
-  /** The release run on this target. */
+  /** Its new colour brought up ahead of its wave (stage-ahead): applied, ready, checked; no traffic. */
+  stage?: BlueGreenResult;
+  /** The release run on this target (a promote of the staged colour when it was brought up ahead). */
   release?: BlueGreenResult;
   /** The global rollback on this target. */
   rollback?: BlueGreenResult;
@@ -165,6 +169,23 @@ export interface WavesResult {
 }
 
 const CANCELLED = 'the run was cancelled';
+
+/** A gate that lets at most `limit` tasks run at once, in the order they asked. */
+function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active < limit) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // the slot is handed over
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
 
 /** Runs `work` over `items` with at most `limit` at once. */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -264,6 +285,56 @@ export async function runWaves(
     );
   };
 
+  // Stage-ahead: the later waves' new colours are brought up (deploy without promotion: applied,
+  // ready, pre-promotion checks passed; no traffic moves) while the earlier waves release and bake,
+  // at most max-parallel at once, in wave order. A wave's turn is then its switch (a promote). A
+  // target that already holds this release (a re-run) is not staged: its turn finishes it.
+  interface Staged {
+    result?: BlueGreenResult;
+    error?: string;
+  }
+  const staged = new Map<string, Promise<Staged>>();
+  const stopStaging = new AbortController();
+  const stageSignal = AbortSignal.any([signal, stopStaging.signal]);
+  const stageFailures: { target: string; error: string }[] = [];
+  const stageAhead = async (name: string): Promise<Staged> => {
+    if (stageSignal.aborted) return {};
+    try {
+      const c = connections.get(name) as TargetConnection;
+      const found = await inspectRelease(settings.get(name) as BlueGreenSettings, c.kube);
+      // A first release (nothing serves yet) has no preview to stage beside: its turn brings it up.
+      if (found.holds !== 'no' || !found.serving || stageSignal.aborted) return {};
+      log.info(`[${name}] bringing the release up ahead of wave ${outcomes.get(name)?.wave} (no traffic moves)`);
+      const r = await run(name, { action: 'deploy', autoPromote: false, holdPrevious: false }, stageSignal);
+      if (r.result === 'preview-ready' || stageSignal.aborted) return { result: r };
+      const error = `bringing the release up ahead of its wave: ${r.error ?? r.result}`;
+      stageFailures.push({ target: name, error });
+      return { result: r, error };
+    } catch (error) {
+      if (stageSignal.aborted) return {};
+      const message = `bringing the release up ahead of its wave: ${errorMessage(error)}`;
+      stageFailures.push({ target: name, error: message });
+      return { error: message };
+    }
+  };
+  /** Removes the previews staged for targets whose turn never came (the release stopped before). */
+  const removeStaged = async (): Promise<void> => {
+    stopStaging.abort(new Error('the release stopped'));
+    await Promise.all(
+      [...staged].map(async ([name, ahead]) => {
+        const o = outcomes.get(name) as TargetOutcome;
+        const { result: r } = await ahead;
+        o.stage ??= r;
+        if (o.release || r?.result !== 'preview-ready') return;
+        const removed = await run(name, { action: 'abort' }, new AbortController().signal);
+        o.state = o.state === 'pending' ? 'skipped' : o.state;
+        o.found = removed.failed
+          ? `its preview, brought up ahead, could not be removed: ${removed.error ?? removed.result}`
+          : `its preview, brought up ahead of its wave, was removed (${removed.phases.find((p) => p.name === 'abort')?.detail ?? 'scaled to 0'})`;
+      }),
+    );
+  };
+
   /** Releases `names` side by side (max-parallel), each held; the first failure stops the others. */
   const releaseGroup = async (names: string[]): Promise<{ target: string; error: string } | undefined> => {
     let failure: { target: string; error: string } | undefined;
@@ -276,10 +347,24 @@ export async function runWaves(
         return;
       }
       const base = settings.get(name) as BlueGreenSettings;
+      const ahead = staged.has(name) ? await staged.get(name) : undefined;
+      outcome.stage = ahead?.result;
+      if (ahead?.error) {
+        outcome.state = 'failed';
+        outcome.error = ahead.error;
+        if (!failure) failure = { target: name, error: ahead.error };
+        stopGroup.abort(new Error(`target ${name} failed`));
+        return;
+      }
+      if (groupSignal.aborted) {
+        outcome.state = signal.aborted ? 'cancelled' : 'skipped';
+        return;
+      }
       const release = await run(
         name,
         {
-          action: 'deploy',
+          // Brought up ahead: its turn is the switch; otherwise the whole sequence.
+          action: ahead?.result?.result === 'preview-ready' ? 'promote' : 'deploy',
           holdPrevious: true,
           postPromotionWindowMs: Math.max(file.bakeTimeMs, base.postPromotionWindowMs),
         },
@@ -450,26 +535,17 @@ export async function runWaves(
   }
 
   // 2. The waves: each target's whole sequence, the previous colour held up, baked over bake-time.
-  let failure: { target: string; error: string } | undefined;
-  let lastWave = 0;
-  for (const [w, wave] of file.waves.entries()) {
-    if (signal.aborted || failure) break;
-    lastWave = w;
-    log.info(`wave ${w + 1}: ${wave.join(', ')}`);
-    failure = await releaseGroup(wave);
-  }
-
-  // 3. A failure: roll back every target the release reached, newest wave first.
-  if (failure || signal.aborted) {
+  /** After a failure or a cancel: every target the release reached goes back (rollback-all), newest wave first. */
+  const stopped = async (failure: { target: string; error: string } | undefined, lastWave: number) => {
     const reached = [...outcomes.values()].filter(
       (o) => o.wave - 1 <= lastWave && (o.state === 'promoted' || switched(o.release) || alreadyLive(o.release)),
     );
     if (failure && file.onFailure === 'rollback-all' && !signal.aborted) {
       for (let w = lastWave + 1; w >= 1; w--) {
-        const inWave = reached.filter((o) => o.wave === w && o.name !== failure?.target);
+        const inWave = reached.filter((o) => o.wave === w && o.name !== failure.target);
         await pool(inWave, file.maxParallel, (o) => rollBack(o, false));
       }
-      const rolledBack = reached.filter((o) => o.name !== failure?.target).map((o) => o.name);
+      const rolledBack = reached.filter((o) => o.name !== failure.target).map((o) => o.name);
       result.result = 'rolled-back';
       return fail(
         failure.target,
@@ -479,13 +555,46 @@ export async function runWaves(
             : 'no other target had been reached'),
       );
     }
-    if (signal.aborted)
+    if (signal.aborted || !failure)
       return fail(undefined, `${CANCELLED}; every cluster is consistent, a re-run continues where this stopped`);
     result.result = 'stopped';
     return fail(
-      failure?.target,
-      `target ${failure?.target} failed: ${failure?.error}; on-failure: stop leaves ${reached.map((o) => o.name).join(', ') || 'no target'} on the new release with the previous colour up`,
+      failure.target,
+      `target ${failure.target} failed: ${failure.error}; on-failure: stop leaves ${reached.map((o) => o.name).join(', ') || 'no target'} on the new release with the previous colour up`,
     );
+  };
+
+  if (file.stageAhead) {
+    const gate = limiter(file.maxParallel);
+    for (const name of file.waves.slice(1).flat())
+      staged.set(
+        name,
+        gate(() => stageAhead(name)),
+      );
+  }
+  let failure: { target: string; error: string } | undefined;
+  let lastWave = 0;
+  for (const [w, wave] of file.waves.entries()) {
+    // A later target that could not be brought up stops the release before another wave switches.
+    if (!failure && stageFailures[0]) {
+      failure = stageFailures[0];
+      const o = outcomes.get(failure.target) as TargetOutcome;
+      o.state = 'failed';
+      o.error = failure.error;
+    }
+    if (signal.aborted || failure) break;
+    lastWave = w;
+    log.info(`wave ${w + 1}: ${wave.join(', ')}`);
+    failure = await releaseGroup(wave);
+  }
+
+  // 3. A failure: roll back every target the release reached, newest wave first; then remove the
+  // previews brought up ahead for targets whose turn never came.
+  if (failure || signal.aborted) {
+    stopStaging.abort(new Error('the release stopped'));
+    const ended = await stopped(failure, lastWave);
+    await removeStaged();
+    return ended;
   }
 
   // 4. Every wave baked: drain and scale the old colours down everywhere.
