@@ -145,6 +145,7 @@ interface WavesJson {
     name: string;
     wave: number;
     state: string;
+    stage?: { result: string };
     release?: { recovered?: string; phases: { name: string; startedAt: number; endedAt?: number }[] };
     finish?: { phases: { name: string; startedAt: number; endedAt?: number }[] };
   }[];
@@ -189,6 +190,8 @@ describe('blue-green-deploy in waves across three clusters', { skip, concurrency
       assert.equal(await coloursUp(c), 1, `${c.name}: the old colour is down`);
       await consistent(c, c.name);
     }
+    for (const t of result.targets.slice(1))
+      assert.equal(t.stage?.result, 'preview-ready', `${t.name}: brought up ahead of wave 2 (stage-ahead)`);
     const holds = result.targets.map((t) => t.release?.phases.find((p) => p.name === 'hold')?.endedAt ?? Infinity);
     const scaleDowns = result.targets.map((t) => t.finish?.phases.find((p) => p.name === 'scale-down')?.startedAt ?? 0);
     assert.ok(Math.min(...scaleDowns) >= Math.max(...holds), 'no old colour goes down before the last wave has baked');
@@ -228,7 +231,7 @@ describe('blue-green-deploy in waves across three clusters', { skip, concurrency
   });
 
   test('SIGINT during the second wave: every cluster consistent; a re-run says what it found and finishes', async () => {
-    const cancelled = await release(set, 'v5', {}, /▶ [bc] wait-ready/);
+    const cancelled = await release(set, 'v5', {}, /wave 2: b, c/);
     assert.notEqual(cancelled.code, 0);
     for (const c of set.list) await consistent(c, `${c.name} after the cancel`);
     assert.equal(await liveTag(set.list[0] as ClusterHandle), 'v5', 'a (wave 1) is on v5');
