@@ -3,9 +3,10 @@
 // with logic (scripts/tests-beside.ts --check), the local cluster's Go node agent (go vet, go test)
 // wherever Go is there to build the cluster, then unit and end-to-end tests (which execute the
 // built bundles).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const root = join(import.meta.dirname, '..');
 const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
@@ -63,9 +64,63 @@ const tests = [
   ...globSync('scripts/**/*.test.ts', { cwd: root }),
   ...globSync('test/**/*.test.ts', { cwd: root, exclude: ['**/node_modules/**'] }),
 ].sort();
-step(`unit and end-to-end tests (${tests.length} files)`, node, [
-  '--test',
-  '--test-concurrency=1',
-  '--test-reporter=spec',
-  ...tests,
+
+// Two lanes side by side, each running its files one at a time: most of an end-to-end test's time
+// is waiting (on pods, installs, act's jobs), so two overlap on two cores. The second lane holds
+// every workflow run under act or gitlab-ci-local (they share act's action cache and the build of
+// the runners), the registry installs and the named clusters of the waves; the first, everything
+// else (the unit tests and the tests on the default cluster, each in namespaces of its own). What
+// two files share (the default cluster's restricted namespace: blue-green-deploy and
+// cluster-conformance) stays in one lane.
+const SECOND_LANE = new Set([
+  'test/e2e/demo.test.ts',
+  'test/e2e/pipeline-act.test.ts',
+  'test/e2e/pipeline-gitlab.test.ts',
+  'test/e2e/pipeline-jenkins.test.ts',
+  'test/e2e/release-act.test.ts',
+  'test/e2e/consumer-repo.test.ts',
+  'test/e2e/deploy-waves-act.test.ts',
+  'test/e2e/install-registry.test.ts',
+  'test/e2e/npm12-install-scripts.test.ts',
+  'test/e2e/blue-green-waves.test.ts',
 ]);
+for (const file of SECOND_LANE)
+  if (!tests.includes(file)) {
+    process.stdout.write(`\n✖ scripts/test.ts lists ${file} in the second lane, but there is no such test file\n`);
+    process.exit(1);
+  }
+const lanes = [tests.filter((f) => !SECOND_LANE.has(f)), tests.filter((f) => SECOND_LANE.has(f))];
+process.stdout.write(
+  `\n── unit and end-to-end tests (${tests.length} files in two lanes of ${lanes[0]?.length} and ${lanes[1]?.length})\n`,
+);
+
+/** Runs one lane's files one at a time; each line of its output is prefixed with the lane's number. */
+function lane(files: string[], n: number): Promise<{ code: number; ms: number; totals: string[] }> {
+  const started = Date.now();
+  const child = spawn(node, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+    cwd: root,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const totals: string[] = [];
+  const prefix = (stream: NodeJS.WritableStream) => (line: string) => {
+    if (/^ℹ (tests|pass|fail|cancelled|skipped|todo) \d+/.test(line)) totals.push(line.slice(2));
+    stream.write(`${n}│ ${line}\n`);
+  };
+  createInterface({ input: child.stdout }).on('line', prefix(process.stdout));
+  createInterface({ input: child.stderr }).on('line', prefix(process.stderr));
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), ms: Date.now() - started, totals })),
+  );
+}
+
+const results = await Promise.all(lanes.map((files, i) => lane(files, i + 1)));
+process.stdout.write('\n── lanes\n');
+for (const [i, r] of results.entries())
+  process.stdout.write(
+    `lane ${i + 1}: ${lanes[i]?.length} files in ${(r.ms / 1000).toFixed(0)} s; ${r.totals.join(', ')}; exit ${r.code}\n`,
+  );
+if (results.some((r) => r.code !== 0)) {
+  process.stdout.write('\n✖ unit and end-to-end tests failed\n');
+  process.exit(1);
+}
