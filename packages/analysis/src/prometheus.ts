@@ -184,10 +184,14 @@ export class PrometheusClient {
   }
 }
 
+/** How Prometheus writes the infinities (Go's strconv), which Number() reads as NaN. */
+const INFINITIES: Record<string, number> = { '+Inf': Infinity, '-Inf': -Infinity, Inf: Infinity };
+
 function sampleValue(pair: unknown): number {
-  // Prometheus sends [time, "value"], the value as a string (it may be "NaN", "+Inf").
+  // Prometheus sends [time, "value"], the value as a string (it may be "NaN", "+Inf", "-Inf"). An
+  // infinity is a measurement (an error rate over zero requests), not the absence of one (NaN).
   const raw: unknown = Array.isArray(pair) ? pair[1] : undefined;
-  return typeof raw === 'string' ? Number(raw) : NaN;
+  return typeof raw === 'string' ? (INFINITIES[raw] ?? Number(raw)) : NaN;
 }
 
 function parseData(data: { resultType?: string; result?: unknown }, url: string): QueryResult {
