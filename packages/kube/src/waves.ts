@@ -305,8 +305,10 @@ export async function runWaves(
       // A first release (nothing serves yet) has no preview to stage beside: its turn brings it up.
       if (found.holds !== 'no' || !found.serving || stageSignal.aborted) return {};
       log.info(`[${name}] bringing the release up ahead of wave ${outcomes.get(name)?.wave} (no traffic moves)`);
-      const r = await run(name, { action: 'deploy', autoPromote: false, holdPrevious: false }, stageSignal);
-      if (r.result === 'preview-ready' || stageSignal.aborted) return { result: r };
+      // Held as well: whatever a race makes the run find, staging never drains or scales a colour down.
+      const r = await run(name, { action: 'deploy', autoPromote: false, holdPrevious: true }, stageSignal);
+      // Anything but a failure (a race: the release went live meanwhile) leaves the turn to a plain deploy.
+      if (r.result === 'preview-ready' || !r.failed || stageSignal.aborted) return { result: r };
       const error = `bringing the release up ahead of its wave: ${r.error ?? r.result}`;
       stageFailures.push({ target: name, error });
       return { result: r, error };
@@ -534,7 +536,6 @@ export async function runWaves(
     return finishAll(all, true);
   }
 
-  // 2. The waves: each target's whole sequence, the previous colour held up, baked over bake-time.
   /** After a failure or a cancel: every target the release reached goes back (rollback-all), newest wave first. */
   const stopped = async (failure: { target: string; error: string } | undefined, lastWave: number) => {
     const reached = [...outcomes.values()].filter(
@@ -564,6 +565,7 @@ export async function runWaves(
     );
   };
 
+  // 2. The waves: each target's whole sequence, the previous colour held up, baked over bake-time.
   if (file.stageAhead) {
     const gate = limiter(file.maxParallel);
     for (const name of file.waves.slice(1).flat())
