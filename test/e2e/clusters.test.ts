@@ -239,6 +239,17 @@ test(
         assert.equal(body.greeting, `hello from ${c.name}`, url);
         seen.add(body.pod ?? '');
       }
+      // kube-proxy takes a pod into its rules a sync period after the pod turns ready (the Deployment
+      // can be available before that): the NodePort reaches both pods soon after, not at once.
+      await waitFor(
+        `${url} to reach both pods (reached ${[...seen].join(', ')})`,
+        async () => {
+          const res = await get(url);
+          if (res.status === 200) seen.add((JSON.parse(res.body) as { pod?: string }).pod ?? '');
+          return seen.size === 2;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
       assert.equal(seen.size, 2, `${url} reached pods ${[...seen].join(', ')}`);
       const pods = await kubectlJson<{ items: { status: { podIP?: string } }[] }>(
         ['-n', namespaces[i]!.name, 'get', 'pods', '-l', 'app=web'],
