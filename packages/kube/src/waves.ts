@@ -187,13 +187,10 @@ function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** Runs `work` over `items` with at most `limit` at once. */
+/** Runs `work` over `items` with at most `limit` at once (the same gate as the staging's). */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  const runners = Array.from({ length: Math.min(limit, queue.length) }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  });
-  await Promise.all(runners);
+  const gate = limiter(limit);
+  await Promise.all(items.map((item) => gate(() => work(item))));
 }
 
 const switched = (r: BlueGreenResult | undefined): boolean =>
