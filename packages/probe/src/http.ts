@@ -1,9 +1,15 @@
-// The one HTTP client of the engine, on undici: full requests for checks (body kept, bounded)
-// and a lean fire-and-count path for the load phase that skips body buffering. Both can carry a
+// The one HTTP client of the engine: full requests for checks (body kept, bounded) over node:http
+// and node:https, and a lean fire-and-count path for the load phase on undici that skips body
+// buffering. undici (its module and its WebAssembly parser) is loaded only when a load request is
+// fired: a run of checks alone does not pay for it (start-up, issue 19). Both can carry a
 // transport's own TLS identity and headers, e.g. to reach a Service through the Kubernetes API
 // server's service proxy with the kubeconfig's CA, client certificate or token.
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
-import { Agent, Client, type Dispatcher } from 'undici';
+import { urlToHttpOptions } from 'node:url';
+import type * as Undici from 'undici';
+import type { Agent, Client, Dispatcher } from 'undici';
 
 export interface HttpRequest {
   method: string;
@@ -129,12 +135,39 @@ export function classifyError(error: unknown): TransportErrorKind {
   return 'other';
 }
 
-function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+/** Lower-case names, every repeated header joined with ', ' (node:http would drop some repeats). */
+function headerRecord(raw: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const value = raw[i + 1] as string;
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
   }
   return out;
+}
+
+/** undici, loaded on the first load request (its first use), then kept. */
+let undici: typeof Undici | undefined;
+let undiciLoading: Promise<typeof Undici> | undefined;
+function loadUndici(): Promise<typeof Undici> {
+  undiciLoading ??= import('undici').then((module) => (undici = module));
+  return undiciLoading;
+}
+
+/** Reads a response's body, keeping exactly its first `max` bytes, whatever the chunking. */
+async function readBounded(response: IncomingMessage, max: number): Promise<{ body: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let truncated = false;
+  for await (const chunk of response as AsyncIterable<Buffer>) {
+    const room = max - kept;
+    if (chunk.length > room) truncated = true;
+    if (room > 0) {
+      chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      kept += Math.min(room, chunk.length);
+    }
+  }
+  return { body: Buffer.concat(chunks).toString('utf8'), truncated };
 }
 
 /**
@@ -273,43 +306,43 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   }
   const connect = connectOptions(options);
-  const agentOptions: Agent.Options = { connect };
-  if (options.connections !== undefined) agentOptions.connections = options.connections;
-  const agent = new Agent(agentOptions);
+  const maxSockets = options.connections ?? Infinity;
+  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets });
+  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets, ...connect });
 
   async function send(request: HttpRequest): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(request.timeoutMs)));
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     const started = performance.now();
     try {
-      const response = await agent.request({
-        origin: request.url.origin,
-        path: `${request.url.pathname}${request.url.search}`,
-        method: request.method,
-        headers: withTransportHeaders(request.headers, transportHeaders),
-        body: request.body ?? null,
-        signal,
-        headersTimeout: Math.ceil(request.timeoutMs),
-        bodyTimeout: Math.ceil(request.timeoutMs),
+      const https = request.url.protocol === 'https:';
+      if (!https && request.url.protocol !== 'http:')
+        throw new TypeError(`unsupported protocol ${request.url.protocol}`);
+      // The URL's user and password are not sent (as with any other client of this engine).
+      const { auth: _auth, ...target } = urlToHttpOptions(request.url);
+      const headers = withTransportHeaders(request.headers, transportHeaders);
+      const body = request.body === undefined ? undefined : Buffer.from(request.body);
+      if (body && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-length'))
+        headers['content-length'] = String(body.length);
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (https ? httpsRequest : httpRequest)({
+          ...target,
+          ...(https ? connect : {}),
+          method: request.method,
+          headers,
+          agent: https ? httpsAgent : httpAgent,
+          signal,
+        });
+        req.once('response', resolve);
+        req.once('error', reject);
+        req.end(body);
       });
-      const chunks: Buffer[] = [];
-      let kept = 0;
-      let truncated = false;
-      // Exactly the first maxBodyBytes are kept, whatever the chunking, so a check's verdict does
-      // not depend on how the body happened to arrive.
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
-        const room = maxBodyBytes - kept;
-        if (chunk.length > room) truncated = true;
-        if (room > 0) {
-          chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
-          kept += Math.min(room, chunk.length);
-        }
-      }
+      const { body: text, truncated } = await readBounded(response, maxBodyBytes);
       const latencyMs = performance.now() - started;
       return {
-        status: response.statusCode,
-        headers: headerRecord(response.headers),
-        body: Buffer.concat(chunks).toString('utf8'),
+        status: response.statusCode ?? 0,
+        headers: headerRecord(response.rawHeaders),
+        body: text,
         truncated,
         ...(truncated ? { truncatedAt: maxBodyBytes } : {}),
         latencyMs,
@@ -322,6 +355,21 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     }
   }
 
+  // The load path: undici's Agent (shared) and a Client per origin per closed-model worker.
+  let agent: Agent | undefined;
+  const sharedAgent = (module: typeof Undici): Agent => {
+    if (!agent) {
+      const agentOptions: Agent.Options = { connect };
+      if (options.connections !== undefined) agentOptions.connections = options.connections;
+      agent = new module.Agent(agentOptions);
+    }
+    return agent;
+  };
+  /** Runs `use` with undici at once when it is loaded, else once it is (never synchronously then). */
+  const withUndici = (use: (module: typeof Undici) => void, done: LoadCallback): void => {
+    if (undici) return use(undici);
+    loadUndici().then(use, (error: unknown) => done(0, classifyError(error)));
+  };
   const shared = new LoadDispatch(transportHeaders);
   const dedicatedClients: Client[] = [];
   function dedicated(): LoadSender {
@@ -331,28 +379,40 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     let lastClient: Client | undefined;
     return {
       fire(request, timeoutMs, done) {
-        let client = request.origin === lastOrigin ? lastClient : clients.get(request.origin);
-        if (!client) {
-          client = new Client(request.origin, { connect });
-          clients.set(request.origin, client);
-          dedicatedClients.push(client);
+        const client = request.origin === lastOrigin ? lastClient : clients.get(request.origin);
+        if (client) {
+          lastOrigin = request.origin;
+          lastClient = client;
+          dispatch.fire(client, request, timeoutMs, done);
+          return;
         }
-        lastOrigin = request.origin;
-        lastClient = client;
-        dispatch.fire(client, request, timeoutMs, done);
+        withUndici((module) => {
+          let made = clients.get(request.origin);
+          if (!made) {
+            made = new module.Client(request.origin, { connect });
+            clients.set(request.origin, made);
+            dedicatedClients.push(made);
+          }
+          lastOrigin = request.origin;
+          lastClient = made;
+          dispatch.fire(made, request, timeoutMs, done);
+        }, done);
       },
     };
   }
 
   return {
     send,
-    fire: (request, timeoutMs, done) => shared.fire(agent, request, timeoutMs, done),
+    fire: (request, timeoutMs, done) =>
+      withUndici((module) => shared.fire(sharedAgent(module), request, timeoutMs, done), done),
     dedicated,
     // raw-http.ts speaks plain http: only and knows nothing of the transport's headers.
     allowsRawHttp: transportHeaders === undefined,
     secrets: transportSecrets(transportHeaders),
     close: async () => {
-      await Promise.all([agent.destroy(), ...dedicatedClients.map((c) => c.destroy())]);
+      httpAgent.destroy();
+      httpsAgent.destroy();
+      await Promise.all([agent?.destroy(), ...dedicatedClients.map((c) => c.destroy())]);
     },
   };
 }
