@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SaxesParser } from 'saxes';
-import { XmlScanner, type XmlAttributes } from './scanner.ts';
+import { KeptValue, XmlScanner, type XmlAttributes } from './scanner.ts';
 import { scanXmlText } from './read.ts';
 import { ReportError } from '../errors.ts';
 
@@ -213,4 +213,28 @@ test('an element with many attributes (more than the first span table holds)', (
   assert.equal(Object.keys(all.obj).length, 40);
   assert.equal(all.obj.a17, '17');
   assert.equal(all.last, 39);
+});
+
+test('kept values outlive the start tag: plain ones as bytes read without a string, others decoded', () => {
+  const long = 'L'.repeat(300);
+  const xml = `<a p="plain" e="x &amp; y" u="\u00fc" l="${long}" z=""/>`;
+  const kept = { p: new KeptValue(), e: new KeptValue(), u: new KeptValue(), l: new KeptValue(), z: new KeptValue() };
+  const absent = new KeptValue();
+  const present = firstAttributes(xml, (attrs) => [
+    ...Object.entries(kept).map(([name, into]) => attrs.keep(name, into)),
+    attrs.keep('missing', absent),
+  ]);
+  assert.deepEqual(present, [true, true, true, true, true, false]);
+  // The scanner's buffer is gone by now.
+  assert.equal(kept.p.length, 5);
+  assert.equal(String.fromCharCode(...Array.from({ length: 5 }, (_, i) => kept.p.charCodeAt(i))), 'plain');
+  assert.deepEqual(
+    Object.values(kept).map((k) => k.text()),
+    ['plain', 'x & y', '\u00fc', long, ''],
+  );
+  assert.equal(kept.e.length, 5);
+  assert.equal(kept.z.present, true);
+  assert.equal(absent.present, false);
+  assert.equal(absent.length, 0);
+  assert.equal(absent.text(), undefined);
 });

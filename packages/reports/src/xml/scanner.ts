@@ -13,6 +13,57 @@ const VALUE_NOT_ASCII = 2;
 const NAME_NOT_ASCII = 4;
 /** Values kept by `XmlAttributes.shared` (a power of two). */
 const SHARED_SLOTS = 256;
+/** The longest value `XmlAttributes.keep` copies as bytes (longer ones are decoded). */
+const KEPT_BYTES = 256;
+
+/**
+ * An attribute value kept past `XmlHandler.open` without being decoded: a plain ASCII value is
+ * copied as bytes (a short loop, no allocation) and becomes a string only if `text` is asked
+ * for. Its characters can be read without the string (`length`, `charCodeAt`).
+ */
+export class KeptValue {
+  private readonly bytes = Buffer.alloc(KEPT_BYTES);
+  /** Bytes held in `bytes`; -1 when the attribute was absent or `decoded` holds the value. */
+  private size = -1;
+  private decoded: string | undefined = undefined;
+
+  /** Whether the attribute was present. */
+  get present(): boolean {
+    return this.size !== -1 || this.decoded !== undefined;
+  }
+
+  /** Its length in UTF-16 code units, as the string's (0 when absent). */
+  get length(): number {
+    return this.decoded === undefined ? Math.max(this.size, 0) : this.decoded.length;
+  }
+
+  charCodeAt(index: number): number {
+    return this.decoded === undefined ? (this.bytes[index] as number) : this.decoded.charCodeAt(index);
+  }
+
+  /** The value as a string (made once), or undefined when the attribute was absent. */
+  text(): string | undefined {
+    if (this.decoded === undefined && this.size !== -1) {
+      this.decoded = this.bytes.toString('latin1', 0, this.size);
+      this.size = -1;
+    }
+    return this.decoded;
+  }
+
+  /** @internal */
+  set(buf: Buffer, from: number, to: number): void {
+    const bytes = this.bytes;
+    for (let i = from, j = 0; i < to; i++, j++) bytes[j] = buf[i] as number;
+    this.size = to - from;
+    this.decoded = undefined;
+  }
+
+  /** @internal */
+  setText(text: string | undefined): void {
+    this.size = -1;
+    this.decoded = text;
+  }
+}
 
 /**
  * The attributes of the element being opened, read lazily: the scanner only records where each
@@ -100,6 +151,25 @@ export class XmlAttributes {
   }
 
   private readonly sharedValues: (string | undefined)[] = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
+
+  /**
+   * Keeps the value of `name` in `into` (see KeptValue), to be read after `open` returns;
+   * returns whether the attribute is present.
+   */
+  keep(name: string, into: KeptValue): boolean {
+    const k = this.find(name);
+    if (k === -1) {
+      into.setText(undefined);
+      return false;
+    }
+    const spans = this.spans;
+    const from = spans[k + 2] as number;
+    const to = spans[k + 3] as number;
+    if (((spans[k + 4] as number) & (HAS_ENTITY | VALUE_NOT_ASCII)) === 0 && to - from <= KEPT_BYTES) {
+      into.set(this.buf, from, to);
+    } else into.setText(this.value(k));
+    return true;
+  }
 
   /** Whether `name` is present and its value is exactly `expected` (compared without a string). */
   is(name: string, expected: string): boolean {
@@ -225,16 +295,28 @@ export class XmlScanner {
   /** Absolute offset of the first byte of the current buffer. */
   private base = 0;
   private mode: Mode = enum_TEXT;
+  /**
+   * The open elements are the first `depth` entries of `stack`, `budgets` and `parts` (written
+   * in place, not pushed and popped: entries past `depth` are stale).
+   */
+  private depth = 0;
   private readonly stack: string[] = [];
   /** Per open element: remaining characters to collect (0 = not collecting). */
-  private readonly captureStack: number[] = [];
-  private readonly captureParts: string[][] = [];
+  private readonly budgets: number[] = [];
+  /** Per open element that collects: the pieces collected. */
+  private readonly parts: (string[] | undefined)[] = [];
+  /** How many open elements still collect. */
   private capturing = 0;
   private sawRoot = false;
   private rootClosed = false;
   private first = true;
   private nameHash = 0;
   private readonly names: (string | undefined)[] = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
+  /**
+   * Per depth, the (ASCII) name of the element last opened there: siblings mostly share their
+   * name (test case after test case), so a start tag is first compared with it.
+   */
+  private readonly lastNames: (string | undefined)[] = [];
   /** Reused for every start tag. */
   private readonly attributes = new XmlAttributes();
 
@@ -263,19 +345,24 @@ export class XmlScanner {
   }
 
   private scanFrom(buf: Buffer, start: number): number {
+    // The paths taken when the input ends inside a section or a tag (once per chunk) do their
+    // arithmetic before they branch: an operation first run after the function is optimized
+    // deoptimizes it, and recompiling the scanner costs more CPU than a few subtractions.
     let pos = start;
     const len = buf.length;
     while (pos < len) {
       if (this.mode === enum_CDATA || this.mode === enum_COMMENT) {
-        const end = buf.indexOf(this.mode === enum_CDATA ? CDATA_END : COMMENT_END, pos);
-        if (end === -1) {
-          // Keep the last two bytes: the terminator may straddle chunks.
-          let keep = Math.max(pos, len - 2);
-          if (this.mode === enum_CDATA && this.capturing) keep = Math.max(pos, utf8Boundary(buf, pos, keep));
-          if (this.mode === enum_CDATA && this.capturing) this.collect(buf.toString('utf8', pos, keep));
-          return keep;
+        const cdata = this.mode === enum_CDATA;
+        let end = buf.indexOf(cdata ? CDATA_END : COMMENT_END, pos);
+        const found = end !== -1;
+        // Not found: keep the last two bytes, the terminator may straddle chunks.
+        const tail = len - 2 > pos ? len - 2 : pos;
+        if (!found) end = tail;
+        if (cdata && this.capturing) {
+          if (!found) end = Math.max(pos, utf8Boundary(buf, pos, end));
+          this.collect(buf.toString('utf8', pos, end));
         }
-        if (this.mode === enum_CDATA && this.capturing) this.collect(buf.toString('utf8', pos, end));
+        if (!found) return end;
         pos = end + 3;
         this.mode = enum_TEXT;
         continue;
@@ -288,7 +375,7 @@ export class XmlScanner {
       if (lt === near) lt = near === len ? -1 : buf.indexOf(LT, near);
       const textEnd = lt === -1 ? len : lt;
       if (textEnd > pos) {
-        if (this.stack.length === 0) this.checkOutsideText(buf, pos, textEnd);
+        if (this.depth === 0) this.checkOutsideText(buf, pos, textEnd);
         else if (this.capturing) {
           // An entity reference or a UTF-8 sequence may straddle chunks: hold back its start.
           let end = textEnd;
@@ -303,8 +390,9 @@ export class XmlScanner {
       }
       if (lt === -1) return len;
       const next = this.markup(buf, lt);
+      const tooLarge = len - lt > MAX_TAG_BYTES;
       if (next === -1) {
-        if (len - lt > MAX_TAG_BYTES) throw new XmlScanError('markup too large (over 32 MiB)', this.base + lt);
+        if (tooLarge) throw new XmlScanError('markup too large (over 32 MiB)', this.base + lt);
         return lt;
       }
       pos = next;
@@ -328,11 +416,11 @@ export class XmlScanner {
       const text = rest.toString('latin1').trim();
       if (text.startsWith('<')) throw new XmlScanError('unexpected end of file inside a tag', this.base);
       if (text !== '') {
-        if (this.stack.length === 0 && !this.sawRoot) throw new XmlScanError('not an XML document', 0);
+        if (this.depth === 0 && !this.sawRoot) throw new XmlScanError('not an XML document', 0);
       }
     }
-    if (this.stack.length > 0) {
-      throw new XmlScanError(`unexpected end of file: <${this.stack[this.stack.length - 1]}> is not closed`, offset);
+    if (this.depth > 0) {
+      throw new XmlScanError(`unexpected end of file: <${this.stack[this.depth - 1]}> is not closed`, offset);
     }
     if (!this.sawRoot) throw new XmlScanError('no root element', offset);
   }
@@ -350,20 +438,20 @@ export class XmlScanner {
 
   private collect(text: string): void {
     // Every collecting ancestor gets the text, each up to its own budget.
-    for (let i = this.captureStack.length - 1; i >= 0; i--) {
-      const budget = this.captureStack[i] as number;
+    for (let i = this.depth - 1; i >= 0; i--) {
+      const budget = this.budgets[i] as number;
       if (budget <= 0) continue;
       const piece = text.length > budget ? text.slice(0, budget) : text;
-      (this.captureParts[i] as string[]).push(piece);
-      this.captureStack[i] = budget - piece.length;
-      if (this.captureStack[i] === 0) this.capturing--;
+      (this.parts[i] as string[]).push(piece);
+      this.budgets[i] = budget - piece.length;
+      if (budget === piece.length) this.capturing--;
     }
   }
 
   private collectText(buf: Buffer, from: number, to: number): void {
     // Decode no more than the largest budget needs (4 bytes per character at most).
     let budget = 0;
-    for (const b of this.captureStack) if (b > budget) budget = b;
+    for (let i = 0; i < this.depth; i++) budget = Math.max(budget, this.budgets[i] as number);
     const end = Math.min(to, from + budget * 4 + 16);
     let text = buf.toString('utf8', from, end);
     if (end < to) {
@@ -396,7 +484,7 @@ export class XmlScanner {
       // Not enough bytes yet to tell CDATA from a DOCTYPE.
       if (len - lt < 9) return -1;
       if (buf[lt + 2] === 0x5b && sameAscii('CDATA[', buf, lt + 3, lt + 9)) {
-        if (this.stack.length === 0) throw new XmlScanError('CDATA outside the root element', this.base + lt);
+        if (this.depth === 0) throw new XmlScanError('CDATA outside the root element', this.base + lt);
         this.mode = enum_CDATA;
         return lt + 9;
       }
@@ -446,7 +534,7 @@ export class XmlScanner {
     const slot = (hash + to - from) & (NAME_SLOTS - 1);
     const cached = this.names[slot];
     if (cached !== undefined && sameAscii(cached, buf, from, to)) return cached;
-    const value = buf.toString('latin1', from, to);
+    const value = internalize(buf.toString('latin1', from, to));
     this.names[slot] = value;
     return value;
   }
@@ -458,10 +546,17 @@ export class XmlScanner {
   private openTag(buf: Buffer, lt: number): number {
     const len = buf.length;
     if (this.rootClosed) throw new XmlScanError('a second root element', this.base + lt);
-    const nameEnd = this.readName(buf, lt + 1);
-    if (nameEnd >= len) return -1;
-    if (nameEnd === lt + 1) throw new XmlScanError("'<' not followed by a name", this.base + lt);
-    const name = this.name(buf, lt + 1, nameEnd);
+    const depth = this.depth;
+    const last = this.lastNames[depth];
+    let name = last ?? '';
+    let nameEnd = last === undefined ? -1 : nameAt(last, buf, lt + 1);
+    if (nameEnd === -1) {
+      nameEnd = this.readName(buf, lt + 1);
+      if (nameEnd >= len) return -1;
+      if (nameEnd === lt + 1) throw new XmlScanError("'<' not followed by a name", this.base + lt);
+      name = this.name(buf, lt + 1, nameEnd);
+      if (this.nameHash !== -1) this.lastNames[depth] = name;
+    }
     const attributes = this.attributes;
     let spans = attributes.spans;
     let count = 0;
@@ -552,8 +647,9 @@ export class XmlScanner {
       spans[at + 4] = flags;
       count++;
       i = j + 1;
-      const after = buf[i];
-      if (after !== undefined && after !== GT && after !== SLASH && !isSpace(after)) {
+      // (Not read past the end: an out-of-bounds read would deoptimize this function.)
+      const after = i < len ? (buf[i] as number) : GT;
+      if (after !== GT && after !== SLASH && !isSpace(after)) {
         throw new XmlScanError(
           `missing space after attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}>`,
           this.base + i,
@@ -564,38 +660,63 @@ export class XmlScanner {
 
   private start(name: string, attributes: XmlAttributes, lt: number): void {
     this.sawRoot = true;
-    this.stack.push(name);
+    const depth = this.depth;
+    this.stack[depth] = name;
     let budget: number;
     try {
       budget = this.handler.open(name, attributes) || 0;
     } catch (error) {
       throw new XmlScanError((error as Error).message, this.base + lt);
     }
-    this.captureStack.push(budget);
-    this.captureParts.push(budget > 0 ? [] : EMPTY);
-    if (budget > 0) this.capturing++;
+    this.budgets[depth] = budget;
+    if (budget > 0) {
+      this.parts[depth] = [];
+      this.capturing++;
+    }
+    this.depth = depth + 1;
   }
 
   private finish(name: string): void {
-    this.stack.pop();
-    const budget = this.captureStack.pop() as number;
-    const parts = this.captureParts.pop() as string[];
-    if (budget > 0) this.capturing--;
-    this.handler.close(name, parts.length === 0 ? '' : parts.length === 1 ? (parts[0] as string) : parts.join(''));
-    if (this.stack.length === 0) this.rootClosed = true;
+    const depth = this.depth - 1;
+    this.depth = depth;
+    let text = '';
+    const parts = this.parts[depth];
+    if (parts !== undefined) {
+      text = parts.length === 1 ? (parts[0] as string) : parts.join('');
+      this.parts[depth] = undefined;
+      if ((this.budgets[depth] as number) > 0) this.capturing--;
+    }
+    this.handler.close(name, text);
+    if (this.depth === 0) this.rootClosed = true;
   }
 
   private closeTag(buf: Buffer, lt: number): number {
-    // Closing tags are short: a loop in JS finds their end sooner than a native search.
     const len = buf.length;
+    const open = this.stack[this.depth - 1];
+    if (open !== undefined) {
+      // Mostly the open element's name then '>': compared byte by byte, no string is made.
+      const end = lt + 2 + open.length;
+      let i = lt + 2;
+      for (let k = 0; i < end && i < len; k++, i++) {
+        const c = open.charCodeAt(k);
+        if (c !== buf[i] || c >= 0x80) break;
+      }
+      if (i === end) {
+        while (i < len && isSpace(buf[i] as number)) i++;
+        if (i >= len) return -1;
+        if (buf[i] === GT) {
+          this.finish(open);
+          return i + 1;
+        }
+      } else if (i >= len) return -1;
+    }
+    // Closing tags are short: a loop in JS finds their end sooner than a native search.
     let gt = lt + 2;
     while (gt < len && buf[gt] !== GT) gt++;
     if (gt >= len) return -1;
     let end = gt;
     while (end > lt + 2 && isSpace(buf[end - 1] as number)) end--;
-    const open = this.stack[this.stack.length - 1];
-    // Compared byte by byte: no string is made for the millions of closing tags that match.
-    if (open === undefined || !(sameAscii(open, buf, lt + 2, end) || open === buf.toString('utf8', lt + 2, end))) {
+    if (open === undefined || open !== buf.toString('utf8', lt + 2, end)) {
       const name = buf.toString('utf8', lt + 2, end);
       throw new XmlScanError(
         open === undefined
@@ -609,8 +730,6 @@ export class XmlScanner {
   }
 }
 
-const EMPTY: string[] = [];
-
 /** Moves `end` back to the start of a UTF-8 sequence that it would cut. */
 function utf8Boundary(buf: Buffer, from: number, end: number): number {
   let i = end - 1;
@@ -623,6 +742,27 @@ function utf8Boundary(buf: Buffer, from: number, end: number): number {
   const lead = buf[i] as number;
   const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
   return end - i < size ? i : end;
+}
+
+/**
+ * Where the element name `name` (ASCII) ends when the bytes at `from` are that name followed by
+ * the end of a name (space, '>' or '/'); -1 otherwise, or when the input ends too soon to tell.
+ */
+function nameAt(name: string, buf: Buffer, from: number): number {
+  const end = from + name.length;
+  if (end >= buf.length) return -1;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) !== buf[from + i]) return -1;
+  const b = buf[end] as number;
+  return b === GT || b === SLASH || isSpace(b) ? end : -1;
+}
+
+/**
+ * The same string, internalized (as property names are): element names are compared with
+ * constants in every handler, and two internalized strings compare by identity.
+ */
+function internalize(text: string): string {
+  for (const key in { [text]: 0 }) return key;
+  return text;
 }
 
 function sameAscii(text: string, buf: Buffer, from: number, to: number): boolean {
