@@ -393,8 +393,12 @@ export class Collector {
 
 const MAX_SCAN_ERRORS = 200;
 
-/** Size of the failed-name filter, in bits (a power of two). */
-const NAME_BITS = 1 << 16;
+/**
+ * Size of the failed-name filter, in bits (a power of two): 128 KiB, so that with thousands of
+ * failed names a passing test is still told apart from them by the filter alone (a false hit
+ * sends it through addTest and the map look-up).
+ */
+const NAME_BITS = 1 << 20;
 
 /** A few characters of a test name, mixed: names of one suite differ most at their ends. */
 /** A test name's characters: a string, or what a parser kept of one without making the string. */

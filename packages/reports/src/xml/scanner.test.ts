@@ -166,7 +166,7 @@ test('attribute numbers read from the bytes equal what Number() makes of the dec
 });
 
 test('attributes are looked up by name, decoded only when asked, and compared without decoding', () => {
-  const xml = `<a branch="true" b='x &amp; y' n\u00e9="\u00fc" long="${'z'.repeat(40)}" e=""/>`;
+  const xml = `<a branch="true" b='x &amp; y' n\u00e9="\u00fc" \u00e9t\u00e9="summer" long="${'z'.repeat(40)}" e=""/>`;
   const seen = firstAttributes(xml, (attrs) => ({
     branch: attrs.is('branch', 'true'),
     notFalse: attrs.is('branch', 'false'),
@@ -174,6 +174,7 @@ test('attributes are looked up by name, decoded only when asked, and compared wi
     missing: attrs.is('c', ''),
     b: attrs.get('b'),
     accented: attrs.get('n\u00e9'),
+    accentedFirst: attrs.get('\u00e9t\u00e9'),
     long: attrs.get('long'),
     empty: attrs.get('e'),
     absent: attrs.get('bra'),
@@ -186,10 +187,11 @@ test('attributes are looked up by name, decoded only when asked, and compared wi
     missing: false,
     b: 'x & y',
     accented: '\u00fc',
+    accentedFirst: 'summer',
     long: 'z'.repeat(40),
     empty: '',
     absent: undefined,
-    all: { branch: 'true', b: 'x & y', 'n\u00e9': '\u00fc', long: 'z'.repeat(40), e: '' },
+    all: { branch: 'true', b: 'x & y', 'n\u00e9': '\u00fc', '\u00e9t\u00e9': 'summer', long: 'z'.repeat(40), e: '' },
   });
 });
 

@@ -13,19 +13,26 @@ const VALUE_NOT_ASCII = 2;
 const NAME_NOT_ASCII = 4;
 /** Values kept by `XmlAttributes.shared` (a power of two). */
 const SHARED_SLOTS = 256;
-/** The longest value `XmlAttributes.keep` copies as bytes (longer ones are decoded). */
+/** The longest value a KeptValue copies as bytes (longer ones are decoded when the input goes). */
 const KEPT_BYTES = 256;
 
 /**
- * An attribute value kept past `XmlHandler.open` without being decoded: a plain ASCII value is
- * copied as bytes (a short loop, no allocation) and becomes a string only if `text` is asked
- * for. Its characters can be read without the string (`length`, `charCodeAt`).
+ * An attribute value kept past `XmlHandler.open` without being decoded: a plain ASCII value
+ * stays where it lies in the scanner's input while that input is there (the rest of the chunk),
+ * is copied as bytes when the scanner lets go of it (once per chunk at most, not per element),
+ * and becomes a string only if `text` is asked for. Its characters can be read without the
+ * string (`length`, `charCodeAt`).
  */
 export class KeptValue {
-  private readonly bytes = Buffer.alloc(KEPT_BYTES);
-  /** Bytes held in `bytes`; -1 when the attribute was absent or `decoded` holds the value. */
+  /** Where the bytes lie: the scanner's input, or `copy`. */
+  private source: Buffer = NO_BYTES;
+  private from = 0;
+  /** Bytes of the value at `from` in `source`; -1 when the attribute was absent or `decoded` holds it. */
   private size = -1;
   private decoded: string | undefined = undefined;
+  private copy: Buffer = NO_BYTES;
+  /** @internal Registered with the attributes, to be detached from the scanner's input. */
+  held = false;
 
   /** Whether the attribute was present. */
   get present(): boolean {
@@ -38,22 +45,23 @@ export class KeptValue {
   }
 
   charCodeAt(index: number): number {
-    return this.decoded === undefined ? (this.bytes[index] as number) : this.decoded.charCodeAt(index);
+    return this.decoded === undefined ? (this.source[this.from + index] as number) : this.decoded.charCodeAt(index);
   }
 
   /** The value as a string (made once), or undefined when the attribute was absent. */
   text(): string | undefined {
     if (this.decoded === undefined && this.size !== -1) {
-      this.decoded = this.bytes.toString('latin1', 0, this.size);
+      this.decoded = decodeAscii(this.source, this.from, this.from + this.size);
       this.size = -1;
+      this.source = NO_BYTES;
     }
     return this.decoded;
   }
 
-  /** @internal */
-  set(buf: Buffer, from: number, to: number): void {
-    const bytes = this.bytes;
-    for (let i = from, j = 0; i < to; i++, j++) bytes[j] = buf[i] as number;
+  /** @internal The value is plain ASCII at `from`..`to` of the scanner's input. */
+  hold(buf: Buffer, from: number, to: number): void {
+    this.source = buf;
+    this.from = from;
     this.size = to - from;
     this.decoded = undefined;
   }
@@ -62,6 +70,21 @@ export class KeptValue {
   setText(text: string | undefined): void {
     this.size = -1;
     this.decoded = text;
+    this.source = NO_BYTES;
+  }
+
+  /** @internal The scanner is done with its input: the bytes still held are copied. */
+  detach(): void {
+    this.held = false;
+    if (this.decoded !== undefined || this.size <= 0 || this.source === this.copy) return;
+    if (this.size > KEPT_BYTES) {
+      this.text();
+      return;
+    }
+    if (this.copy.length === 0) this.copy = Buffer.alloc(KEPT_BYTES);
+    this.source.copy(this.copy, 0, this.from, this.from + this.size);
+    this.source = this.copy;
+    this.from = 0;
   }
 }
 
@@ -75,6 +98,8 @@ export class XmlAttributes {
   buf: Buffer = NO_BYTES;
   /** @internal */
   count = 0;
+  /** @internal A bit per first character of the names (its low five bits): most look-ups miss. */
+  firsts = 0;
   /** @internal */
   spans = new Int32Array(16 * STRIDE);
 
@@ -165,10 +190,23 @@ export class XmlAttributes {
     const spans = this.spans;
     const from = spans[k + 2] as number;
     const to = spans[k + 3] as number;
-    if (((spans[k + 4] as number) & (HAS_ENTITY | VALUE_NOT_ASCII)) === 0 && to - from <= KEPT_BYTES) {
-      into.set(this.buf, from, to);
+    if (((spans[k + 4] as number) & (HAS_ENTITY | VALUE_NOT_ASCII)) === 0) {
+      into.hold(this.buf, from, to);
+      if (!into.held) {
+        into.held = true;
+        this.held.push(into);
+      }
     } else into.setText(this.value(k));
     return true;
+  }
+
+  private readonly held: KeptValue[] = [];
+
+  /** @internal The scanner is done with its input: kept values still in it are copied out. */
+  release(): void {
+    const held = this.held;
+    for (let i = 0; i < held.length; i++) (held[i] as KeptValue).detach();
+    held.length = 0;
   }
 
   /** Whether `name` is present and its value is exactly `expected` (compared without a string). */
@@ -193,6 +231,7 @@ export class XmlAttributes {
 
   /** Index in `spans` of the last attribute called `name` (the last one wins, as in an object). */
   private find(name: string): number {
+    if ((this.firsts & (1 << (name.charCodeAt(0) & 31))) === 0) return -1;
     const spans = this.spans;
     const buf = this.buf;
     const length = name.length;
@@ -261,6 +300,16 @@ type Mode = typeof enum_TEXT | typeof enum_CDATA | typeof enum_COMMENT;
 
 /** Interned element names (a power of two). */
 const NAME_SLOTS = 1024;
+
+/** Per byte, in an attribute name: NAME_END ends it ('=', '>', '/', white space), NAME_NOT_ASCII marks it. */
+const NAME_END = 1;
+const NAME_BYTES = new Uint8Array(256);
+for (const c of [EQ, GT, SLASH, 0x20, 0x0a, 0x0d, 0x09]) NAME_BYTES[c] = NAME_END;
+NAME_BYTES.fill(NAME_NOT_ASCII, 0x80);
+/** Per byte, in an attribute value: 1 for what the scan of a value looks at (quotes, '<', '&', not ASCII). */
+const VALUE_BYTES = new Uint8Array(256);
+for (const c of [DQUOTE, SQUOTE, LT, AMP]) VALUE_BYTES[c] = 1;
+VALUE_BYTES.fill(1, 0x80);
 
 const CDATA_END = Buffer.from(']]>', 'latin1');
 const COMMENT_END = Buffer.from('-->', 'latin1');
@@ -339,9 +388,13 @@ export class XmlScanner {
         throw new XmlScanError('UTF-16 encoded XML is not supported; write reports as UTF-8', 0);
       }
     }
-    const consumed = this.scanFrom(buf, pos);
-    this.base += consumed;
-    return consumed;
+    try {
+      const consumed = this.scanFrom(buf, pos);
+      this.base += consumed;
+      return consumed;
+    } finally {
+      this.attributes.release();
+    }
   }
 
   private scanFrom(buf: Buffer, start: number): number {
@@ -560,6 +613,7 @@ export class XmlScanner {
     const attributes = this.attributes;
     let spans = attributes.spans;
     let count = 0;
+    let firsts = 0;
     let i = nameEnd;
     for (;;) {
       while (i < len && isSpace(buf[i] as number)) i++;
@@ -572,6 +626,7 @@ export class XmlScanner {
         }
         attributes.buf = buf;
         attributes.count = count;
+        attributes.firsts = firsts;
         this.start(name, attributes, lt);
         attributes.count = 0;
         attributes.buf = NO_BYTES;
@@ -579,14 +634,15 @@ export class XmlScanner {
         this.finish(name);
         return i + 2;
       }
-      // The attribute's name.
+      // The attribute's name (one table look-up per byte).
       const nameFrom = i;
       let flags = 0;
-      while (i < len) {
-        const c = buf[i] as number;
-        if (c === EQ || c === GT || c === SLASH || (c <= 0x20 && isSpace(c))) break;
-        if (c >= 0x80) flags = NAME_NOT_ASCII;
-        i++;
+      for (; i < len; i++) {
+        const kind = NAME_BYTES[buf[i] as number] as number;
+        if (kind !== 0) {
+          if (kind === NAME_END) break;
+          flags = NAME_NOT_ASCII;
+        }
       }
       if (i >= len) return -1;
       if (i === nameFrom) throw new XmlScanError(`malformed attribute in <${name}>`, this.base + i);
@@ -616,15 +672,17 @@ export class XmlScanner {
       for (;;) {
         if (j >= len) return -1;
         const c = buf[j] as number;
-        if (c === quote) break;
-        if (c === LT) {
-          throw new XmlScanError(
-            `'<' in the value of attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}>`,
-            this.base + opening,
-          );
+        if (VALUE_BYTES[c] !== 0) {
+          if (c === quote) break;
+          if (c === LT) {
+            throw new XmlScanError(
+              `'<' in the value of attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}>`,
+              this.base + opening,
+            );
+          }
+          if (c === AMP) flags |= HAS_ENTITY;
+          else if (c >= 0x80) flags |= VALUE_NOT_ASCII;
         }
-        if (c === AMP) flags |= HAS_ENTITY;
-        else if (c >= 0x80) flags |= VALUE_NOT_ASCII;
         j++;
       }
       if (flags & HAS_ENTITY) {
@@ -645,6 +703,9 @@ export class XmlScanner {
       spans[at + 2] = valueFrom;
       spans[at + 3] = j;
       spans[at + 4] = flags;
+      const first = buf[nameFrom] as number;
+      // (A name starting with a multi-byte character could match any look-up.)
+      firsts |= first < 0x80 ? 1 << (first & 31) : -1;
       count++;
       i = j + 1;
       // (Not read past the end: an out-of-bounds read would deoptimize this function.)
