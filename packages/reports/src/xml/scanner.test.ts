@@ -240,3 +240,20 @@ test('kept values outlive the start tag: plain ones as bytes read without a stri
   assert.equal(absent.length, 0);
   assert.equal(absent.text(), undefined);
 });
+
+test('entity references in attribute values: the byte-level check accepts what decodeEntities accepts', () => {
+  const h = { open: () => 0, close: () => {} };
+  const ok = ['&lt;&gt;&amp;&quot;&apos;', 'a &#65; &#x42; &#x10FFFF;', '&#1114111;', '&#000000000065;'];
+  for (const v of ok) assert.doesNotThrow(() => scanXmlText(`<a v="${v}"/>`, h), v);
+  const bad: [string, RegExp][] = [
+    ['&#0;', /invalid character reference &#0;/],
+    ['&#x110000;', /invalid character reference/],
+    ['&#;', /malformed entity reference/],
+    ['&#X42;', /malformed entity reference/],
+    ['&#12a;', /malformed entity reference/],
+    ['&lt', /malformed entity reference/],
+    ['&amp;&', /malformed entity reference/],
+    ['&ltx;', /undefined entity &ltx;/],
+  ];
+  for (const [v, message] of bad) assert.throws(() => scanXmlText(`<a v="${v}"/>`, h), message, v);
+});

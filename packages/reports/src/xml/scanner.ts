@@ -315,6 +315,7 @@ const CDATA_END = Buffer.from(']]>', 'latin1');
 const COMMENT_END = Buffer.from('-->', 'latin1');
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const PREDEFINED_NAMES = Object.keys(PREDEFINED);
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_:][\w.:-]*)?(;?)/g;
 
 /** Decodes the predefined entities and character references; anything else is an error. */
@@ -331,6 +332,37 @@ export function decodeEntities(text: string): string {
     if (value === undefined) throw new Error(`undefined entity &${ref}; (entity declarations are not allowed)`);
     return value;
   });
+}
+
+/**
+ * Whether every '&' in `from`..`to` starts one of the five predefined entities or a character
+ * reference in range, read from the bytes: the common case of a value with entities, checked
+ * without making a string. False sends the value to `decodeEntities`, which says what is wrong.
+ */
+function plainEntities(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    if (buf[i] !== AMP) continue;
+    let semi = i + 2;
+    const most = Math.min(to, i + 12);
+    while (semi < most && buf[semi] !== 0x3b) semi++;
+    if (semi >= most) return false;
+    if (buf[i + 1] === 0x23) {
+      const hex = buf[i + 2] === 0x78;
+      let code = 0;
+      let k = hex ? i + 3 : i + 2;
+      if (k === semi) return false;
+      for (; k < semi; k++) {
+        const c = buf[k] as number;
+        const d =
+          c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
+        if (d === -1) return false;
+        code = code * (hex ? 16 : 10) + d;
+      }
+      if (!(code > 0 && code <= 0x10ffff)) return false;
+    } else if (!PREDEFINED_NAMES.some((n) => sameAscii(n, buf, i + 1, semi))) return false;
+    i = semi;
+  }
+  return true;
 }
 
 function isSpace(byte: number): boolean {
@@ -685,7 +717,7 @@ export class XmlScanner {
         }
         j++;
       }
-      if (flags & HAS_ENTITY) {
+      if (flags & HAS_ENTITY && !plainEntities(buf, valueFrom, j)) {
         try {
           decodeEntities(buf.toString('utf8', valueFrom, j));
         } catch (error) {
