@@ -75,6 +75,38 @@ test('a failed test written again by a rerun is one test: flaky when it then pas
   assert.deepEqual([unnamed.tests.tests, unnamed.tests.failed, unnamed.tests.flaky], [2, 1, 0]);
 });
 
+test('countPassing counts a passing test as addTest does, and leaves reruns and the slowest to addTest', () => {
+  const limits = { slowestTests: 2 };
+  const fast = new Collector(scratch, undefined, limits);
+  const slow = new Collector(scratch, undefined, limits);
+  const cases: [string, TestCaseRef['outcome'], number][] = [
+    ['a', 'failed', 10],
+    ['b', undefined, 30],
+    ['c', undefined, 20],
+    ['d', undefined, 5],
+    ['a', undefined, 1],
+    ['e', undefined, 40],
+    ['f', undefined, 25],
+  ];
+  const taken: boolean[] = [];
+  for (const [name, outcome, ms] of cases) {
+    slow.addTest(testCase(name, outcome, ms));
+    const counted = outcome === undefined && fast.countPassing(name, ms);
+    taken.push(counted);
+    if (!counted) fast.addTest(testCase(name, outcome, ms));
+  }
+  // b and c fill the slowest list, e beats its last, and a passing again is a's rerun.
+  assert.deepEqual(taken, [false, false, false, true, false, false, true]);
+  assert.deepEqual(fast.tests, slow.tests);
+  assert.deepEqual(fast.slowest, slow.slowest);
+  assert.deepEqual(fast.failures, slow.failures);
+  // Not rerunnable (an unnamed case): counted, whatever failed before under its name.
+  assert.equal(fast.countPassing('a', 1, false), true);
+  // The name's characters may come from anything that reads them, as the JUnit reader's kept bytes.
+  const bytes = Buffer.from('a');
+  assert.equal(fast.countPassing({ length: 1, charCodeAt: (i) => bytes[i] as number }, 1), false);
+});
+
 test('lists are bounded, counts exact: failures, ids, slowest tests, findings, message length', () => {
   const c = new Collector(scratch, undefined, {
     maxTestFailures: 2,

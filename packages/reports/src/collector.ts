@@ -177,6 +177,27 @@ export class Collector {
   }
 
   /**
+   * Counts a passing test without its TestCaseRef when nothing about it is kept, which is the
+   * common case: not a rerun of a test that failed in this report, not one of the slowest. Returns
+   * false, counting nothing, when the test must go through `addTest` instead. `name` is the test's
+   * name, as a string or anything that reads its characters (the bytes a parser kept).
+   */
+  countPassing(name: TestName, durationMs: number, rerunnable = true): boolean {
+    if (rerunnable && this.failedInReport.size > 0) {
+      const bit = nameFingerprint(name);
+      if ((((this.failedNameBits[bit >>> 3] as number) >>> (bit & 7)) & 1) !== 0) return false;
+    }
+    const max = this.limits.slowestTests;
+    const list = this.slowest;
+    if (max > 0 && (list.length < max || (list[list.length - 1] as TestCaseRef).durationMs < durationMs)) return false;
+    const counts = this.tests;
+    counts.tests++;
+    counts.durationMs += durationMs;
+    counts.passed++;
+    return true;
+  }
+
+  /**
    * Runners that rerun failed tests (gotestsum --rerun-fails, Gradle's retry plugin, jest-junit
    * with retries) write the test again. A failed test seen again in the same report is one test:
    * passing on the rerun makes it flaky, failing again keeps it failed.
@@ -372,11 +393,21 @@ export class Collector {
 
 const MAX_SCAN_ERRORS = 200;
 
-/** Size of the failed-name filter, in bits (a power of two). */
-const NAME_BITS = 1 << 16;
+/**
+ * Size of the failed-name filter, in bits (a power of two): 128 KiB, so that with thousands of
+ * failed names a passing test is still told apart from them by the filter alone (a false hit
+ * sends it through addTest and the map look-up).
+ */
+const NAME_BITS = 1 << 20;
 
 /** A few characters of a test name, mixed: names of one suite differ most at their ends. */
-function nameFingerprint(name: string): number {
+/** A test name's characters: a string, or what a parser kept of one without making the string. */
+export interface TestName {
+  readonly length: number;
+  charCodeAt(index: number): number;
+}
+
+function nameFingerprint(name: TestName): number {
   const n = name.length;
   let h = Math.imul(n, 0x9e3779b1);
   for (let i = n > 6 ? n - 6 : 0; i < n; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);

@@ -1,9 +1,9 @@
 // JUnit XML in its real-world flavours: pytest, jest-junit, vitest, Maven Surefire (flaky and
 // rerun elements), mocha, go-junit-report; nested <testsuites>, a bare <testsuite> root, and
 // missing attributes. Streams the file and keeps only counts and bounded lists.
-import type { XmlHandler, XmlAttributes } from '../xml/scanner.ts';
+import { KeptValue, type XmlHandler, type XmlAttributes } from '../xml/scanner.ts';
 import { worseOutcome, type Collector } from '../collector.ts';
-import { truncate, type TestCaseRef } from '../model.ts';
+import { truncate, type TestOutcome } from '../model.ts';
 
 /** Seconds as written by JUnit producers ("1.5", "1,234.5" from Surefire, "" or absent) to ms. */
 export function parseSeconds(value: string | undefined): number {
@@ -20,19 +20,9 @@ function durationAttribute(attrs: XmlAttributes): number {
   return parseSeconds(attrs.get('time'));
 }
 
-/** A test case being read: its reference fields, before it gets an id and its report. */
-interface OpenCase extends Omit<TestCaseRef, 'id' | 'report'> {
-  /** A Surefire flaky element was seen: failed, then passed on a rerun. */
-  flaky: boolean;
-  /** The case has a name: only a named case can be written again by a rerun. */
-  named: boolean;
-  suite: string;
-}
-
 export function junitHandler(collector: Collector, report: string): XmlHandler {
   const suites: { name: string; file?: string; declared: number; cases: number; ordinal: string }[] = [];
   let suitesSeen = 0;
-  let current: OpenCase | undefined;
   let resultElement: string | undefined;
   const limits = collector.limits;
   collector.testReports++;
@@ -46,6 +36,24 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
     }
     return lastRelative;
   };
+
+  // The test case being read, in variables rather than an object: most cases pass with nothing
+  // inside them, and are counted without their name or class ever becoming strings.
+  let inCase = false;
+  const caseName = new KeptValue();
+  const caseClass = new KeptValue();
+  /** The class when the case names none: its suite's name. */
+  let caseClassFallback = '';
+  let caseFile: string | undefined;
+  let caseLine: number | undefined;
+  let caseDurationMs = 0;
+  /** The suite element, not its name: two suites of one file may share a name (pytest). */
+  let caseSuite = '';
+  let caseOutcome: TestOutcome | undefined;
+  let caseMessage: string | undefined;
+  let caseDetails: string | undefined;
+  /** A Surefire flaky element was seen: failed, then passed on a rerun. */
+  let caseFlaky = false;
 
   return {
     open(name: string, attrs: XmlAttributes): number {
@@ -63,49 +71,48 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
           const suite = suites[suites.length - 1];
           const file = attrs.shared('file') ?? attrs.shared('filepath') ?? suite?.file;
           const lineText = attrs.get('line');
-          const line = lineText ? Number(lineText) : undefined;
-          const name = attrs.get('name');
-          current = {
-            name: name || '(unnamed)',
-            named: Boolean(name),
-            classname: attrs.shared('classname') ?? attrs.shared('class') ?? suite?.name ?? '',
-            file: file ? relative(file) : undefined,
-            // pytest's xunit1 "line" is 0-based (its item.location); everyone else counts from 1.
-            line: fixLine(line, suite?.name === 'pytest'),
-            durationMs: durationAttribute(attrs),
-            flaky: false,
-            // The suite element, not its name: two suites of one file may share a name (pytest).
-            suite: suite ? suite.ordinal : '',
-          };
+          inCase = true;
+          attrs.keep('name', caseName);
+          if (!attrs.keep('classname', caseClass)) attrs.keep('class', caseClass);
+          caseClassFallback = suite?.name ?? '';
+          caseFile = file ? relative(file) : undefined;
+          // pytest's xunit1 "line" is 0-based (its item.location); everyone else counts from 1.
+          caseLine = fixLine(lineText ? Number(lineText) : undefined, suite?.name === 'pytest');
+          caseDurationMs = durationAttribute(attrs);
+          caseSuite = suite ? suite.ordinal : '';
+          caseOutcome = undefined;
+          caseMessage = undefined;
+          caseDetails = undefined;
+          caseFlaky = false;
           if (suite) suite.cases++;
           // <testcase status="disabled"> (the JUnit schema's status, used by CTest and others) did not run.
           const status = attrs.get('status');
           if (status === 'disabled' || status === 'skipped' || status === 'notrun') {
-            current.outcome = 'skipped';
-            current.message = `status="${status}"`;
+            caseOutcome = 'skipped';
+            caseMessage = `status="${status}"`;
           }
           return 0;
         }
         case 'failure':
         case 'error': {
-          if (!current || resultElement) return 0;
-          current.outcome = worseOutcome(current.outcome, name === 'failure' ? 'failed' : 'errored');
-          current.message = firstLine(attrs.get('message') ?? attrs.get('type') ?? '', limits.maxMessageChars);
+          if (!inCase || resultElement) return 0;
+          caseOutcome = worseOutcome(caseOutcome, name === 'failure' ? 'failed' : 'errored');
+          caseMessage = firstLine(attrs.get('message') ?? attrs.get('type') ?? '', limits.maxMessageChars);
           resultElement = name;
           // Collect the failure text only while the list of failures has room.
           return collector.failures.length < limits.maxTestFailures ? limits.maxDetailChars : 0;
         }
         case 'skipped':
-          if (current) {
-            current.outcome = worseOutcome(current.outcome, 'skipped');
-            current.message ??= firstLine(attrs.get('message') ?? '', limits.maxMessageChars) || undefined;
+          if (inCase) {
+            caseOutcome = worseOutcome(caseOutcome, 'skipped');
+            caseMessage ??= firstLine(attrs.get('message') ?? '', limits.maxMessageChars) || undefined;
           }
           return 0;
         case 'flakyFailure':
         case 'flakyError':
-          if (current) {
-            current.flaky = true;
-            current.message ??= firstLine(attrs.get('message') ?? attrs.get('type') ?? '', limits.maxMessageChars);
+          if (inCase) {
+            caseFlaky = true;
+            caseMessage ??= firstLine(attrs.get('message') ?? attrs.get('type') ?? '', limits.maxMessageChars);
           }
           return 0;
         default:
@@ -125,30 +132,34 @@ export function junitHandler(collector: Collector, report: string): XmlHandler {
         }
       } else if ((name === 'failure' || name === 'error') && name === resultElement) {
         resultElement = undefined;
-        if (current && text) {
+        if (inCase && text) {
           const trimmed = text.trim();
-          current.details = truncate(trimmed, limits.maxDetailChars);
-          if (!current.message) current.message = firstLine(trimmed, limits.maxMessageChars);
+          caseDetails = truncate(trimmed, limits.maxDetailChars);
+          if (!caseMessage) caseMessage = firstLine(trimmed, limits.maxMessageChars);
         }
-      } else if (name === 'testcase' && current) {
-        const c = current;
-        current = undefined;
-        const outcome = c.outcome ?? (c.flaky ? 'flaky' : undefined);
+      } else if (name === 'testcase' && inCase) {
+        inCase = false;
+        // The case has a name: only a named case can be written again by a rerun.
+        const named = caseName.length > 0;
+        const outcome = caseOutcome ?? (caseFlaky ? 'flaky' : undefined);
+        if (outcome === undefined && collector.countPassing(caseName, caseDurationMs, named)) return;
+        const testName = named ? (caseName.text() as string) : '(unnamed)';
+        const classname = caseClass.text() ?? caseClassFallback;
         collector.addTest(
           {
-            id: c.classname ? `${c.classname}::${c.name}` : c.name,
-            suite: c.suite,
-            name: c.name,
-            classname: c.classname,
-            file: c.file,
-            line: c.line,
-            durationMs: c.durationMs,
+            id: classname ? `${classname}::${testName}` : testName,
+            suite: caseSuite,
+            name: testName,
+            classname,
+            file: caseFile,
+            line: caseLine,
+            durationMs: caseDurationMs,
             outcome,
-            message: outcome ? c.message : undefined,
-            details: outcome ? c.details : undefined,
+            message: outcome ? caseMessage : undefined,
+            details: outcome ? caseDetails : undefined,
             report,
           },
-          c.named,
+          named,
         );
       }
     },

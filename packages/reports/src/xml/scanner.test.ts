@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SaxesParser } from 'saxes';
-import { XmlScanner, type XmlAttributes } from './scanner.ts';
+import { KeptValue, XmlScanner, type XmlAttributes } from './scanner.ts';
 import { scanXmlText } from './read.ts';
 import { ReportError } from '../errors.ts';
 
@@ -166,7 +166,7 @@ test('attribute numbers read from the bytes equal what Number() makes of the dec
 });
 
 test('attributes are looked up by name, decoded only when asked, and compared without decoding', () => {
-  const xml = `<a branch="true" b='x &amp; y' n\u00e9="\u00fc" long="${'z'.repeat(40)}" e=""/>`;
+  const xml = `<a branch="true" b='x &amp; y' n\u00e9="\u00fc" \u00e9t\u00e9="summer" long="${'z'.repeat(40)}" e=""/>`;
   const seen = firstAttributes(xml, (attrs) => ({
     branch: attrs.is('branch', 'true'),
     notFalse: attrs.is('branch', 'false'),
@@ -174,6 +174,7 @@ test('attributes are looked up by name, decoded only when asked, and compared wi
     missing: attrs.is('c', ''),
     b: attrs.get('b'),
     accented: attrs.get('n\u00e9'),
+    accentedFirst: attrs.get('\u00e9t\u00e9'),
     long: attrs.get('long'),
     empty: attrs.get('e'),
     absent: attrs.get('bra'),
@@ -186,10 +187,11 @@ test('attributes are looked up by name, decoded only when asked, and compared wi
     missing: false,
     b: 'x & y',
     accented: '\u00fc',
+    accentedFirst: 'summer',
     long: 'z'.repeat(40),
     empty: '',
     absent: undefined,
-    all: { branch: 'true', b: 'x & y', 'n\u00e9': '\u00fc', long: 'z'.repeat(40), e: '' },
+    all: { branch: 'true', b: 'x & y', 'n\u00e9': '\u00fc', '\u00e9t\u00e9': 'summer', long: 'z'.repeat(40), e: '' },
   });
 });
 
@@ -213,4 +215,45 @@ test('an element with many attributes (more than the first span table holds)', (
   assert.equal(Object.keys(all.obj).length, 40);
   assert.equal(all.obj.a17, '17');
   assert.equal(all.last, 39);
+});
+
+test('kept values outlive the start tag: plain ones as bytes read without a string, others decoded', () => {
+  const long = 'L'.repeat(300);
+  const xml = `<a p="plain" e="x &amp; y" u="\u00fc" l="${long}" z=""/>`;
+  const kept = { p: new KeptValue(), e: new KeptValue(), u: new KeptValue(), l: new KeptValue(), z: new KeptValue() };
+  const absent = new KeptValue();
+  const present = firstAttributes(xml, (attrs) => [
+    ...Object.entries(kept).map(([name, into]) => attrs.keep(name, into)),
+    attrs.keep('missing', absent),
+  ]);
+  assert.deepEqual(present, [true, true, true, true, true, false]);
+  // The scanner's buffer is gone by now.
+  assert.equal(kept.p.length, 5);
+  assert.equal(String.fromCharCode(...Array.from({ length: 5 }, (_, i) => kept.p.charCodeAt(i))), 'plain');
+  assert.deepEqual(
+    Object.values(kept).map((k) => k.text()),
+    ['plain', 'x & y', '\u00fc', long, ''],
+  );
+  assert.equal(kept.e.length, 5);
+  assert.equal(kept.z.present, true);
+  assert.equal(absent.present, false);
+  assert.equal(absent.length, 0);
+  assert.equal(absent.text(), undefined);
+});
+
+test('entity references in attribute values: the byte-level check accepts what decodeEntities accepts', () => {
+  const h = { open: () => 0, close: () => {} };
+  const ok = ['&lt;&gt;&amp;&quot;&apos;', 'a &#65; &#x42; &#x10FFFF;', '&#1114111;', '&#000000000065;'];
+  for (const v of ok) assert.doesNotThrow(() => scanXmlText(`<a v="${v}"/>`, h), v);
+  const bad: [string, RegExp][] = [
+    ['&#0;', /invalid character reference &#0;/],
+    ['&#x110000;', /invalid character reference/],
+    ['&#;', /malformed entity reference/],
+    ['&#X42;', /malformed entity reference/],
+    ['&#12a;', /malformed entity reference/],
+    ['&lt', /malformed entity reference/],
+    ['&amp;&', /malformed entity reference/],
+    ['&ltx;', /undefined entity &ltx;/],
+  ];
+  for (const [v, message] of bad) assert.throws(() => scanXmlText(`<a v="${v}"/>`, h), message, v);
 });

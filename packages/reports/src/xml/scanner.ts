@@ -13,6 +13,80 @@ const VALUE_NOT_ASCII = 2;
 const NAME_NOT_ASCII = 4;
 /** Values kept by `XmlAttributes.shared` (a power of two). */
 const SHARED_SLOTS = 256;
+/** The longest value a KeptValue copies as bytes (longer ones are decoded when the input goes). */
+const KEPT_BYTES = 256;
+
+/**
+ * An attribute value kept past `XmlHandler.open` without being decoded: a plain ASCII value
+ * stays where it lies in the scanner's input while that input is there (the rest of the chunk),
+ * is copied as bytes when the scanner lets go of it (once per chunk at most, not per element),
+ * and becomes a string only if `text` is asked for. Its characters can be read without the
+ * string (`length`, `charCodeAt`).
+ */
+export class KeptValue {
+  /** Where the bytes lie: the scanner's input, or `copy`. */
+  private source: Buffer = NO_BYTES;
+  private from = 0;
+  /** Bytes of the value at `from` in `source`; -1 when the attribute was absent or `decoded` holds it. */
+  private size = -1;
+  private decoded: string | undefined = undefined;
+  private copy: Buffer = NO_BYTES;
+  /** @internal Registered with the attributes, to be detached from the scanner's input. */
+  held = false;
+
+  /** Whether the attribute was present. */
+  get present(): boolean {
+    return this.size !== -1 || this.decoded !== undefined;
+  }
+
+  /** Its length in UTF-16 code units, as the string's (0 when absent). */
+  get length(): number {
+    return this.decoded === undefined ? Math.max(this.size, 0) : this.decoded.length;
+  }
+
+  charCodeAt(index: number): number {
+    return this.decoded === undefined ? (this.source[this.from + index] as number) : this.decoded.charCodeAt(index);
+  }
+
+  /** The value as a string (made once), or undefined when the attribute was absent. */
+  text(): string | undefined {
+    if (this.decoded === undefined && this.size !== -1) {
+      this.decoded = decodeAscii(this.source, this.from, this.from + this.size);
+      this.size = -1;
+      this.source = NO_BYTES;
+    }
+    return this.decoded;
+  }
+
+  /** @internal The value is plain ASCII at `from`..`to` of the scanner's input. */
+  hold(buf: Buffer, from: number, to: number): void {
+    this.source = buf;
+    this.from = from;
+    this.size = to - from;
+    this.decoded = undefined;
+  }
+
+  /** @internal */
+  setText(text: string | undefined): void {
+    this.size = -1;
+    this.decoded = text;
+    this.source = NO_BYTES;
+  }
+
+  /** @internal The scanner is done with its input: the bytes still held are copied. */
+  detach(): void {
+    this.held = false;
+    if (this.decoded !== undefined || this.size <= 0 || this.source === this.copy) return;
+    if (this.size > KEPT_BYTES) {
+      this.text();
+      return;
+    }
+    if (this.copy.length === 0) this.copy = Buffer.alloc(KEPT_BYTES);
+    this.source.copy(this.copy, 0, this.from, this.from + this.size);
+    this.source = this.copy;
+    this.from = 0;
+  }
+}
 
 /**
  * The attributes of the element being opened, read lazily: the scanner only records where each
@@ -24,6 +98,8 @@ export class XmlAttributes {
   buf: Buffer = NO_BYTES;
   /** @internal */
   count = 0;
+  /** @internal A bit per first character of the names (its low five bits): most look-ups miss. */
+  firsts = 0;
   /** @internal */
   spans = new Int32Array(16 * STRIDE);
 
@@ -101,6 +177,38 @@ export class XmlAttributes {
 
   private readonly sharedValues: (string | undefined)[] = new Array<string | undefined>(SHARED_SLOTS).fill(undefined);
 
+  /**
+   * Keeps the value of `name` in `into` (see KeptValue), to be read after `open` returns;
+   * returns whether the attribute is present.
+   */
+  keep(name: string, into: KeptValue): boolean {
+    const k = this.find(name);
+    if (k === -1) {
+      into.setText(undefined);
+      return false;
+    }
+    const spans = this.spans;
+    const from = spans[k + 2] as number;
+    const to = spans[k + 3] as number;
+    if (((spans[k + 4] as number) & (HAS_ENTITY | VALUE_NOT_ASCII)) === 0) {
+      into.hold(this.buf, from, to);
+      if (!into.held) {
+        into.held = true;
+        this.held.push(into);
+      }
+    } else into.setText(this.value(k));
+    return true;
+  }
+
+  private readonly held: KeptValue[] = [];
+
+  /** @internal The scanner is done with its input: kept values still in it are copied out. */
+  release(): void {
+    const held = this.held;
+    for (let i = 0; i < held.length; i++) (held[i] as KeptValue).detach();
+    held.length = 0;
+  }
+
   /** Whether `name` is present and its value is exactly `expected` (compared without a string). */
   is(name: string, expected: string): boolean {
     const k = this.find(name);
@@ -123,6 +231,7 @@ export class XmlAttributes {
 
   /** Index in `spans` of the last attribute called `name` (the last one wins, as in an object). */
   private find(name: string): number {
+    if ((this.firsts & (1 << (name.charCodeAt(0) & 31))) === 0) return -1;
     const spans = this.spans;
     const buf = this.buf;
     const length = name.length;
@@ -192,10 +301,21 @@ type Mode = typeof enum_TEXT | typeof enum_CDATA | typeof enum_COMMENT;
 /** Interned element names (a power of two). */
 const NAME_SLOTS = 1024;
 
+/** Per byte, in an attribute name: NAME_END ends it ('=', '>', '/', white space), NAME_NOT_ASCII marks it. */
+const NAME_END = 1;
+const NAME_BYTES = new Uint8Array(256);
+for (const c of [EQ, GT, SLASH, 0x20, 0x0a, 0x0d, 0x09]) NAME_BYTES[c] = NAME_END;
+NAME_BYTES.fill(NAME_NOT_ASCII, 0x80);
+/** Per byte, in an attribute value: 1 for what the scan of a value looks at (quotes, '<', '&', not ASCII). */
+const VALUE_BYTES = new Uint8Array(256);
+for (const c of [DQUOTE, SQUOTE, LT, AMP]) VALUE_BYTES[c] = 1;
+VALUE_BYTES.fill(1, 0x80);
+
 const CDATA_END = Buffer.from(']]>', 'latin1');
 const COMMENT_END = Buffer.from('-->', 'latin1');
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const PREDEFINED_NAMES = Object.keys(PREDEFINED);
 const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z_:][\w.:-]*)?(;?)/g;
 
 /** Decodes the predefined entities and character references; anything else is an error. */
@@ -214,6 +334,37 @@ export function decodeEntities(text: string): string {
   });
 }
 
+/**
+ * Whether every '&' in `from`..`to` starts one of the five predefined entities or a character
+ * reference in range, read from the bytes: the common case of a value with entities, checked
+ * without making a string. False sends the value to `decodeEntities`, which says what is wrong.
+ */
+function plainEntities(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    if (buf[i] !== AMP) continue;
+    let semi = i + 2;
+    const most = Math.min(to, i + 12);
+    while (semi < most && buf[semi] !== 0x3b) semi++;
+    if (semi >= most) return false;
+    if (buf[i + 1] === 0x23) {
+      const hex = buf[i + 2] === 0x78;
+      let code = 0;
+      let k = hex ? i + 3 : i + 2;
+      if (k === semi) return false;
+      for (; k < semi; k++) {
+        const c = buf[k] as number;
+        const d =
+          c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
+        if (d === -1) return false;
+        code = code * (hex ? 16 : 10) + d;
+      }
+      if (!(code > 0 && code <= 0x10ffff)) return false;
+    } else if (!PREDEFINED_NAMES.some((n) => sameAscii(n, buf, i + 1, semi))) return false;
+    i = semi;
+  }
+  return true;
+}
+
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
@@ -225,16 +376,28 @@ export class XmlScanner {
   /** Absolute offset of the first byte of the current buffer. */
   private base = 0;
   private mode: Mode = enum_TEXT;
+  /**
+   * The open elements are the first `depth` entries of `stack`, `budgets` and `parts` (written
+   * in place, not pushed and popped: entries past `depth` are stale).
+   */
+  private depth = 0;
   private readonly stack: string[] = [];
   /** Per open element: remaining characters to collect (0 = not collecting). */
-  private readonly captureStack: number[] = [];
-  private readonly captureParts: string[][] = [];
+  private readonly budgets: number[] = [];
+  /** Per open element that collects: the pieces collected. */
+  private readonly parts: (string[] | undefined)[] = [];
+  /** How many open elements still collect. */
   private capturing = 0;
   private sawRoot = false;
   private rootClosed = false;
   private first = true;
   private nameHash = 0;
   private readonly names: (string | undefined)[] = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
+  /**
+   * Per depth, the (ASCII) name of the element last opened there: siblings mostly share their
+   * name (test case after test case), so a start tag is first compared with it.
+   */
+  private readonly lastNames: (string | undefined)[] = [];
   /** Reused for every start tag. */
   private readonly attributes = new XmlAttributes();
 
@@ -257,25 +420,34 @@ export class XmlScanner {
         throw new XmlScanError('UTF-16 encoded XML is not supported; write reports as UTF-8', 0);
       }
     }
-    const consumed = this.scanFrom(buf, pos);
-    this.base += consumed;
-    return consumed;
+    try {
+      const consumed = this.scanFrom(buf, pos);
+      this.base += consumed;
+      return consumed;
+    } finally {
+      this.attributes.release();
+    }
   }
 
   private scanFrom(buf: Buffer, start: number): number {
+    // The paths taken when the input ends inside a section or a tag (once per chunk) do their
+    // arithmetic before they branch: an operation first run after the function is optimized
+    // deoptimizes it, and recompiling the scanner costs more CPU than a few subtractions.
     let pos = start;
     const len = buf.length;
     while (pos < len) {
       if (this.mode === enum_CDATA || this.mode === enum_COMMENT) {
-        const end = buf.indexOf(this.mode === enum_CDATA ? CDATA_END : COMMENT_END, pos);
-        if (end === -1) {
-          // Keep the last two bytes: the terminator may straddle chunks.
-          let keep = Math.max(pos, len - 2);
-          if (this.mode === enum_CDATA && this.capturing) keep = Math.max(pos, utf8Boundary(buf, pos, keep));
-          if (this.mode === enum_CDATA && this.capturing) this.collect(buf.toString('utf8', pos, keep));
-          return keep;
+        const cdata = this.mode === enum_CDATA;
+        let end = buf.indexOf(cdata ? CDATA_END : COMMENT_END, pos);
+        const found = end !== -1;
+        // Not found: keep the last two bytes, the terminator may straddle chunks.
+        const tail = len - 2 > pos ? len - 2 : pos;
+        if (!found) end = tail;
+        if (cdata && this.capturing) {
+          if (!found) end = Math.max(pos, utf8Boundary(buf, pos, end));
+          this.collect(buf.toString('utf8', pos, end));
         }
-        if (this.mode === enum_CDATA && this.capturing) this.collect(buf.toString('utf8', pos, end));
+        if (!found) return end;
         pos = end + 3;
         this.mode = enum_TEXT;
         continue;
@@ -288,7 +460,7 @@ export class XmlScanner {
       if (lt === near) lt = near === len ? -1 : buf.indexOf(LT, near);
       const textEnd = lt === -1 ? len : lt;
       if (textEnd > pos) {
-        if (this.stack.length === 0) this.checkOutsideText(buf, pos, textEnd);
+        if (this.depth === 0) this.checkOutsideText(buf, pos, textEnd);
         else if (this.capturing) {
           // An entity reference or a UTF-8 sequence may straddle chunks: hold back its start.
           let end = textEnd;
@@ -303,8 +475,9 @@ export class XmlScanner {
       }
       if (lt === -1) return len;
       const next = this.markup(buf, lt);
+      const tooLarge = len - lt > MAX_TAG_BYTES;
       if (next === -1) {
-        if (len - lt > MAX_TAG_BYTES) throw new XmlScanError('markup too large (over 32 MiB)', this.base + lt);
+        if (tooLarge) throw new XmlScanError('markup too large (over 32 MiB)', this.base + lt);
         return lt;
       }
       pos = next;
@@ -328,11 +501,11 @@ export class XmlScanner {
       const text = rest.toString('latin1').trim();
       if (text.startsWith('<')) throw new XmlScanError('unexpected end of file inside a tag', this.base);
       if (text !== '') {
-        if (this.stack.length === 0 && !this.sawRoot) throw new XmlScanError('not an XML document', 0);
+        if (this.depth === 0 && !this.sawRoot) throw new XmlScanError('not an XML document', 0);
       }
     }
-    if (this.stack.length > 0) {
-      throw new XmlScanError(`unexpected end of file: <${this.stack[this.stack.length - 1]}> is not closed`, offset);
+    if (this.depth > 0) {
+      throw new XmlScanError(`unexpected end of file: <${this.stack[this.depth - 1]}> is not closed`, offset);
     }
     if (!this.sawRoot) throw new XmlScanError('no root element', offset);
   }
@@ -350,20 +523,20 @@ export class XmlScanner {
 
   private collect(text: string): void {
     // Every collecting ancestor gets the text, each up to its own budget.
-    for (let i = this.captureStack.length - 1; i >= 0; i--) {
-      const budget = this.captureStack[i] as number;
+    for (let i = this.depth - 1; i >= 0; i--) {
+      const budget = this.budgets[i] as number;
       if (budget <= 0) continue;
       const piece = text.length > budget ? text.slice(0, budget) : text;
-      (this.captureParts[i] as string[]).push(piece);
-      this.captureStack[i] = budget - piece.length;
-      if (this.captureStack[i] === 0) this.capturing--;
+      (this.parts[i] as string[]).push(piece);
+      this.budgets[i] = budget - piece.length;
+      if (budget === piece.length) this.capturing--;
     }
   }
 
   private collectText(buf: Buffer, from: number, to: number): void {
     // Decode no more than the largest budget needs (4 bytes per character at most).
     let budget = 0;
-    for (const b of this.captureStack) if (b > budget) budget = b;
+    for (let i = 0; i < this.depth; i++) budget = Math.max(budget, this.budgets[i] as number);
     const end = Math.min(to, from + budget * 4 + 16);
     let text = buf.toString('utf8', from, end);
     if (end < to) {
@@ -396,7 +569,7 @@ export class XmlScanner {
       // Not enough bytes yet to tell CDATA from a DOCTYPE.
       if (len - lt < 9) return -1;
       if (buf[lt + 2] === 0x5b && sameAscii('CDATA[', buf, lt + 3, lt + 9)) {
-        if (this.stack.length === 0) throw new XmlScanError('CDATA outside the root element', this.base + lt);
+        if (this.depth === 0) throw new XmlScanError('CDATA outside the root element', this.base + lt);
         this.mode = enum_CDATA;
         return lt + 9;
       }
@@ -446,7 +619,7 @@ export class XmlScanner {
     const slot = (hash + to - from) & (NAME_SLOTS - 1);
     const cached = this.names[slot];
     if (cached !== undefined && sameAscii(cached, buf, from, to)) return cached;
-    const value = buf.toString('latin1', from, to);
+    const value = internalize(buf.toString('latin1', from, to));
     this.names[slot] = value;
     return value;
   }
@@ -458,13 +631,21 @@ export class XmlScanner {
   private openTag(buf: Buffer, lt: number): number {
     const len = buf.length;
     if (this.rootClosed) throw new XmlScanError('a second root element', this.base + lt);
-    const nameEnd = this.readName(buf, lt + 1);
-    if (nameEnd >= len) return -1;
-    if (nameEnd === lt + 1) throw new XmlScanError("'<' not followed by a name", this.base + lt);
-    const name = this.name(buf, lt + 1, nameEnd);
+    const depth = this.depth;
+    const last = this.lastNames[depth];
+    let name = last ?? '';
+    let nameEnd = last === undefined ? -1 : nameAt(last, buf, lt + 1);
+    if (nameEnd === -1) {
+      nameEnd = this.readName(buf, lt + 1);
+      if (nameEnd >= len) return -1;
+      if (nameEnd === lt + 1) throw new XmlScanError("'<' not followed by a name", this.base + lt);
+      name = this.name(buf, lt + 1, nameEnd);
+      if (this.nameHash !== -1) this.lastNames[depth] = name;
+    }
     const attributes = this.attributes;
     let spans = attributes.spans;
     let count = 0;
+    let firsts = 0;
     let i = nameEnd;
     for (;;) {
       while (i < len && isSpace(buf[i] as number)) i++;
@@ -477,6 +658,7 @@ export class XmlScanner {
         }
         attributes.buf = buf;
         attributes.count = count;
+        attributes.firsts = firsts;
         this.start(name, attributes, lt);
         attributes.count = 0;
         attributes.buf = NO_BYTES;
@@ -484,14 +666,15 @@ export class XmlScanner {
         this.finish(name);
         return i + 2;
       }
-      // The attribute's name.
+      // The attribute's name (one table look-up per byte).
       const nameFrom = i;
       let flags = 0;
-      while (i < len) {
-        const c = buf[i] as number;
-        if (c === EQ || c === GT || c === SLASH || (c <= 0x20 && isSpace(c))) break;
-        if (c >= 0x80) flags = NAME_NOT_ASCII;
-        i++;
+      for (; i < len; i++) {
+        const kind = NAME_BYTES[buf[i] as number] as number;
+        if (kind !== 0) {
+          if (kind === NAME_END) break;
+          flags = NAME_NOT_ASCII;
+        }
       }
       if (i >= len) return -1;
       if (i === nameFrom) throw new XmlScanError(`malformed attribute in <${name}>`, this.base + i);
@@ -521,18 +704,20 @@ export class XmlScanner {
       for (;;) {
         if (j >= len) return -1;
         const c = buf[j] as number;
-        if (c === quote) break;
-        if (c === LT) {
-          throw new XmlScanError(
-            `'<' in the value of attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}>`,
-            this.base + opening,
-          );
+        if (VALUE_BYTES[c] !== 0) {
+          if (c === quote) break;
+          if (c === LT) {
+            throw new XmlScanError(
+              `'<' in the value of attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}>`,
+              this.base + opening,
+            );
+          }
+          if (c === AMP) flags |= HAS_ENTITY;
+          else if (c >= 0x80) flags |= VALUE_NOT_ASCII;
         }
-        if (c === AMP) flags |= HAS_ENTITY;
-        else if (c >= 0x80) flags |= VALUE_NOT_ASCII;
         j++;
       }
-      if (flags & HAS_ENTITY) {
+      if (flags & HAS_ENTITY && !plainEntities(buf, valueFrom, j)) {
         try {
           decodeEntities(buf.toString('utf8', valueFrom, j));
         } catch (error) {
@@ -550,10 +735,14 @@ export class XmlScanner {
       spans[at + 2] = valueFrom;
       spans[at + 3] = j;
       spans[at + 4] = flags;
+      const first = buf[nameFrom] as number;
+      // (A name starting with a multi-byte character could match any look-up.)
+      firsts |= first < 0x80 ? 1 << (first & 31) : -1;
       count++;
       i = j + 1;
-      const after = buf[i];
-      if (after !== undefined && after !== GT && after !== SLASH && !isSpace(after)) {
+      // (Not read past the end: an out-of-bounds read would deoptimize this function.)
+      const after = i < len ? (buf[i] as number) : GT;
+      if (after !== GT && after !== SLASH && !isSpace(after)) {
         throw new XmlScanError(
           `missing space after attribute '${buf.toString('utf8', nameFrom, nameTo)}' of <${name}>`,
           this.base + i,
@@ -564,38 +753,63 @@ export class XmlScanner {
 
   private start(name: string, attributes: XmlAttributes, lt: number): void {
     this.sawRoot = true;
-    this.stack.push(name);
+    const depth = this.depth;
+    this.stack[depth] = name;
     let budget: number;
     try {
       budget = this.handler.open(name, attributes) || 0;
     } catch (error) {
       throw new XmlScanError((error as Error).message, this.base + lt);
     }
-    this.captureStack.push(budget);
-    this.captureParts.push(budget > 0 ? [] : EMPTY);
-    if (budget > 0) this.capturing++;
+    this.budgets[depth] = budget;
+    if (budget > 0) {
+      this.parts[depth] = [];
+      this.capturing++;
+    }
+    this.depth = depth + 1;
   }
 
   private finish(name: string): void {
-    this.stack.pop();
-    const budget = this.captureStack.pop() as number;
-    const parts = this.captureParts.pop() as string[];
-    if (budget > 0) this.capturing--;
-    this.handler.close(name, parts.length === 0 ? '' : parts.length === 1 ? (parts[0] as string) : parts.join(''));
-    if (this.stack.length === 0) this.rootClosed = true;
+    const depth = this.depth - 1;
+    this.depth = depth;
+    let text = '';
+    const parts = this.parts[depth];
+    if (parts !== undefined) {
+      text = parts.length === 1 ? (parts[0] as string) : parts.join('');
+      this.parts[depth] = undefined;
+      if ((this.budgets[depth] as number) > 0) this.capturing--;
+    }
+    this.handler.close(name, text);
+    if (this.depth === 0) this.rootClosed = true;
   }
 
   private closeTag(buf: Buffer, lt: number): number {
-    // Closing tags are short: a loop in JS finds their end sooner than a native search.
     const len = buf.length;
+    const open = this.stack[this.depth - 1];
+    if (open !== undefined) {
+      // Mostly the open element's name then '>': compared byte by byte, no string is made.
+      const end = lt + 2 + open.length;
+      let i = lt + 2;
+      for (let k = 0; i < end && i < len; k++, i++) {
+        const c = open.charCodeAt(k);
+        if (c !== buf[i] || c >= 0x80) break;
+      }
+      if (i === end) {
+        while (i < len && isSpace(buf[i] as number)) i++;
+        if (i >= len) return -1;
+        if (buf[i] === GT) {
+          this.finish(open);
+          return i + 1;
+        }
+      } else if (i >= len) return -1;
+    }
+    // Closing tags are short: a loop in JS finds their end sooner than a native search.
     let gt = lt + 2;
     while (gt < len && buf[gt] !== GT) gt++;
     if (gt >= len) return -1;
     let end = gt;
     while (end > lt + 2 && isSpace(buf[end - 1] as number)) end--;
-    const open = this.stack[this.stack.length - 1];
-    // Compared byte by byte: no string is made for the millions of closing tags that match.
-    if (open === undefined || !(sameAscii(open, buf, lt + 2, end) || open === buf.toString('utf8', lt + 2, end))) {
+    if (open === undefined || open !== buf.toString('utf8', lt + 2, end)) {
       const name = buf.toString('utf8', lt + 2, end);
       throw new XmlScanError(
         open === undefined
@@ -609,8 +823,6 @@ export class XmlScanner {
   }
 }
 
-const EMPTY: string[] = [];
-
 /** Moves `end` back to the start of a UTF-8 sequence that it would cut. */
 function utf8Boundary(buf: Buffer, from: number, end: number): number {
   let i = end - 1;
@@ -623,6 +835,27 @@ function utf8Boundary(buf: Buffer, from: number, end: number): number {
   const lead = buf[i] as number;
   const size = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
   return end - i < size ? i : end;
+}
+
+/**
+ * Where the element name `name` (ASCII) ends when the bytes at `from` are that name followed by
+ * the end of a name (space, '>' or '/'); -1 otherwise, or when the input ends too soon to tell.
+ */
+function nameAt(name: string, buf: Buffer, from: number): number {
+  const end = from + name.length;
+  if (end >= buf.length) return -1;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) !== buf[from + i]) return -1;
+  const b = buf[end] as number;
+  return b === GT || b === SLASH || isSpace(b) ? end : -1;
+}
+
+/**
+ * The same string, internalized (as property names are): element names are compared with
+ * constants in every handler, and two internalized strings compare by identity.
+ */
+function internalize(text: string): string {
+  for (const key in { [text]: 0 }) return key;
+  return text;
 }
 
 function sameAscii(text: string, buf: Buffer, from: number, to: number): boolean {
