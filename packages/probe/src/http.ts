@@ -75,6 +75,11 @@ export interface HttpClient extends LoadSender {
    * see every request through `fire`.
    */
   readonly allowsRawHttp?: boolean;
+  /**
+   * Loads what `fire` and `dedicated` use (undici) ahead of a load phase, so its first requests
+   * do not wait for a module to load. Optional: a client without it is ready at once.
+   */
+  prepareLoad?(): Promise<void>;
   /** Values that must never be shown (the transport's header values); runSmoke masks them. */
   readonly secrets?: readonly string[];
   close(): Promise<void>;
@@ -406,6 +411,9 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     fire: (request, timeoutMs, done) =>
       withUndici((module) => shared.fire(sharedAgent(module), request, timeoutMs, done), done),
     dedicated,
+    prepareLoad: async () => {
+      await loadUndici();
+    },
     // raw-http.ts speaks plain http: only and knows nothing of the transport's headers.
     allowsRawHttp: transportHeaders === undefined,
     secrets: transportSecrets(transportHeaders),

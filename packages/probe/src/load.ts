@@ -285,6 +285,7 @@ export async function runLoad(spec: LoadSpec, target: LoadTarget, ports: LoadPor
   // service, the bottleneck. A deliberate exception to "one HTTP client", limited to these loops;
   // TLS, unusual requests, flows and test doubles stay on the client port.
   const raw = client.allowsRawHttp === true && !spec.flows && encodeAllRaw(requests);
+  if (!raw) await client.prepareLoad?.();
   // The open model's connections are opened before the schedule starts (see RawHttpPool).
   let pool: RawHttpPool | undefined;
   let preopened = 0;
