@@ -51,24 +51,27 @@ const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
   .map((d) => d.name)
   .filter((name) => only.length === 0 || only.includes(name));
 
-const builds: [string, string][] = [];
+/** Each bundle: its entry, its output folder, and a post.ts bundle that goes into it afterwards. */
+const builds: { entry: string; outDir: string; post?: string }[] = [];
 if (only.length === 0 || only.includes('cli'))
-  builds.push([join(root, 'packages', 'cli', 'src', 'main.ts'), join(root, 'dist', 'cli')]);
+  builds.push({ entry: join(root, 'packages', 'cli', 'src', 'main.ts'), outDir: join(root, 'dist', 'cli') });
 for (const name of actions) {
   const src = join(root, 'actions', name, 'src');
-  builds.push([join(src, 'index.ts'), join(root, 'dist', name)]);
+  const post = join(src, 'post.ts');
+  builds.push({
+    entry: join(src, 'index.ts'),
+    outDir: join(root, 'dist', name),
+    ...(existsSync(post) ? { post } : {}),
+  });
 }
 
 // Two at a time (ncc is mostly one thread; the machines that run this have two cores or more). A
-// post.ts bundle goes into its action's dist/ after the action's own, which clears that folder.
-const queue = [...builds];
+// post.ts bundle is built after its action's own, which clears the action's dist/ folder first.
 async function worker(): Promise<void> {
-  for (let next = queue.shift(); next; next = queue.shift()) {
-    const [entry, outDir] = next;
-    process.stdout.write(`building ${outDir.slice(root.length + 1)}\n`);
-    await bundle(entry, outDir);
-    const post = join(entry, '..', 'post.ts');
-    if (entry.endsWith('index.ts') && existsSync(post)) await bundle(post, join(outDir, 'post'));
+  for (let next = builds.shift(); next; next = builds.shift()) {
+    process.stdout.write(`building ${next.outDir.slice(root.length + 1)}\n`);
+    await bundle(next.entry, next.outDir);
+    if (next.post) await bundle(next.post, join(next.outDir, 'post'));
   }
 }
 try {

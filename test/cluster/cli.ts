@@ -11,10 +11,8 @@ const usage = `usage: npm run cluster -- <command> [--name <name>]
   down    stop everything up started, remove pod network namespaces and the bridge
   status  print the kubeconfig paths and the health and memory of each component
   list    the named clusters: slot, loopback address, processes running, memory, kubeconfig
-  build [cluster|tools]
-          only build (or find in the cache) the binaries: the cluster's, and Prometheus and
-          promtool for the monitoring tests, and helm for the chart tests (the tools); one
-          part only when named (a test that needs a tool waits for a build that is running)
+  build   only build (or find in the cache) the binaries: the cluster's, and Prometheus and
+          promtool for the monitoring tests, and helm for the chart tests
   monitoring <namespace>...
           in the foreground until Ctrl-C: a real Prometheus scraping the annotated pods of
           those namespaces every second, with the example's alerting rules (what the tests
@@ -41,19 +39,13 @@ async function main(command: string | undefined): Promise<number> {
       await list();
       return 0;
     case 'build': {
-      const part = process.argv[3];
-      if (part !== undefined && part !== 'cluster' && part !== 'tools') {
-        console.error(`cluster build: the part to build is 'cluster' or 'tools', not '${part}'\n\n${usage}`);
-        return 2;
-      }
-      const built: Record<string, string> = part === 'tools' ? {} : { ...(await ensureBinaries()) };
-      if (part !== 'cluster') {
-        const { ensurePrometheus } = await import('./monitoring.ts');
-        Object.assign(built, await ensurePrometheus());
-        const { ensureHelm } = await import('./helm.ts');
-        built.helm = await ensureHelm();
-      }
-      for (const [name, path] of Object.entries(built)) console.log(`${name.padEnd(22)} ${path}`);
+      const bin = await ensureBinaries();
+      const { ensurePrometheus } = await import('./monitoring.ts');
+      const prometheus = await ensurePrometheus();
+      const { ensureHelm } = await import('./helm.ts');
+      const helm = await ensureHelm();
+      for (const [name, path] of Object.entries({ ...bin, ...prometheus, helm }))
+        console.log(`${name.padEnd(22)} ${path}`);
       return 0;
     }
     case 'monitoring':
