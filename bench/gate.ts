@@ -217,7 +217,7 @@ export async function childMain(side: string, kind: string, file: string): Promi
   if (side === 'ours') {
     const { Collector, parseReport } = await import('@adci/reports');
     const collector = new Collector('/home/runner/work/ads/ads');
-    parseReport(file, collector, kind as 'junit' | 'cobertura' | 'lcov' | 'sarif');
+    await parseReport(file, collector, kind as 'junit' | 'cobertura' | 'lcov' | 'sarif');
     let covered = 0;
     let coverable = 0;
     for (const entry of collector.coverage.values()) {

@@ -71,7 +71,7 @@ export async function readStringMap(name: string): Promise<Record<string, string
   const text = readText(name);
   if (text.trim() === '') return {};
   // Loaded on demand: the YAML parser is most of a step's start-up cost.
-  const { parseStringMap } = await import('@adci/common');
+  const { parseStringMap } = await import('@adci/common/structured');
   return parseStringMap(text, name);
 }
 

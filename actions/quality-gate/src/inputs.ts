@@ -91,7 +91,7 @@ function readPullRequest(context: RunContext): PullRequestInfo | undefined {
   };
 }
 
-export function readInputs(context: RunContext): QualityGateInputs {
+export async function readInputs(context: RunContext): Promise<QualityGateInputs> {
   const token = readSecret('github-token');
   const workspace = workspaceDir();
   const root = resolve(workspace, readString('working-directory') || '.');
@@ -99,7 +99,7 @@ export function readInputs(context: RunContext): QualityGateInputs {
   const reportFile = readString('report-file') || join(process.env.RUNNER_TEMP || root, 'quality-gate-report.json');
   const comment = readEnum('comment', COMMENT_MODES, 'true');
   const prefix = relative(workspace, root).split(sep).join('/');
-  const gate = gateSettings({
+  const gate = await gateSettings({
     root,
     reports: readLines('reports'),
     thresholds: readText('thresholds'),

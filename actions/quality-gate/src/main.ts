@@ -11,7 +11,7 @@ import { upsertComment } from './comment.ts';
 
 export async function run(): Promise<void> {
   await runAction(async () => {
-    const inputs = readInputs(readRunContext());
+    const inputs = await readInputs(readRunContext());
     if (inputs.thresholdsDefaulted) {
       core.warning(
         `The thresholds input is empty (an unset variable gives '', and the runner then skips the default): applying the default ${DEFAULT_THRESHOLDS}`,
@@ -21,7 +21,7 @@ export async function run(): Promise<void> {
     const pr = inputs.pullRequest;
     const changed = pr ? await readChangedLines(inputs.root, pr.base, pr.head) : {};
     if (changed.error) core.warning(`Changed lines unknown: ${changed.error}`, { title: 'Quality gate' });
-    const report = runGate(
+    const report = await runGate(
       {
         reports: inputs.reports,
         root: inputs.root,

@@ -1,7 +1,8 @@
 // Reads an analysis file (YAML or JSON): which Prometheus, and the metrics to measure with their
 // success conditions. Strict, like the checks file: an unknown key or a bad condition is an input
 // error naming the file and line, because a typo (`sucess:`) must never turn a metric into a pass.
-import { InputError, parseDuration, parseStructured, templateNames, type ParsedDocument } from '@adci/common';
+import { InputError, parseDuration, templateNames } from '@adci/common';
+import { parseStructured, type ParsedDocument } from '@adci/common/structured';
 import { parseCondition, type Condition } from './condition.ts';
 
 export type InconclusivePolicy = 'fail' | 'pass' | 'wait';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Command } from 'commander';
-import { parseStructured } from '@adci/common';
+import { parseStructured } from '@adci/common/structured';
 import { buildProgram } from './index.ts';
 import { ACTION_INPUTS } from './action-inputs.ts';
 

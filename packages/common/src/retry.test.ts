@@ -285,11 +285,11 @@ test('retry works on the real clock', async () => {
   );
   assert.equal(value, 'real');
 });
-test('retry and waitUntil are exported from @adci/common too, and the light entry loads no YAML parser', () => {
+test('retry and waitUntil are exported from @adci/common too, and only the structured entry loads the YAML parser', () => {
   assert.equal(index.retry, retry);
   assert.equal(index.waitUntil, waitUntil);
   assert.equal(index.WaitTimeoutError, WaitTimeoutError);
-  // Module hooks see every module the entry loads; the full entry is the control that they would see yaml.
+  // Module hooks see every module the entry loads; the structured entry is the control that they would see yaml.
   const loadsYaml = (entry: string): boolean => {
     const script =
       "const { registerHooks } = await import('node:module'); const seen = [];" +
@@ -304,5 +304,6 @@ test('retry and waitUntil are exported from @adci/common too, and the light entr
     return result.stdout === 'true';
   };
   assert.equal(loadsYaml('@adci/common/basics'), false);
-  assert.equal(loadsYaml('@adci/common'), true);
+  assert.equal(loadsYaml('@adci/common'), false);
+  assert.equal(loadsYaml('@adci/common/structured'), true);
 });

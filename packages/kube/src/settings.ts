@@ -3,7 +3,8 @@
 // refuse the same bad values with the same messages, before anything changes.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { InputError, parseDuration, parseStringMap } from '@adci/common';
+import { InputError, parseDuration } from '@adci/common';
+import { parseStringMap } from '@adci/common/structured';
 import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
 import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, requirePrometheus, type AnalysisDocument } from '@adci/analysis';
 import type { BlueGreenSettings, DeployAction, RunFacts } from './model.ts';

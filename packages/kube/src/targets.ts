@@ -3,7 +3,8 @@
 // any cluster is contacted; every error names the file, the line and the key.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { InputError, parseDuration, parseStructured, scalarText } from '@adci/common';
+import { InputError, parseDuration, scalarText } from '@adci/common';
+import { parseStructured } from '@adci/common/structured';
 
 export interface TargetSpec {
   name: string;

@@ -2,14 +2,8 @@
 // the arrival schedule, scenarios become flows run by one virtual user per arrival, `ensure`
 // becomes thresholds. Only a known subset is read; anything else is an error naming the file, the
 // line and the key, because a construct silently dropped would make a different test pass.
-import {
-  InputError,
-  parseDuration,
-  parseStructured,
-  redactUrlSecrets,
-  scalarText,
-  type ParsedDocument,
-} from '@adci/common';
+import { InputError, parseDuration, redactUrlSecrets, scalarText } from '@adci/common';
+import { parseStructured, type ParsedDocument } from '@adci/common/structured';
 import { phaseArrivals } from './schedule.ts';
 import { isValuePath } from './spec.ts';
 import { parseThreshold, withImplicitErrorRate } from './thresholds.ts';

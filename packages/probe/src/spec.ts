@@ -1,13 +1,7 @@
 // Reads a checks file (YAML or JSON) into typed specs. Every error names the line and the field,
 // and unknown keys are rejected: a typo such as `expcet:` must not turn a check into a no-op.
-import {
-  InputError,
-  parseDuration,
-  parseStructured,
-  redactUrlSecrets,
-  scalarText,
-  type ParsedDocument,
-} from '@adci/common';
+import { InputError, parseDuration, redactUrlSecrets, scalarText } from '@adci/common';
+import { parseStructured, type ParsedDocument } from '@adci/common/structured';
 import { parseThreshold, withImplicitErrorRate } from './thresholds.ts';
 import type {
   CheckSpec,

@@ -189,7 +189,7 @@ test('findings on changed lines, by their range or any further location', () => 
   assert.equal(c.findingsOnChangedLines, 3);
 });
 
-test('merge: one collector per report adds up to the same picture as reading them into one', () => {
+test('merge: one collector per report adds up to the same picture as reading them into one', async () => {
   const files = [
     'real/pytest-junit.xml',
     'real/coverage.xml',
@@ -198,11 +198,11 @@ test('merge: one collector per report adds up to the same picture as reading the
     'real/flake8.txt',
   ];
   const one = new Collector(fixtures);
-  for (const f of files) parseReport(join(fixtures, f), one);
+  for (const f of files) await parseReport(join(fixtures, f), one);
   const merged = new Collector(fixtures);
   for (const f of files) {
     const each = new Collector(fixtures);
-    parseReport(join(fixtures, f), each);
+    await parseReport(join(fixtures, f), each);
     merged.merge(each);
   }
   assert.deepEqual(merged.tests, one.tests);

@@ -21,7 +21,7 @@ function utf16(text: string, variant: 'le-bom' | 'be-bom' | 'le'): Buffer {
   return Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(le).swap16()]);
 }
 
-test('a UTF-16 report is named as such, with or without a byte-order mark, forced to a format or not', () => {
+test('a UTF-16 report is named as such, with or without a byte-order mark, forced to a format or not', async () => {
   const junit = readFileSync(join(REAL, 'pytest-junit.xml'), 'utf8');
   const flake8 = readFileSync(join(REAL, 'flake8.txt'), 'utf8');
   const cases = [
@@ -36,12 +36,12 @@ test('a UTF-16 report is named as such, with or without a byte-order mark, force
       message: `${join(root, name)}: ${message.slice(name.length + 2)}`,
     });
     for (const pattern of [name, `flake8: ${name}`]) {
-      assert.throws(
-        () =>
+      await assert.rejects(
+        async () =>
           runGate({
             reports: parseReportPatterns([pattern]),
             root,
-            thresholds: parseThresholds('findings.total: 100'),
+            thresholds: await parseThresholds('findings.total: 100'),
             minChangedLines: 0,
             ignoreMalformed: false,
           }),

@@ -187,7 +187,7 @@ export function resolveReports(settings: Pick<GateSettings, 'reports' | 'root' |
 }
 
 /** Parses every report and evaluates the gate. */
-export function runGate(settings: GateSettings, logger: Logger = silentLogger): GateReport {
+export async function runGate(settings: GateSettings, logger: Logger = silentLogger): Promise<GateReport> {
   const files = resolveReports(settings);
   if (files.length === 0) {
     throw new InputError(
@@ -202,7 +202,7 @@ export function runGate(settings: GateSettings, logger: Logger = silentLogger): 
     // Each file is read into its own collector, so a file that breaks halfway adds nothing.
     const one = new Collector(settings.root, settings.changedLines, collector.limits, dirname(file.path));
     try {
-      const parsed = parseReport(file.path, one, file.format, file.display);
+      const parsed = await parseReport(file.path, one, file.format, file.display);
       collector.merge(one);
       reports.push(parsed);
       logger.debug(`read ${parsed.path} as ${parsed.format}`);

@@ -32,7 +32,5 @@ export {
 } from './render/markdown.ts';
 export { renderTerminal } from './render/terminal.ts';
 export { selectAnnotations, type Annotation } from './render/annotations.ts';
-export { XmlScanner, XmlScanError, type XmlAttributes, type XmlHandler } from './xml/scanner.ts';
-export { scanXmlFile, scanXmlText } from './xml/read.ts';
 export { Collector } from './collector.ts';
 export { parseReport } from './parse.ts';

@@ -19,7 +19,7 @@ function write(name: string, text: string): string {
   return path;
 }
 
-test('each real report is read with its format, and what it holds lands in the collector', () => {
+test('each real report is read with its format, and what it holds lands in the collector', async () => {
   const expected: [string, string][] = [
     ['real/pytest-junit.xml', 'junit'],
     ['real/coverage.xml', 'cobertura'],
@@ -44,45 +44,45 @@ test('each real report is read with its format, and what it holds lands in the c
   ];
   for (const [file, format] of expected) {
     const collector = new Collector(fixtures);
-    assert.deepEqual(parseReport(join(fixtures, file), collector, undefined, file), { path: file, format }, file);
+    assert.deepEqual(await parseReport(join(fixtures, file), collector, undefined, file), { path: file, format }, file);
     const read =
       collector.tests.tests + collector.coverage.size + collector.findingsTools.size + collector.load.reports;
     assert.ok(read > 0, `${file}: nothing collected`);
   }
   const tests = new Collector(fixtures);
-  parseReport(join(fixtures, 'real/pytest-junit.xml'), tests);
+  await parseReport(join(fixtures, 'real/pytest-junit.xml'), tests);
   assert.deepEqual([tests.tests.tests, tests.tests.failed, tests.tests.errored, tests.tests.skipped], [7, 1, 1, 1]);
 });
 
-test("a format named in the input is checked against the content; the eslint checkstyle is told by the file's name", () => {
+test("a format named in the input is checked against the content; the eslint checkstyle is told by the file's name", async () => {
   const collector = new Collector(fixtures);
-  assert.throws(
-    () => parseReport(join(fixtures, 'real/pytest-junit.xml'), collector, 'bandit', 'real/pytest-junit.xml'),
+  await assert.rejects(
+    async () => parseReport(join(fixtures, 'real/pytest-junit.xml'), collector, 'bandit', 'real/pytest-junit.xml'),
     /^ReportError: real\/pytest-junit\.xml: does not look like a bandit report$/,
   );
-  parseReport(join(fixtures, 'real/eslint-checkstyle.xml'), collector);
+  await parseReport(join(fixtures, 'real/eslint-checkstyle.xml'), collector);
   assert.ok(collector.findingsTools.has('eslint'));
 });
 
-test('an empty file is an error unless its format is one that is empty when clean', () => {
+test('an empty file is an error unless its format is one that is empty when clean', async () => {
   const empty = write('empty.txt', '');
   const collector = new Collector(scratch);
-  assert.throws(
-    () => parseReport(empty, collector, undefined, 'lint/empty.txt'),
+  await assert.rejects(
+    async () => parseReport(empty, collector, undefined, 'lint/empty.txt'),
     /^ReportError: lint\/empty\.txt: is empty: did the tool run\?/,
   );
-  assert.throws(
-    () => parseReport(empty, collector, 'bandit', 'lint/empty.txt'),
+  await assert.rejects(
+    async () => parseReport(empty, collector, 'bandit', 'lint/empty.txt'),
     /lint\/empty\.txt: is empty, which a bandit report never is when its tool ran/,
   );
-  assert.deepEqual(parseReport(empty, collector, 'flake8', 'lint/empty.txt'), {
+  assert.deepEqual(await parseReport(empty, collector, 'flake8', 'lint/empty.txt'), {
     path: 'lint/empty.txt',
     format: 'flake8',
   });
   assert.ok(collector.findingsTools.has('flake8'), 'a clean flake8 run counts as a run');
 });
 
-test('JSON of the wrong shape says what was expected and what it is', () => {
+test('JSON of the wrong shape says what was expected and what it is', async () => {
   const collector = new Collector(scratch);
   const cases: [string, string, RegExp][] = [
     [
@@ -105,19 +105,19 @@ test('JSON of the wrong shape says what was expected and what it is', () => {
   ];
   for (const [text, format, message] of cases) {
     const path = write(`${format}.json`, text);
-    assert.throws(
-      () => parseReport(path, collector, format as never, `reports/${format}.json`),
+    await assert.rejects(
+      async () => parseReport(path, collector, format as never, `reports/${format}.json`),
       (e: unknown) => e instanceof ReportError && e.file === `reports/${format}.json` && message.test(e.message),
       `${format}: ${text}`,
     );
   }
 });
 
-test('invalid JSON is located: line and column in the message and on the error, under the display path', () => {
+test('invalid JSON is located: line and column in the message and on the error, under the display path', async () => {
   const collector = new Collector(scratch);
   const broken = write('broken.json', '{\n  "results": [1,\n  }\n');
-  assert.throws(
-    () => parseReport(broken, collector, 'bandit', 'sec/bandit.json'),
+  await assert.rejects(
+    async () => parseReport(broken, collector, 'bandit', 'sec/bandit.json'),
     (e: unknown) =>
       e instanceof ReportError &&
       e.file === 'sec/bandit.json' &&
@@ -126,5 +126,8 @@ test('invalid JSON is located: line and column in the message and on the error, 
       /^sec\/bandit\.json: line 3, column \d+: invalid JSON/.test(e.message),
   );
   const cut = write('cut.json', '{"results": [\n  {"filename":');
-  assert.throws(() => parseReport(cut, collector, 'bandit', 'cut.json'), /cut\.json: line 2, column 15: invalid JSON/);
+  await assert.rejects(
+    async () => parseReport(cut, collector, 'bandit', 'cut.json'),
+    /cut\.json: line 2, column 15: invalid JSON/,
+  );
 });

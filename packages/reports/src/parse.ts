@@ -1,24 +1,25 @@
 // Reads one report file of any supported format into the collector.
 import { readFileSync, statSync } from 'node:fs';
-import { parseStructured, scalarText } from '@adci/common';
+import { scalarText } from '@adci/common';
 import type { Collector } from './collector.ts';
 import { detectFormat, type Format } from './detect.ts';
 import { ReportError } from './errors.ts';
-import { scanXmlFile } from './xml/read.ts';
-import { junitHandler } from './parsers/junit.ts';
-import { coberturaHandler, jacocoHandler } from './parsers/coverage-xml.ts';
-import { checkstyleHandler, flake8JunitHandler, mypyJunitHandler } from './parsers/findings-xml.ts';
-import { parseFlake8Text, parseLcov, parseMypyJsonLines, parseMypyText, parseTsc } from './parsers/text.ts';
-import {
-  parseBandit,
-  parseEslint,
-  parseNpmAudit,
-  parsePipAudit,
-  parsePylint,
-  parseSafety,
-  parseSarif,
-} from './parsers/findings-json.ts';
-import { parseArtilleryReport } from './parsers/artillery.ts';
+import type { XmlHandler } from './xml/scanner.ts';
+
+// Each format's reader is loaded when a report of that format is read (a run reads one or two
+// formats of the many, and start-up is part of every CI job), as is the YAML parser that locates
+// an error in a JSON report.
+const xmlReaders = () => import('./xml/read.ts');
+const junitReader = () => import('./parsers/junit.ts');
+const coverageXmlReaders = () => import('./parsers/coverage-xml.ts');
+const findingsXmlReaders = () => import('./parsers/findings-xml.ts');
+const textReaders = () => import('./parsers/text.ts');
+const jsonReaders = () => import('./parsers/findings-json.ts');
+const artilleryReader = () => import('./parsers/artillery.ts');
+
+async function scanXml(path: string, handler: XmlHandler): Promise<void> {
+  (await xmlReaders()).scanXmlFile(path, handler);
+}
 
 /** JSON reports are parsed whole; past this size they would not fit in one string anyway. */
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
@@ -30,10 +31,15 @@ export interface ParsedReport {
 }
 
 /** Parses `path` into `collector`. `display` is the path shown to users (relative to the workspace). */
-export function parseReport(path: string, collector: Collector, override?: Format, display = path): ParsedReport {
-  const withLocation = <T>(handler: () => T): T => {
+export async function parseReport(
+  path: string,
+  collector: Collector,
+  override?: Format,
+  display = path,
+): Promise<ParsedReport> {
+  const withLocation = async <T>(handler: () => T | Promise<T>): Promise<T> => {
     try {
-      return handler();
+      return await handler();
     } catch (error) {
       if (error instanceof ReportError && error.file === path && display !== path) {
         throw new ReportError(display, error.message.slice(path.length + 2), error.line, error.column);
@@ -41,7 +47,7 @@ export function parseReport(path: string, collector: Collector, override?: Forma
       throw error;
     }
   };
-  const detected = withLocation(() => detectFormat(path, override));
+  const detected = await withLocation(() => detectFormat(path, override));
   if (!detected) {
     throw new ReportError(
       display,
@@ -52,7 +58,7 @@ export function parseReport(path: string, collector: Collector, override?: Forma
   }
   const { format, kind } = detected;
   const label = kind === 'xml' && (format === 'flake8' || format === 'mypy') ? `${format} (junit-xml)` : format;
-  withLocation(() => {
+  await withLocation(async () => {
     switch (format) {
       case 'empty':
         throw new ReportError(
@@ -62,35 +68,38 @@ export function parseReport(path: string, collector: Collector, override?: Forma
             : 'is empty: did the tool run? (only flake8, mypy and tsc write nothing when clean; force one with e.g. "flake8: file")',
         );
       case 'junit':
-        scanXmlFile(path, junitHandler(collector, display));
+        await scanXml(path, (await junitReader()).junitHandler(collector, display));
         break;
       case 'cobertura':
-        scanXmlFile(path, coberturaHandler(collector));
+        await scanXml(path, (await coverageXmlReaders()).coberturaHandler(collector));
         break;
       case 'jacoco':
-        scanXmlFile(path, jacocoHandler(collector));
+        await scanXml(path, (await coverageXmlReaders()).jacocoHandler(collector));
         break;
       case 'checkstyle':
-        scanXmlFile(path, checkstyleHandler(collector, /eslint/i.test(display) ? 'eslint' : 'checkstyle'));
+        await scanXml(
+          path,
+          (await findingsXmlReaders()).checkstyleHandler(collector, /eslint/i.test(display) ? 'eslint' : 'checkstyle'),
+        );
         break;
       case 'lcov':
-        parseLcov(path, collector);
+        (await textReaders()).parseLcov(path, collector);
         break;
       case 'tsc':
-        parseTsc(path, collector);
+        (await textReaders()).parseTsc(path, collector);
         break;
       case 'flake8':
-        if (kind === 'xml') scanXmlFile(path, flake8JunitHandler(collector));
-        else parseFlake8Text(path, collector);
+        if (kind === 'xml') await scanXml(path, (await findingsXmlReaders()).flake8JunitHandler(collector));
+        else (await textReaders()).parseFlake8Text(path, collector);
         break;
       case 'mypy':
-        if (kind === 'xml') scanXmlFile(path, mypyJunitHandler(collector));
-        else if (kind === 'jsonl') parseMypyJsonLines(path, collector);
-        else parseMypyText(path, collector);
+        if (kind === 'xml') await scanXml(path, (await findingsXmlReaders()).mypyJunitHandler(collector));
+        else if (kind === 'jsonl') (await textReaders()).parseMypyJsonLines(path, collector);
+        else (await textReaders()).parseMypyText(path, collector);
         break;
       default: {
-        const doc = readJson(path);
-        parseJsonReport(format, doc, path, collector);
+        const doc = await readJson(path);
+        await parseJsonReport(format, doc, path, collector);
       }
     }
   });
@@ -112,7 +121,7 @@ const JSON_SHAPES: Record<string, string> = {
   artillery: 'an object with "aggregate" (artillery run --output report.json)',
 };
 
-function parseJsonReport(format: Format, doc: unknown, path: string, collector: Collector): void {
+async function parseJsonReport(format: Format, doc: unknown, path: string, collector: Collector): Promise<void> {
   const isObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v);
   const object = isObject(doc) ? doc : undefined;
@@ -127,11 +136,11 @@ function parseJsonReport(format: Format, doc: unknown, path: string, collector: 
   switch (format) {
     case 'sarif':
       expect(object !== undefined && Array.isArray(object.runs));
-      parseSarif(object as Record<string, unknown>, path, collector);
+      (await jsonReaders()).parseSarif(object as Record<string, unknown>, path, collector);
       break;
     case 'eslint':
       expect(list !== undefined && entries(list, (f) => typeof f.filePath === 'string' && Array.isArray(f.messages)));
-      parseEslint(list ?? [], collector);
+      (await jsonReaders()).parseEslint(list ?? [], collector);
       break;
     case 'pylint': {
       const messages = list ?? (object && Array.isArray(object.messages) ? object.messages : undefined);
@@ -142,7 +151,7 @@ function parseJsonReport(format: Format, doc: unknown, path: string, collector: 
             (m) => typeof m.message === 'string' && ('symbol' in m || 'message-id' in m || 'messageId' in m),
           ),
       );
-      parsePylint(messages ?? [], collector);
+      (await jsonReaders()).parsePylint(messages ?? [], collector);
       break;
     }
     case 'bandit':
@@ -151,7 +160,7 @@ function parseJsonReport(format: Format, doc: unknown, path: string, collector: 
           Array.isArray(object.results) &&
           (object.errors === undefined || Array.isArray(object.errors)),
       );
-      parseBandit(object as Record<string, unknown>, collector);
+      (await jsonReaders()).parseBandit(object as Record<string, unknown>, collector);
       break;
     case 'pip-audit':
       // pip-audit before 2.0 printed a bare list of dependencies.
@@ -161,14 +170,18 @@ function parseJsonReport(format: Format, doc: unknown, path: string, collector: 
             Array.isArray(object.dependencies) &&
             entries(object.dependencies, (d) => typeof d.name === 'string')),
       );
-      parsePipAudit(list ? { dependencies: list } : (object as Record<string, unknown>), collector, undefined);
+      (await jsonReaders()).parsePipAudit(
+        list ? { dependencies: list } : (object as Record<string, unknown>),
+        collector,
+        undefined,
+      );
       break;
     case 'safety':
       expect(
         (list !== undefined && list.every((e) => Array.isArray(e))) ||
           (object !== undefined && Array.isArray(object.vulnerabilities)),
       );
-      parseSafety(doc, collector, undefined);
+      (await jsonReaders()).parseSafety(doc, collector, undefined);
       break;
     case 'npm-audit': {
       if (object && isObject(object.error)) {
@@ -181,11 +194,11 @@ function parseJsonReport(format: Format, doc: unknown, path: string, collector: 
       // npm audit fix --dry-run --json nests the audit report under "audit".
       const report = object && isObject(object.audit) ? object.audit : object;
       expect(report !== undefined && (isObject(report.vulnerabilities) || isObject(report.advisories)));
-      parseNpmAudit(report as Record<string, unknown>, collector, undefined);
+      (await jsonReaders()).parseNpmAudit(report as Record<string, unknown>, collector, undefined);
       break;
     }
     case 'artillery':
-      collector.addLoad(parseArtilleryReport(doc, path));
+      collector.addLoad((await artilleryReader()).parseArtilleryReport(doc, path));
       break;
     default:
       throw new ReportError(path, `${format} is not a JSON format`);
@@ -207,7 +220,7 @@ function describe(doc: unknown): string {
   return `, but it is ${JSON.stringify(doc)}`;
 }
 
-function readJson(path: string): unknown {
+async function readJson(path: string): Promise<unknown> {
   const size = statSync(path).size;
   if (size > MAX_JSON_BYTES) throw new ReportError(path, `JSON report of ${size} bytes is over the 256 MiB limit`);
   const text = readFileSync(path, 'utf8');
@@ -227,7 +240,7 @@ function readJson(path: string): unknown {
     }
     if (!where && text.length <= 16 * 1024 * 1024) {
       try {
-        parseStructured(text, path);
+        (await import('@adci/common/structured')).parseStructured(text, path);
       } catch (located) {
         where = /line (\d+), column (\d+)/.exec(String((located as Error).message))?.slice(1) as
           [string, string] | undefined;

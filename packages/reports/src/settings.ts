@@ -45,10 +45,13 @@ function baselineOf(baseline: { file: string; text: string }, name: string): Gat
 }
 
 /** Validates and assembles the gate's settings; the first bad one throws an InputError naming it. */
-export function gateSettings(source: GateSettingsSource, name: GateSettingNamer = (n) => n): GateSourceSettings {
+export async function gateSettings(
+  source: GateSettingsSource,
+  name: GateSettingNamer = (n) => n,
+): Promise<GateSourceSettings> {
   const thresholdsName = name(source.thresholdsFromFile ? 'thresholds-file' : 'thresholds');
   const reports = parseReportPatterns(source.reports, name('reports'));
-  const thresholds = parseThresholds(source.thresholds ?? DEFAULT_THRESHOLDS, thresholdsName);
+  const thresholds = await parseThresholds(source.thresholds ?? DEFAULT_THRESHOLDS, thresholdsName);
   const min = source.minChangedLines.trim();
   const minChangedLines = min === '' ? GATE_DEFAULTS.minChangedLines : Number(min);
   if (!Number.isInteger(minChangedLines) || minChangedLines < 0) {

@@ -59,6 +59,6 @@ export function checkWebhookUrl(url: string, input: string): string {
 /** A custom payload from an inline value or a file's text (JSON or YAML). */
 export async function parsePayload(text: string, source: string): Promise<{ value: unknown; source: string }> {
   // The YAML parser loads only when a payload is given: it is most of a step's start-up cost.
-  const { parseStructured } = await import('@adci/common');
+  const { parseStructured } = await import('@adci/common/structured');
   return { value: parseStructured(text, source).value, source };
 }

@@ -74,7 +74,7 @@ export async function runGateAction(options: GateOptions): Promise<void> {
   if (options.thresholds !== undefined && options.thresholdsFile) {
     throw new InputError('--thresholds', 'give either --thresholds or --thresholds-file, not both');
   }
-  const settings = gateSettings(
+  const settings = await gateSettings(
     {
       root,
       reports: options.reports,
@@ -91,7 +91,7 @@ export async function runGateAction(options: GateOptions): Promise<void> {
   const base = options.base ?? defaultBase();
   const changed = base ? await changedLines(root, base, options.head) : {};
   if (changed.error) logger.warning(`changed lines unknown: ${changed.error}`);
-  const report = runGate({ ...settings, changedLines: changed.lines, changedLinesError: changed.error }, logger);
+  const report = await runGate({ ...settings, changedLines: changed.lines, changedLinesError: changed.error }, logger);
   if (options.reportFile) {
     writeReportFile(resolve(options.reportFile), `${JSON.stringify(versioned(report), null, 1)}\n`);
   }

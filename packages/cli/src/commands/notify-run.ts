@@ -1,6 +1,7 @@
 // `adci notify`, run: the notify engine from GitLab CI, Jenkins or a terminal.
 import { readFileSync } from 'node:fs';
-import { InputError, consoleLogger, parseDuration, parseStringMap } from '@adci/common';
+import { InputError, consoleLogger, parseDuration } from '@adci/common';
+import { parseStringMap } from '@adci/common/structured';
 import {
   composeMessage,
   resolveWebhookUrl,

@@ -7,10 +7,10 @@ import {
   consoleLogger,
   errorMessage,
   parseDuration,
-  parseStringMap,
   redactingLogger,
   writeReportFile,
 } from '@adci/common';
+import { parseStringMap } from '@adci/common/structured';
 import {
   captureHistogram,
   findShardFiles,

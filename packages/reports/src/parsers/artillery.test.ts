@@ -22,11 +22,11 @@ import {
 
 const root = join(import.meta.dirname, '../../../../test/fixtures/reports');
 
-function gate(reports: string[], thresholds: string, at = root): GateReport {
-  return runGate({
+async function gate(reports: string[], thresholds: string, at = root): Promise<GateReport> {
+  return await runGate({
     reports: parseReportPatterns(reports),
     root: at,
-    thresholds: parseThresholds(thresholds),
+    thresholds: await parseThresholds(thresholds),
     minChangedLines: 0,
     ignoreMalformed: false,
   });
@@ -38,8 +38,8 @@ test('an Artillery report is recognised by its content', () => {
   }
 });
 
-test('the gate passes on a real passing Artillery run: requests, rate, percentiles, errors', () => {
-  const r = gate(
+test('the gate passes on a real passing Artillery run: requests, rate, percentiles, errors', async () => {
+  const r = await gate(
     ['artillery/artillery-pass.json'],
     'load.requests: 100\nload.error-rate: 0\nload.errors: 0\nload.p95: "< 100"\nload.rps: 15\nload.failed-expectations: 0',
   );
@@ -60,8 +60,8 @@ test('the gate passes on a real passing Artillery run: requests, rate, percentil
   assert.equal(r.reports[0]?.format, 'artillery');
 });
 
-test('the gate fails on a real failing Artillery run, naming errors by type and codes', () => {
-  const r = gate(
+test('the gate fails on a real failing Artillery run, naming errors by type and codes', async () => {
+  const r = await gate(
     ['artillery/artillery-fail.json'],
     'load.errors: 0\nload.error-rate: "<= 1"\nload.5xx: 0\nload.4xx: 0\nload.failed-expectations: 0\nload.failed-users: 0',
   );
@@ -82,8 +82,8 @@ test('the gate fails on a real failing Artillery run, naming errors by type and 
   assert.match(renderTerminal(r), /Load: 100 requests, 82 responses, 20\/s, p50 1ms, p95 63\.4ms/);
 });
 
-test('several reports add up; their percentiles are the worst of them', () => {
-  const r = gate(['artillery/artillery-*.json'], 'load.requests: 200\nload.p95: "<= 63.4"\nload.p99: "<= 214.9"');
+test('several reports add up; their percentiles are the worst of them', async () => {
+  const r = await gate(['artillery/artillery-*.json'], 'load.requests: 200\nload.p95: "<= 63.4"\nload.p99: "<= 214.9"');
   assert.equal(r.passed, true, JSON.stringify(r.conditions));
   assert.equal(r.load?.reports, 2);
   assert.equal(r.load?.requests, 200);
@@ -91,27 +91,30 @@ test('several reports add up; their percentiles are the worst of them', () => {
   assert.equal(r.conditions[1]?.note, 'worst of 2 reports');
 });
 
-test('load thresholds with no Artillery report fail, and an unknown load key is an input error', () => {
-  const r = gate(['real/pytest-junit.xml'], 'load.p95: 100');
+test('load thresholds with no Artillery report fail, and an unknown load key is an input error', async () => {
+  const r = await gate(['real/pytest-junit.xml'], 'load.p95: 100');
   assert.equal(r.passed, false);
   assert.equal(r.conditions[0]?.note, 'no Artillery report was read');
-  assert.throws(() => parseThresholds('load.p90: 100'), /unknown key 'load\.p90'/);
-  assert.throws(() => parseThresholds('load.requests: 1.5'), /a count must be a whole number/);
+  await assert.rejects(async () => parseThresholds('load.p90: 100'), /unknown key 'load\.p90'/);
+  await assert.rejects(async () => parseThresholds('load.requests: 1.5'), /a count must be a whole number/);
 });
 
-test('a report that is not Artillery-shaped is refused, naming the key', () => {
+test('a report that is not Artillery-shaped is refused, naming the key', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'qg-artillery-'));
   try {
     writeFileSync(join(dir, 'bad.json'), '{"aggregate": {"counters": {"http.requests": "many"}}, "intermediate": []}');
-    assert.throws(
-      () => gate(['bad.json'], 'load.requests: 1', dir),
+    await assert.rejects(
+      async () => gate(['bad.json'], 'load.requests: 1', dir),
       /"aggregate\.counters\.http\.requests" is not a count: "many"/,
     );
     writeFileSync(
       join(dir, 'nosummary.json'),
       '{"aggregate": {"counters": {"http.responses": 3}}, "intermediate": []}',
     );
-    assert.throws(() => gate(['nosummary.json'], 'load.requests: 1', dir), /3 responses but no "aggregate\.summaries/);
+    await assert.rejects(
+      async () => gate(['nosummary.json'], 'load.requests: 1', dir),
+      /3 responses but no "aggregate\.summaries/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -18,18 +18,18 @@ for (const name of ['eslint-parse-error.sarif', 'bandit-syntax-error.sarif', 'pi
 }
 cpSync(join(SHAPES, '../real/bandit.sarif'), join(root, 'bandit-clean-run.sarif'));
 
-function gate(reports: string[], thresholds: string): GateReport {
-  return runGate({
+async function gate(reports: string[], thresholds: string): Promise<GateReport> {
+  return await runGate({
     reports: parseReportPatterns(reports),
     root,
-    thresholds: parseThresholds(thresholds),
+    thresholds: await parseThresholds(thresholds),
     minChangedLines: 0,
     ignoreMalformed: false,
   });
 }
 
-test('SARIF: a run whose invocation failed (ESLint, a file it could not parse) is a scan error, not a clean scan', () => {
-  const r = gate(['eslint-parse-error.sarif'], 'security.high: 0');
+test('SARIF: a run whose invocation failed (ESLint, a file it could not parse) is a scan error, not a clean scan', async () => {
+  const r = await gate(['eslint-parse-error.sarif'], 'security.high: 0');
   assert.equal(r.passed, false);
   assert.equal(r.findings.scanErrors.count, 1);
   assert.deepEqual(r.findings.scanErrors.list[0], {
@@ -41,8 +41,8 @@ test('SARIF: a run whose invocation failed (ESLint, a file it could not parse) i
   assert.deepEqual([implied?.passed, implied?.actual], [false, '1']);
 });
 
-test('SARIF: an error-level notification is a scan error even when executionSuccessful is true (bandit)', () => {
-  const r = gate(['bandit-syntax-error.sarif'], 'bandit.high: 0');
+test('SARIF: an error-level notification is a scan error even when executionSuccessful is true (bandit)', async () => {
+  const r = await gate(['bandit-syntax-error.sarif'], 'bandit.high: 0');
   assert.equal(r.findings.scanErrors.count, 1);
   assert.deepEqual(r.findings.scanErrors.list[0], {
     tool: 'bandit',
@@ -51,16 +51,16 @@ test('SARIF: an error-level notification is a scan error even when executionSucc
   });
   assert.equal(r.passed, false);
   // bandit's SARIF of a complete scan says executionSuccessful: true and has no notification.
-  assert.equal(gate(['bandit-clean-run.sarif'], 'findings.total: 100').findings.scanErrors.count, 0);
+  assert.equal((await gate(['bandit-clean-run.sarif'], 'findings.total: 100')).findings.scanErrors.count, 0);
 });
 
-test('SARIF: executionSuccessful false without a notification, and toolExecutionNotifications errors', () => {
+test('SARIF: executionSuccessful false without a notification, and toolExecutionNotifications errors', async () => {
   const run = (invocation: object) => ({
     version: '2.1.0',
     runs: [{ tool: { driver: { name: 'Scanner X' } }, invocations: [invocation], results: [] }],
   });
   writeFileSync(join(root, 'failed.sarif'), JSON.stringify(run({ executionSuccessful: false, exitCode: 2 })));
-  const failed = gate(['failed.sarif'], 'security.high: 0');
+  const failed = await gate(['failed.sarif'], 'security.high: 0');
   assert.deepEqual(failed.findings.scanErrors.list, [
     {
       tool: 'scanner-x',
@@ -81,16 +81,16 @@ test('SARIF: executionSuccessful false without a notification, and toolExecution
       }),
     ),
   );
-  assert.deepEqual(gate(['notified.sarif'], 'security.high: 0').findings.scanErrors.list, [
+  assert.deepEqual((await gate(['notified.sarif'], 'security.high: 0')).findings.scanErrors.list, [
     { tool: 'scanner-x', reason: 'out of memory in src/big.c' },
   ]);
 });
 
-test('pip-audit: {"dependencies": []} is recognised, as is the real empty audit with "fixes"', () => {
+test('pip-audit: {"dependencies": []} is recognised, as is the real empty audit with "fixes"', async () => {
   writeFileSync(join(root, 'audit.json'), '{"dependencies":[]}');
-  const bare = gate(['audit.json'], 'pip-audit.error: 0');
+  const bare = await gate(['audit.json'], 'pip-audit.error: 0');
   assert.deepEqual(bare.reports, [{ path: 'audit.json', format: 'pip-audit' }]);
   assert.equal(bare.passed, true);
-  const real = gate(['pip-audit-empty.json'], 'pip-audit.error: 0');
+  const real = await gate(['pip-audit-empty.json'], 'pip-audit.error: 0');
   assert.deepEqual(real.reports, [{ path: 'pip-audit-empty.json', format: 'pip-audit' }]);
 });

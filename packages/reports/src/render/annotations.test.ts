@@ -12,19 +12,19 @@ import { selectAnnotations } from './annotations.ts';
 
 const root = join(import.meta.dirname, '../../../../test/fixtures/reports');
 
-function gate(reports: string[], diff?: string): GateReport {
-  return runGate({
+async function gate(reports: string[], diff?: string): Promise<GateReport> {
+  return await runGate({
     reports: parseReportPatterns(reports),
     root,
-    thresholds: parseThresholds('tests.failed: 0'),
+    thresholds: await parseThresholds('tests.failed: 0'),
     minChangedLines: 0,
     ignoreMalformed: false,
     ...(diff === undefined ? {} : { changedLines: parseUnifiedDiff(diff) }),
   });
 }
 
-test('failed and errored tests, findings and uncovered changed lines, each with its place', () => {
-  const report = gate(
+test('failed and errored tests, findings and uncovered changed lines, each with its place', async () => {
+  const report = await gate(
     ['real/pytest-junit.xml', 'real/coverage.xml', 'real/bandit.json'],
     '+++ b/shop/pricing.py\n@@ -1 +1,30 @@\n',
   );
@@ -49,8 +49,8 @@ test('failed and errored tests, findings and uncovered changed lines, each with 
   assert.ok(!a.some((x) => x.title === 'More annotations not shown'), 'nothing left out, no closing notice');
 });
 
-test('at most perLevel of each level, errors first, then one notice counting the rest', () => {
-  const report = gate(['real/*', 'handmade/*.json']);
+test('at most perLevel of each level, errors first, then one notice counting the rest', async () => {
+  const report = await gate(['real/*', 'handmade/*.json']);
   const a = selectAnnotations(report, { perLevel: 3, fullListHint: 'quality-gate.json' });
   const count = (level: string): number => a.filter((x) => x.level === level).length;
   assert.equal(count('error'), 3);

@@ -13,18 +13,18 @@ import { commentMarker, COMMENT_LIMIT_CHARS, ranges, renderComment, renderMarkdo
 
 const root = join(import.meta.dirname, '../../../../test/fixtures/reports');
 
-function gate(reports: string[], thresholds: string, diff?: string): GateReport {
-  return runGate({
+async function gate(reports: string[], thresholds: string, diff?: string): Promise<GateReport> {
+  return await runGate({
     reports: parseReportPatterns(reports),
     root,
-    thresholds: parseThresholds(thresholds),
+    thresholds: await parseThresholds(thresholds),
     minChangedLines: 0,
     ignoreMalformed: false,
     ...(diff === undefined ? {} : { changedLines: parseUnifiedDiff(diff) }),
   });
 }
 
-const python = (): GateReport =>
+const python = (): Promise<GateReport> =>
   gate(
     ['real/pytest-junit.xml', 'real/coverage.xml', 'real/bandit.json', 'real/flake8.txt'],
     'tests.failed: 0\ncoverage.line: 50',
@@ -38,8 +38,8 @@ test('markdownCell (from @adci/common) and ranges: a table cell on one line, pip
   assert.equal(ranges([]), '');
 });
 
-test('the summary of a failing Python run: verdict table, tests with details, coverage, findings', () => {
-  const md = renderMarkdown(python());
+test('the summary of a failing Python run: verdict table, tests with details, coverage, findings', async () => {
+  const md = renderMarkdown(await python());
   const lines = md.split('\n');
   assert.equal(lines[0], '## ❌ Quality gate: failed (1 of 3 checks)');
   assert.ok(lines.includes('| ❌ | `tests.failed` | &lt;= 0 | 2 |  |'), md);
@@ -61,18 +61,18 @@ test('the summary of a failing Python run: verdict table, tests with details, co
   assert.match(md, /Pull request changes: 30 line\(s\) in 1 file\(s\)\./);
 });
 
-test('a passing gate and a gate with nothing to check say so', () => {
-  const passing = renderMarkdown(gate(['real/vitest-junit.xml', 'real/coverage.xml'], 'coverage.line: 50'), {
+test('a passing gate and a gate with nothing to check say so', async () => {
+  const passing = renderMarkdown(await gate(['real/vitest-junit.xml', 'real/coverage.xml'], 'coverage.line: 50'), {
     title: 'Gate (web)',
   });
   assert.match(passing, /^## ✅ Gate \(web\): passed\n/);
-  const report = gate(['real/coverage.xml'], 'coverage.line: 50');
+  const report = await gate(['real/coverage.xml'], 'coverage.line: 50');
   report.conditions = [];
   assert.match(renderMarkdown(report), /_No thresholds configured: nothing is gated\._/);
 });
 
-test('report text cannot ping, cross-reference, break a table or inject HTML', () => {
-  const report = python();
+test('report text cannot ping, cross-reference, break a table or inject HTML', async () => {
+  const report = await python();
   const finding = report.findings.list[0];
   assert.ok(finding);
   finding.message = 'ask @acme/security about #12 | <img src=x>';
@@ -85,8 +85,8 @@ test('report text cannot ping, cross-reference, break a table or inject HTML', (
   assert.doesNotMatch(md, /<img/);
 });
 
-test('a small budget trims the least important sections first and says where the rest is', () => {
-  const report = gate(['real/*', 'handmade/*.json'], 'tests.failed: 0\nfindings.error: 0');
+test('a small budget trims the least important sections first and says where the rest is', async () => {
+  const report = await gate(['real/*', 'handmade/*.json'], 'tests.failed: 0\nfindings.error: 0');
   const full = renderMarkdown(report);
   assert.ok(Buffer.byteLength(full) > 20_000, `${Buffer.byteLength(full)} bytes in full`);
   for (const limit of [20_000, 8_000, 3_000]) {
@@ -105,10 +105,10 @@ test('a small budget trims the least important sections first and says where the
   assert.match(tiny, /_…cut to fit GitHub's size limit\._\n$/);
 });
 
-test('the comment: a marker to find it again, a link to the run, at most 65,536 characters', () => {
+test('the comment: a marker to find it again, a link to the run, at most 65,536 characters', async () => {
   assert.equal(commentMarker(), '<!-- adci:quality-gate id=default -->');
   assert.equal(commentMarker('web app/π'), '<!-- adci:quality-gate id=web_app__ -->', 'no way out of the HTML comment');
-  const report = gate(['real/*', 'handmade/*.json'], 'tests.failed: 0');
+  const report = await gate(['real/*', 'handmade/*.json'], 'tests.failed: 0');
   const comment = renderComment(report, { id: 'api', runUrl: 'https://github.com/o/r/actions/runs/1' });
   assert.ok(comment.startsWith('<!-- adci:quality-gate id=api -->\n## ❌ Quality gate: failed'));
   assert.ok(comment.endsWith('\n\n[Full report in the workflow run](https://github.com/o/r/actions/runs/1)\n'));

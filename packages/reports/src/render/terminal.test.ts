@@ -10,20 +10,20 @@ import { renderTerminal } from './terminal.ts';
 
 const root = join(import.meta.dirname, '../../../../test/fixtures/reports');
 
-function gate(reports: string[], thresholds: string, baseline?: GateReport): GateReport {
-  return runGate({
+async function gate(reports: string[], thresholds: string, baseline?: GateReport): Promise<GateReport> {
+  return await runGate({
     reports: parseReportPatterns(reports),
     root,
-    thresholds: parseThresholds(thresholds),
+    thresholds: await parseThresholds(thresholds),
     minChangedLines: 0,
     ignoreMalformed: false,
     ...(baseline ? { baseline: readBaseline(JSON.parse(JSON.stringify(baseline)), 'baseline') } : {}),
   });
 }
 
-test('a failing Python run: verdict table in aligned columns, failures with their place, coverage, findings', () => {
+test('a failing Python run: verdict table in aligned columns, failures with their place, coverage, findings', async () => {
   const text = renderTerminal(
-    gate(
+    await gate(
       ['real/pytest-junit.xml', 'real/coverage.xml', 'real/bandit.json', 'real/flake8.txt'],
       'tests.failed: 0\ncoverage.line: 50',
     ),
@@ -47,8 +47,8 @@ test('a failing Python run: verdict table in aligned columns, failures with thei
   assert.ok(text.endsWith('\n'));
 });
 
-test('maxItems bounds the failures and findings listed and counts the rest', () => {
-  const report = gate(['real/*', 'handmade/*.json'], 'tests.failed: 0');
+test('maxItems bounds the failures and findings listed and counts the rest', async () => {
+  const report = await gate(['real/*', 'handmade/*.json'], 'tests.failed: 0');
   const text = renderTerminal(report, { maxItems: 2 });
   const findings = text.split('\nFindings:\n')[1] ?? '';
   const listed = findings.split('\n').filter((l) => /^ {2}(error|warning|note) /.test(l));
@@ -56,14 +56,14 @@ test('maxItems bounds the failures and findings listed and counts the rest', () 
   assert.match(text, new RegExp(`…and ${report.findings.list.length + report.findings.dropped - 2} more`));
 });
 
-test('no thresholds, a load run and a baseline each have their line', () => {
-  const report = gate(['artillery/artillery-pass.json'], 'load.p95: 1000');
+test('no thresholds, a load run and a baseline each have their line', async () => {
+  const report = await gate(['artillery/artillery-pass.json'], 'load.p95: 1000');
   report.conditions = [];
   const text = renderTerminal(report);
   assert.match(text, /\nNo thresholds configured: nothing is gated\.\n/);
   assert.match(text, /\nLoad: \d+ requests, \d+ responses, [\d.]+\/s, p50 [\d.]+ms/);
-  const before = gate(['real/coverage.lcov', 'real/flake8.txt', 'real/go-junit-report.xml'], 'tests.failed: 0');
-  const after = gate(
+  const before = await gate(['real/coverage.lcov', 'real/flake8.txt', 'real/go-junit-report.xml'], 'tests.failed: 0');
+  const after = await gate(
     ['real/c8-lcov.info', 'real/flake8-junit.xml', 'real/mypy.txt', 'real/pytest-junit.xml'],
     '',
     before,
