@@ -121,9 +121,11 @@ async function kubectlScript(
 }
 
 async function load(port: number, rate: number, seconds: number, signal: AbortSignal): Promise<LoadResult> {
-  const spec = parseChecksDocument(
-    `load:\n  path: /\n  rate: ${rate}/s\n  duration: ${seconds}s\n  max-in-flight: ${rate * 4}\n`,
-    'bench',
+  const spec = (
+    await parseChecksDocument(
+      `load:\n  path: /\n  rate: ${rate}/s\n  duration: ${seconds}s\n  max-in-flight: ${rate * 4}\n`,
+      'bench',
+    )
   ).load;
   if (!spec) throw new Error('no load block');
   const client = createHttpClient();

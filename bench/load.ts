@@ -52,7 +52,7 @@ async function stopServer(server: Server): Promise<void> {
  * An open-model run at RATE, with max-in-flight room for the stall so that no arrival is dropped;
  * `onFirstSecond` is called when its first second is over.
  */
-function openRun(
+async function openRun(
   url: string,
   seconds: number,
   client: HttpClient,
@@ -60,7 +60,7 @@ function openRun(
   maxInFlight = RATE * 3,
 ): Promise<LoadResult> {
   const block = `  duration: ${seconds}s\n  rate: ${RATE}/s\n  max-in-flight: ${maxInFlight}\n`;
-  const load = parseChecksDocument(`load:\n  path: /\n${block}`, 'bench').load;
+  const load = (await parseChecksDocument(`load:\n  path: /\n${block}`, 'bench')).load;
   if (!load) throw new Error('no load block');
   let first = true;
   return runLoad(

@@ -74,9 +74,11 @@ function shardResult(histogram: LatencyHistogram, startedAtMs: number): SmokeRes
 export async function run(): Promise<BenchFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-shards-'));
   try {
-    const plan = parseChecksDocument(
-      `load:\n  path: /\n  rate: ${(SHARDS * PER_SHARD) / 60}/s\n  duration: 60s\n  thresholds: [ p(99)<10s, error_rate<0.01 ]\n`,
-      'bench',
+    const plan = (
+      await parseChecksDocument(
+        `load:\n  path: /\n  rate: ${(SHARDS * PER_SHARD) / 60}/s\n  duration: 60s\n  thresholds: [ p(99)<10s, error_rate<0.01 ]\n`,
+        'bench',
+      )
     ).load;
     if (!plan) throw new Error('no load block');
     const all: Float64Array[] = [];

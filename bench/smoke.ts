@@ -40,7 +40,7 @@ async function startServer(): Promise<{ url: string; child: ChildProcess }> {
 }
 
 async function engine(url: string, block: string, seconds: number): Promise<LoadResult> {
-  const load = parseChecksDocument(`load:\n  path: /\n  duration: ${seconds}s\n${block}`, 'bench').load;
+  const load = (await parseChecksDocument(`load:\n  path: /\n  duration: ${seconds}s\n${block}`, 'bench')).load;
   if (!load) throw new Error('no load block');
   const client = createHttpClient();
   try {
@@ -86,7 +86,7 @@ async function measured(work: () => Promise<number>, seconds: number): Promise<R
   };
 }
 
-function autocannonRun(url: string, seconds: number): Promise<Run> {
+async function autocannonRun(url: string, seconds: number): Promise<Run> {
   return measured(
     async () => (await autocannon({ url, connections: CONNECTIONS, duration: seconds })).requests.total,
     seconds,

@@ -13,7 +13,7 @@ export async function trafficDuring(
   durationMs: number,
   host: string = nodeAddress(),
 ): Promise<LoadResult> {
-  const doc = parseChecksDocument(
+  const doc = await parseChecksDocument(
     `load:\n  rate: ${rate}/s\n  duration: ${durationMs}ms\n  path: /\n  max-in-flight: ${rate * 3}\n`,
     'load',
   );

@@ -10,7 +10,7 @@ import { captureHistogram, runSmoke, smokeSettings, writeShardResult, type Captu
 const [baseUrl = '', shard = '', rate = '', duration = '', dir = '', samplesFile = ''] = process.argv.slice(2);
 process.send?.({ ready: true });
 const [message] = (await once(process, 'message')) as [{ startAt: string }];
-const settings = smokeSettings({
+const settings = await smokeSettings({
   baseUrl,
   checks: '',
   checksFile: '',

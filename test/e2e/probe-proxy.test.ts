@@ -86,7 +86,7 @@ function echoApp(name: string): object[] {
   ];
 }
 
-const checksAndLoad = parseChecksDocument(
+const checksAndLoad = await parseChecksDocument(
   `checks:
   - name: root answers from the pod
     path: /some/path?q=1
@@ -205,7 +205,7 @@ test(
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'service-proxy' },
         subjects: [{ kind: 'ServiceAccount', name: 'prober', namespace: ns.name }],
       });
-      const { checks } = parseChecksDocument(
+      const { checks } = await parseChecksDocument(
         // Fails on purpose, so that the result carries the pod's answer and a failure text.
         '- { name: wrong tag on purpose, path: /, expect: { json: { $.tag: v0 } } }\n',
         'checks',

@@ -111,7 +111,7 @@ export async function readInputs(): Promise<SmokeInputs> {
   // A password or token in the base URL (`https://ci:<password>@host/?token=...`).
   urlSecrets(readString('base-url')).forEach(mask);
 
-  const engine = smokeSettings({
+  const engine = await smokeSettings({
     baseUrl: readString('base-url'),
     checks: readText('checks'),
     checksFile: readString('checks-file'),

@@ -90,10 +90,14 @@ function readInputFile(input: string, file: string, baseDir: string): string {
   }
 }
 
-function readChecks(input: string, file: string | undefined, baseDir: string): ChecksDocument | undefined {
+async function readChecks(
+  input: string,
+  file: string | undefined,
+  baseDir: string,
+): Promise<ChecksDocument | undefined> {
   if (!file) return undefined;
   const text = readInputFile(input, file, baseDir);
-  const document = parseChecksDocument(text, `${input} ${file}`);
+  const document = await parseChecksDocument(text, `${input} ${file}`);
   if (document.checks.length === 0 && !document.load)
     throw new InputError(input, `${file} holds no checks and no load phase`);
   return document;
@@ -245,8 +249,8 @@ async function validateDeploySettings(
     activeService,
     previewService,
     previewUrl: checkUrl('preview-url', raw.previewUrl),
-    preChecks: readChecks('pre-promotion-checks', raw.preChecks, baseDir),
-    postChecks: readChecks('post-promotion-checks', raw.postChecks, baseDir),
+    preChecks: await readChecks('pre-promotion-checks', raw.preChecks, baseDir),
+    postChecks: await readChecks('post-promotion-checks', raw.postChecks, baseDir),
     ...analysisSettings(raw, baseDir),
     autoPromote: raw.autoPromote ?? DEPLOY_DEFAULTS.autoPromote,
     dryRun: raw.dryRun ?? false,

@@ -253,7 +253,7 @@ scenarios:
   }
 });
 
-test('smokeSettings takes the target from the scenario and refuses a second load definition', () => {
+test('smokeSettings takes the target from the scenario and refuses a second load definition', async () => {
   const scenario =
     'config:\n  target: http://127.0.0.1:9\n  phases: [ { duration: 1, arrivalRate: 2 } ]\nscenarios: [ { flow: [ { get: { url: / } } ] } ]\n';
   const base = {
@@ -267,14 +267,17 @@ test('smokeSettings takes the target from the scenario and refuses a second load
     artillery: 'perf/load.yml',
     readArtilleryFile: (path: string) => (assert.equal(path, 'perf/load.yml'), scenario),
   };
-  const settings = smokeSettings(base);
+  const settings = await smokeSettings(base);
   assert.equal(settings.baseUrl, 'http://127.0.0.1:9/');
   assert.equal(settings.load?.flows?.length, 1);
-  assert.equal(smokeSettings({ ...base, baseUrl: 'http://127.0.0.1:7' }).baseUrl, 'http://127.0.0.1:7/');
-  assert.throws(() => smokeSettings({ ...base, load: { rate: '5/s' } }), /Input 'artillery': .*not both/);
-  assert.throws(() => smokeSettings({ ...base, shard: '1/2' }), /Input 'shard': shards of an Artillery scenario/);
-  assert.throws(
-    () => smokeSettings({ ...base, checks: 'load: { rate: 1/s, duration: 1s, path: / }' }),
+  assert.equal((await smokeSettings({ ...base, baseUrl: 'http://127.0.0.1:7' })).baseUrl, 'http://127.0.0.1:7/');
+  await assert.rejects(async () => smokeSettings({ ...base, load: { rate: '5/s' } }), /Input 'artillery': .*not both/);
+  await assert.rejects(
+    async () => smokeSettings({ ...base, shard: '1/2' }),
+    /Input 'shard': shards of an Artillery scenario/,
+  );
+  await assert.rejects(
+    async () => smokeSettings({ ...base, checks: 'load: { rate: 1/s, duration: 1s, path: / }' }),
     /Input 'artillery': the checks also define a load phase/,
   );
 });

@@ -29,7 +29,7 @@ const settings = (over: Partial<CheckSettings> = {}): CheckSettings => ({
   failFast: false,
   ...over,
 });
-const checksOf = (yaml: string) => parseChecksDocument(yaml, 'checks').checks;
+const checksOf = async (yaml: string) => (await parseChecksDocument(yaml, 'checks')).checks;
 
 test('waitForService polls through refused connections and 503s until a 2xx', async () => {
   const warming = await startFakeService({ refuseForMs: 300, unavailableForMs: 300 });
@@ -71,7 +71,7 @@ test('waitForService gives up at its timeout with the last problem, a URL passwo
 test('a journey: a capture feeds the next check; captured secrets are masked in later failures', async () => {
   const variables: Record<string, string> = {};
   const results = await runChecks(
-    checksOf(`
+    await checksOf(`
 - { name: login, method: POST, path: /login, capture: { session: $.token } }
 - name: create
   method: POST
@@ -100,18 +100,21 @@ test('a journey: a capture feeds the next check; captured secrets are masked in 
   assert.equal(variables.where, `/campaigns/${variables.id}`);
   assert.match(results[2]?.url ?? '', new RegExp(`/campaigns/${variables.id}$`));
   const echo = results[3];
-  assert.equal(describeFailure(echo ?? skipped(checksOf('- path: /')[0]!, 'x')), 'status: expected 204, got 200');
+  assert.equal(
+    describeFailure(echo ?? skipped((await checksOf('- path: /'))[0]!, 'x')),
+    'status: expected 204, got 200',
+  );
   assert.match(echo?.excerpt ?? '', /"x-session":"\*\*\*"/);
   assert.doesNotMatch(JSON.stringify(results), /session-\d+-7f3c9a1e/);
 });
 
 test('retries until a check passes; fail-fast skips the rest; an unknown placeholder fails without a request', async () => {
   const before = service.hits.get('GET /flaky') ?? 0;
-  const [flaky] = await runChecks(checksOf('- path: /flaky?fails=2\n'), settings({ retries: 3 }), ports());
+  const [flaky] = await runChecks(await checksOf('- path: /flaky?fails=2\n'), settings({ retries: 3 }), ports());
   assert.deepEqual([flaky?.outcome, flaky?.attempts], ['passed', 3]);
   assert.equal((service.hits.get('GET /flaky') ?? 0) - before, 3);
   const stopped = await runChecks(
-    checksOf('- path: /status/500\n- path: /healthz\n- path: /echo\n'),
+    await checksOf('- path: /status/500\n- path: /healthz\n- path: /echo\n'),
     settings({ failFast: true }),
     ports(),
   );
@@ -124,26 +127,26 @@ test('retries until a check passes; fail-fast skips the rest; an unknown placeho
     ],
   );
   assert.match(stopped[0]?.excerpt ?? '', /^status 500$/);
-  const [template] = await runChecks(checksOf('- path: "/campaigns/{{ nothing }}"\n'), settings(), ports());
+  const [template] = await runChecks(await checksOf('- path: "/campaigns/{{ nothing }}"\n'), settings(), ports());
   assert.equal(template?.outcome, 'failed');
   assert.equal(template?.attempts, 0);
   assert.match(template?.error ?? '', /unknown placeholder/);
 });
 
 test('a transport error is the failure; a timeout says so', async () => {
-  const [slow] = await runChecks(checksOf('- path: /slow?ms=2000\n'), settings({ timeoutMs: 100 }), ports());
+  const [slow] = await runChecks(await checksOf('- path: /slow?ms=2000\n'), settings({ timeoutMs: 100 }), ports());
   assert.equal(slow?.outcome, 'failed');
   assert.equal(slow?.status, undefined);
-  assert.match(describeFailure(slow ?? skipped(checksOf('- path: /')[0]!, 'x')), /timed out|timeout/i);
+  assert.match(describeFailure(slow ?? skipped((await checksOf('- path: /'))[0]!, 'x')), /timed out|timeout/i);
   const closed = await startFakeService();
   const url = closed.url;
   await closed.close();
-  const [refused] = await runChecks(checksOf('- path: /healthz\n'), settings({ baseUrl: new URL(url) }), ports());
+  const [refused] = await runChecks(await checksOf('- path: /healthz\n'), settings({ baseUrl: new URL(url) }), ports());
   assert.match(refused?.error ?? '', /refused/i);
 });
 
-test('skipped and templateLookup: names masked, env.* read through the port only', () => {
-  const [check] = checksOf('- { name: "by key", path: "/x?api_key=abc123" }\n');
+test('skipped and templateLookup: names masked, env.* read through the port only', async () => {
+  const [check] = await checksOf('- { name: "by key", path: "/x?api_key=abc123" }\n');
   assert.ok(check);
   const s = skipped(check, 'not ready');
   assert.deepEqual([s.outcome, s.attempts, s.error], ['skipped', 0, 'not ready']);

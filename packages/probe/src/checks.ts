@@ -9,7 +9,7 @@ import {
   type Logger,
   type Redactor,
 } from '@adci/common';
-import { capture, judge } from './expect.ts';
+import { capture, judge, prepareJsonPath } from './expect.ts';
 import { TransportError, type HttpClient, type HttpResponse } from './http.ts';
 import { buildRequest, joinUrl, withUrlCredentials, type BuiltRequest } from './request.ts';
 import type { CheckResult, CheckSpec, StatusExpectation, WaitResult } from './types.ts';
@@ -118,6 +118,7 @@ export async function runChecks(
 ): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   let stopped = false;
+  await prepareJsonPath(checks.flatMap((c) => [...c.expect.json.map((j) => j.path), ...Object.values(c.capture)]));
   for (const check of checks) {
     if (stopped) {
       results.push(skipped(check, 'skipped after an earlier failure (fail-fast)'));

@@ -8,7 +8,7 @@ import { parseChecksDocument } from './spec.ts';
 test('a token captured from a login and sent in a header is masked in failures and excerpts', async () => {
   const service = await startFakeService();
   try {
-    const { checks } = parseChecksDocument(
+    const { checks } = await parseChecksDocument(
       `- { name: login, method: POST, path: /login, capture: { token: $.token } }
 - { name: echo, path: /echo, headers: { Authorization: "Bearer {{ token }}" }, expect: { status: 418 } }
 `,
@@ -29,7 +29,7 @@ test('a token captured from a login and sent in a header is masked in failures a
 test('a failed wait skips the checks and counts as a failure', async () => {
   const service = await startFakeService({ unavailableForMs: 60_000 });
   try {
-    const { checks } = parseChecksDocument('- path: /healthz\n', 'checks');
+    const { checks } = await parseChecksDocument('- path: /healthz\n', 'checks');
     const result = await runSmoke({
       ...SMOKE_DEFAULTS,
       baseUrl: service.url,

@@ -1,10 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { capture, judge, readValue } from './expect.ts';
+import { capture, judge, prepareJsonPath, readValue } from './expect.ts';
 import { parseChecksDocument } from './spec.ts';
 import { DEFAULT_STATUS } from './checks.ts';
 import { joinUrl } from './request.ts';
 import type { HttpResponse } from './http.ts';
+
+// First in the file: the tests after it judge JSONPaths with the library this one loads.
+test('the JSONPath library loads only for a JSONPath; a JSONPath read before it loads is a clear error', async () => {
+  assert.deepEqual(readValue({ a: [1] }, '/a/0'), { found: true, value: 1 });
+  await prepareJsonPath(['/a', 'header: x']);
+  assert.throws(() => readValue({ a: 1 }, '$.a'), /JSONPath \$\.a read before prepareJsonPath\(\) loaded the library/);
+  await prepareJsonPath(['/a', '$.a']);
+  assert.deepEqual(readValue({ a: 1 }, '$.a'), { found: true, value: 1 });
+});
 
 const response = (body: unknown, status = 200, headers: Record<string, string> = {}): HttpResponse => ({
   status,
@@ -14,8 +23,8 @@ const response = (body: unknown, status = 200, headers: Record<string, string> =
   latencyMs: 12,
 });
 
-const expectOf = (yaml: string) => {
-  const check = parseChecksDocument(`- path: /\n  expect: ${yaml}\n`, 'checks').checks[0];
+const expectOf = async (yaml: string) => {
+  const check = (await parseChecksDocument(`- path: /\n  expect: ${yaml}\n`, 'checks')).checks[0];
   assert.ok(check);
   return check.expect;
 };
@@ -30,24 +39,24 @@ test('JSONPath and JSON Pointer read values; several matches give a list', () =>
   assert.deepEqual(readValue(doc, '$.nope'), { found: false });
 });
 
-test('a passing response has no failures; each mismatch says expected and actual', () => {
+test('a passing response has no failures; each mismatch says expected and actual', async () => {
   const body = { id: 'c1', name: 'smoke', budget: 100, tags: ['a'] };
   assert.deepEqual(
     judge(
       response(body, 201),
-      expectOf('{ status: 201, json: { $.name: smoke, /budget: { type: integer }, $.tags: [a] } }'),
+      await expectOf('{ status: 201, json: { $.name: smoke, /budget: { type: integer }, $.tags: [a] } }'),
       DEFAULT_STATUS,
     ),
     [],
   );
-  assert.deepEqual(judge(response(body, 500), expectOf('{ json: { $.name: other } }'), DEFAULT_STATUS), [
+  assert.deepEqual(judge(response(body, 500), await expectOf('{ json: { $.name: other } }'), DEFAULT_STATUS), [
     { assertion: 'status', expected: '2xx', actual: '500' },
     { assertion: 'json $.name', expected: '"other"', actual: '"smoke"' },
   ]);
-  assert.deepEqual(judge(response(body), expectOf('{ max-latency: 10ms }'), DEFAULT_STATUS), [
+  assert.deepEqual(judge(response(body), await expectOf('{ max-latency: 10ms }'), DEFAULT_STATUS), [
     { assertion: 'max-latency', expected: '<= 10ms', actual: '12ms' },
   ]);
-  assert.deepEqual(judge(response(body), expectOf('{ headers: { x-missing: yes } }'), DEFAULT_STATUS), [
+  assert.deepEqual(judge(response(body), await expectOf('{ headers: { x-missing: yes } }'), DEFAULT_STATUS), [
     { assertion: 'header x-missing', expected: '"yes"', actual: '(missing)' },
   ]);
 });
@@ -70,9 +79,9 @@ test('paths join under the base URL path prefix and keep their query', () => {
   assert.equal(joinUrl(new URL('http://127.0.0.1:8080'), '/a').href, 'http://127.0.0.1:8080/a');
 });
 
-test('a truncated body is reported as truncated, naming the setting, not as not found or unparsable', () => {
+test('a truncated body is reported as truncated, naming the setting, not as not found or unparsable', async () => {
   const cut: HttpResponse = { ...response('{"filler":"xxxx'), truncated: true, truncatedAt: 4 * 1024 * 1024 };
-  const failures = judge(cut, expectOf('{ body-contains: END, json: { $.marker: END } }'), DEFAULT_STATUS, {
+  const failures = judge(cut, await expectOf('{ body-contains: END, json: { $.marker: END } }'), DEFAULT_STATUS, {
     maxBodySetting: 'max-body',
   });
   assert.deepEqual(
@@ -83,7 +92,7 @@ test('a truncated body is reported as truncated, naming the setting, not as not 
     ],
   );
   // Found in the part read: passes.
-  assert.deepEqual(judge(cut, expectOf('{ body-contains: filler }'), DEFAULT_STATUS), []);
+  assert.deepEqual(judge(cut, await expectOf('{ body-contains: filler }'), DEFAULT_STATUS), []);
   // Without a setting to name (blue-green-deploy's checks), the cap alone.
   assert.equal(capture(cut, { id: '$.id' }).failures[0]?.actual, 'body truncated at 4 MiB');
 });

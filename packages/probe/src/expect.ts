@@ -1,7 +1,7 @@
 // Judges one response against a check's expectations, and reads captured values from it.
 // Each failure says what was expected and what came back, so a red check explains itself.
 import { isDeepStrictEqual } from 'node:util';
-import { JSONPath } from 'jsonpath-plus';
+import type { JSONPath } from 'jsonpath-plus';
 import { formatBytes, formatDuration, scalarText } from '@adci/common';
 import type { HttpResponse } from './http.ts';
 import type { AssertionFailure, Expectation, StatusExpectation, ValueMatcher } from './types.ts';
@@ -26,10 +26,26 @@ export function readPointer(document: unknown, pointer: string): { found: boolea
   return { found: true, value: node };
 }
 
+let jsonPath: typeof JSONPath | undefined;
+
+/**
+ * Loads the JSONPath library if any of `paths` is a JSONPath (`$...`): checks and flows call it
+ * before they judge or capture (JSON Pointers and runs without JSON assertions never load it).
+ */
+export async function prepareJsonPath(paths: Iterable<string>): Promise<void> {
+  for (const path of paths) {
+    if (path.startsWith('$')) {
+      jsonPath ??= (await import('jsonpath-plus')).JSONPath;
+      return;
+    }
+  }
+}
+
 /** Reads a JSONPath (`$.a`) or JSON Pointer (`/a`); a JSONPath with several matches gives the list. */
 export function readValue(document: unknown, path: string): { found: boolean; value?: unknown } {
   if (!path.startsWith('$')) return readPointer(document, path);
-  const matches = JSONPath({ path, json: document as object, wrap: true, eval: 'safe' }) as unknown[];
+  if (!jsonPath) throw new Error(`JSONPath ${path} read before prepareJsonPath() loaded the library`);
+  const matches = jsonPath({ path, json: document as object, wrap: true, eval: 'safe' }) as unknown[];
   if (matches.length === 0) return { found: false };
   return { found: true, value: matches.length === 1 ? matches[0] : matches };
 }

@@ -7,7 +7,7 @@
 import { scalarText, templateNames, type Clock, type TemplateLookup } from '@adci/common';
 import { TransportError, type HttpClient, type LoadRequest, type TransportErrorKind } from './http.ts';
 import { buildRequest, loadRequestOf } from './request.ts';
-import { readValue, statusMatches } from './expect.ts';
+import { prepareJsonPath, readValue, statusMatches } from './expect.ts';
 import type { FlowData, FlowExpectation, FlowStep, LoadFlow, LoadRequestSpec, LoadSpec } from './types.ts';
 
 /** The load phase's counters, as a flow reports into them (load.ts implements it). */
@@ -241,9 +241,17 @@ export function createFlowRunner(
     ...flows.map((f) => f.steps.reduce((sum, s) => sum + (s.kind === 'think' ? s.ms : 0), 0)),
   );
 
+  // The JSONPath library, when a capture needs it: loading starts now, each flow waits for it once.
+  let jsonPath: Promise<void> | undefined = prepareJsonPath(
+    flows.flatMap((flow) => flow.steps.flatMap((step) => (step.kind === 'request' ? Object.values(step.capture) : []))),
+  );
   return {
     thinkMs,
     async run(scheduledAt) {
+      if (jsonPath) {
+        await jsonPath;
+        jsonPath = undefined;
+      }
       const steps = prepared[order[nextFlow] as number] as (PreparedStep | number)[];
       nextFlow = (nextFlow + 1) % order.length;
       const values = userValues();

@@ -217,7 +217,7 @@ test('load requests, shared and dedicated, carry the TLS identity and the header
 
 test('a load phase (closed model) through the TLS transport counts every request as answered', async () => {
   seenTls.length = 0;
-  const { load } = parseChecksDocument('load:\n  connections: 2\n  duration: 300ms\n  path: /load\n', 'checks');
+  const { load } = await parseChecksDocument('load:\n  connections: 2\n  duration: 300ms\n  path: /load\n', 'checks');
   assert.ok(load);
   const client = createHttpClient({ tls: identity(), headers: { authorization: 'Bearer closed-model-1' } });
   const result = await withClient(client, () =>
@@ -239,7 +239,7 @@ test('to a plain http: target, transport headers reach every load request (no ra
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    const { load } = parseChecksDocument('load:\n  connections: 2\n  duration: 200ms\n  path: /load\n', 'checks');
+    const { load } = await parseChecksDocument('load:\n  connections: 2\n  duration: 200ms\n  path: /load\n', 'checks');
     assert.ok(load);
     const client = createHttpClient({ headers: { 'x-extra': 'transport' } });
     assert.equal(client.allowsRawHttp, false);
@@ -267,7 +267,7 @@ test('runSmoke masks the transport header values in results, even when the servi
   const client = createHttpClient({ headers: { authorization: `Bearer ${token}`, 'x-api-key': 'key-8c2d4e6f' } });
   try {
     assert.deepEqual(client.secrets, [`Bearer ${token}`, token, 'key-8c2d4e6f']);
-    const { checks } = parseChecksDocument('- { name: echo, path: /echo, expect: { status: 418 } }\n', 'checks');
+    const { checks } = await parseChecksDocument('- { name: echo, path: /echo, expect: { status: 418 } }\n', 'checks');
     const logged: string[] = [];
     const logger = {
       debug: (m: string) => logged.push(m),

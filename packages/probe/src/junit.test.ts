@@ -14,7 +14,7 @@ before(async () => {
 after(() => service.close());
 
 async function smoke(yaml: string, extra: Partial<SmokeSettings> = {}) {
-  const doc = parseChecksDocument(yaml, 'checks');
+  const doc = await parseChecksDocument(yaml, 'checks');
   return runSmoke({
     ...SMOKE_DEFAULTS,
     baseUrl: service.url,
@@ -77,7 +77,7 @@ load:
 test('a failed wait is a failing test case; the default suite name is smoke-test', async () => {
   const down = await startFakeService({ unavailableForMs: 60_000 });
   try {
-    const doc = parseChecksDocument('- path: /healthz\n', 'checks');
+    const doc = await parseChecksDocument('- path: /healthz\n', 'checks');
     const result = await runSmoke({
       ...SMOKE_DEFAULTS,
       baseUrl: down.url,

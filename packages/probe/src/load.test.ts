@@ -24,8 +24,8 @@ function heldClient(answer?: (request: LoadRequest) => number) {
   return { client, pending, seen };
 }
 
-const loadOf = (yaml: string) => {
-  const load = parseChecksDocument(`load:\n${yaml}`, 'checks').load;
+const loadOf = async (yaml: string) => {
+  const load = (await parseChecksDocument(`load:\n${yaml}`, 'checks')).load;
   assert.ok(load);
   return load;
 };
@@ -39,7 +39,7 @@ const target = {
 
 test('the open model drops arrivals beyond max-in-flight instead of queueing them', async () => {
   const { client, pending } = heldClient();
-  const load = loadOf('  rate: 100/s\n  duration: 500ms\n  max-in-flight: 5\n  path: /x\n');
+  const load = await loadOf('  rate: 100/s\n  duration: 500ms\n  max-in-flight: 5\n  path: /x\n');
   const running = runLoad(load, { ...target, timeoutMs: 50 }, { client, clock: systemClock });
   const result = await running;
   assert.equal(result.sent, 5);
@@ -52,7 +52,7 @@ test('the open model drops arrivals beyond max-in-flight instead of queueing the
 
 test('requests rotate, placeholders are filled once, and statuses are judged', async () => {
   const { client, seen } = heldClient((r) => (r.path.endsWith('/b') ? 503 : 200));
-  const load = loadOf(
+  const load = await loadOf(
     '  rate: 200/s\n  duration: 200ms\n  requests:\n    - path: /a/{{ id }}\n    - { method: POST, path: /b, json: { k: "{{ id }}" }, expect: { status: [200, 503] } }\n  thresholds: [ error_rate<0.01, dropped==0 ]\n',
   );
   const result = await runLoad(load, target, { client, clock: systemClock });
@@ -69,7 +69,7 @@ test('requests rotate, placeholders are filled once, and statuses are judged', a
 
 test('unexpected statuses count as errors and fail an error_rate threshold', async () => {
   const { client } = heldClient(() => 500);
-  const load = loadOf('  connections: 2\n  duration: 100ms\n  path: /\n  thresholds: [ error_rate<0.5 ]\n');
+  const load = await loadOf('  connections: 2\n  duration: 100ms\n  path: /\n  thresholds: [ error_rate<0.5 ]\n');
   const result = await runLoad(load, target, { client, clock: systemClock });
   assert.equal(result.model, 'closed');
   assert.ok(result.completed > 0);
@@ -90,7 +90,7 @@ test('refused connections in the closed model are counted, not crashed on', asyn
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   const client = createHttpClient();
   try {
-    const load = loadOf('  connections: 2\n  duration: 300ms\n  path: /\n');
+    const load = await loadOf('  connections: 2\n  duration: 300ms\n  path: /\n');
     const result = await runLoad(
       load,
       { ...target, baseUrl: new URL(`http://127.0.0.1:${port}`) },
@@ -106,7 +106,7 @@ test('refused connections in the closed model are counted, not crashed on', asyn
 
 test('abort-on-fail catches a service that stops answering, before any request times out', async () => {
   const { client, pending } = heldClient();
-  const load = loadOf(
+  const load = await loadOf(
     '  rate: 50/s\n  duration: 60s\n  path: /\n  thresholds: [ p(99)<500ms ]\n  abort-on-fail: true\n',
   );
   const result = await runLoad(load, { ...target, timeoutMs: 30_000 }, { client, clock: systemClock });
@@ -120,7 +120,7 @@ test('abort-on-fail catches a service that stops answering, before any request t
 
 test('requests that never answer count in the latency at their age, not as fast ones', async () => {
   const { client } = heldClient();
-  const load = loadOf('  rate: 20/s\n  duration: 1s\n  path: /\n  thresholds: [ p(50)<100ms ]\n');
+  const load = await loadOf('  rate: 20/s\n  duration: 1s\n  path: /\n  thresholds: [ p(50)<100ms ]\n');
   const result = await runLoad(load, { ...target, timeoutMs: 1500 }, { client, clock: systemClock });
   assert.equal(result.errorKinds.unfinished, 20);
   // All 20 were abandoned after the 1.5 s drain: the ones from the first second are at least 1.5 s old.

@@ -367,8 +367,8 @@ test('requests this client does not handle are left to undici', () => {
   });
 });
 
-const closedLoad = (yaml: string) => {
-  const load = parseChecksDocument(`load:\n${yaml}`, 'checks').load;
+const closedLoad = async (yaml: string) => {
+  const load = (await parseChecksDocument(`load:\n${yaml}`, 'checks')).load;
   assert.ok(load);
   return load;
 };
@@ -381,7 +381,7 @@ test('the closed model sends through raw connections: one socket per connection,
   });
   const client = createHttpClient();
   try {
-    const load = closedLoad('  connections: 3\n  duration: 300ms\n  requests:\n    - path: /a\n    - path: /b\n');
+    const load = await closedLoad('  connections: 3\n  duration: 300ms\n  requests:\n    - path: /a\n    - path: /b\n');
     const result = await runLoad(
       load,
       { baseUrl: new URL(`http://127.0.0.1:${server.port}`), headers: {}, timeoutMs: 1000, lookup: () => undefined },
@@ -403,7 +403,7 @@ test('cancelling the closed model destroys its raw sockets at once; requests in 
   const controller = new AbortController();
   const client = createHttpClient();
   try {
-    const load = closedLoad('  connections: 4\n  duration: 30s\n  path: /\n');
+    const load = await closedLoad('  connections: 4\n  duration: 30s\n  path: /\n');
     const running = runLoad(
       load,
       { baseUrl: new URL(`http://127.0.0.1:${server.port}`), headers: {}, timeoutMs: 10_000, lookup: () => undefined },
@@ -426,8 +426,8 @@ test('cancelling the closed model destroys its raw sockets at once; requests in 
   }
 });
 
-const openLoad = (yaml: string) => {
-  const load = parseChecksDocument(`load:\n${yaml}`, 'checks').load;
+const openLoad = async (yaml: string) => {
+  const load = (await parseChecksDocument(`load:\n${yaml}`, 'checks')).load;
   assert.ok(load);
   return load;
 };
@@ -442,7 +442,7 @@ test('the open model opens its connections before the schedule starts, and none 
   const client = createHttpClient();
   try {
     // 40/s: 40 connections ahead (a second of arrivals).
-    const load = openLoad('  rate: 40/s\n  duration: 500ms\n  path: /\n');
+    const load = await openLoad('  rate: 40/s\n  duration: 500ms\n  path: /\n');
     const result = await runLoad(
       load,
       { baseUrl: new URL(`http://127.0.0.1:${server.port}`), headers: {}, timeoutMs: 1000, lookup: () => undefined },
@@ -483,7 +483,7 @@ test('open-model requests that find every connection busy wait for one and are c
   const client = createHttpClient();
   try {
     // 20/s: 20 connections ahead; none more while the service answers nothing.
-    const load = openLoad('  rate: 20/s\n  duration: 2s\n  max-in-flight: 100\n  path: /\n');
+    const load = await openLoad('  rate: 20/s\n  duration: 2s\n  max-in-flight: 100\n  path: /\n');
     const result = await runLoad(
       load,
       { baseUrl: new URL(`http://127.0.0.1:${server.port}`), headers: {}, timeoutMs: 5000, lookup: () => undefined },

@@ -6,27 +6,27 @@ import { arrivalSchedule, phaseArrivals } from './schedule.ts';
 import { parseChecksDocument } from './spec.ts';
 import type { ArrivalPhase, LoadSpec } from './types.ts';
 
-const loadOf = (yaml: string): LoadSpec => {
-  const load = parseChecksDocument(`load:\n${yaml}`, 'checks').load;
+const loadOf = async (yaml: string): Promise<LoadSpec> => {
+  const load = (await parseChecksDocument(`load:\n${yaml}`, 'checks')).load;
   assert.ok(load);
   return load;
 };
 
-const withPhases = (phases: ArrivalPhase[]): LoadSpec => ({
-  ...loadOf('  rate: 1/s\n  duration: 1s\n  path: /\n'),
+const withPhases = async (phases: ArrivalPhase[]): Promise<LoadSpec> => ({
+  ...(await loadOf('  rate: 1/s\n  duration: 1s\n  path: /\n')),
   phases,
   durationMs: phases.reduce((sum, p) => sum + p.durationMs, 0),
 });
 
-test('a constant rate: duration × rate arrivals, evenly spaced from 0', () => {
-  const s = arrivalSchedule(loadOf('  rate: 40/s\n  duration: 2s\n  path: /\n'));
+test('a constant rate: duration × rate arrivals, evenly spaced from 0', async () => {
+  const s = arrivalSchedule(await loadOf('  rate: 40/s\n  duration: 2s\n  path: /\n'));
   assert.equal(s.planned, 80);
   assert.deepEqual([s.at(0), s.at(1), s.at(79)], [0, 25, 1975]);
-  assert.equal(arrivalSchedule(loadOf('  rate: 3/s\n  duration: 500ms\n  path: /\n')).planned, 1, 'rounded down');
+  assert.equal(arrivalSchedule(await loadOf('  rate: 3/s\n  duration: 500ms\n  path: /\n')).planned, 1, 'rounded down');
 });
 
-test('the closed model has no schedule', () => {
-  const s = arrivalSchedule(loadOf('  connections: 4\n  duration: 1s\n  path: /\n'));
+test('the closed model has no schedule', async () => {
+  const s = arrivalSchedule(await loadOf('  connections: 4\n  duration: 1s\n  path: /\n'));
   assert.equal(s.planned, 0);
 });
 
@@ -38,9 +38,9 @@ test('phaseArrivals: the integral of the rate, rounded down; a pause has none', 
   assert.equal(phaseArrivals({ durationMs: 5_000, fromRate: 0, toRate: 0 }), 0);
 });
 
-test('phases: a ramp follows t²; a pause shifts what follows; a falling ramp slows down', () => {
+test('phases: a ramp follows t²; a pause shifts what follows; a falling ramp slows down', async () => {
   const s = arrivalSchedule(
-    withPhases([
+    await withPhases([
       { durationMs: 10_000, fromRate: 0, toRate: 10 },
       { durationMs: 5_000, fromRate: 0, toRate: 0, name: 'pause' },
       { durationMs: 2_000, fromRate: 2, toRate: 2 },

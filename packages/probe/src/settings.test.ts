@@ -22,9 +22,9 @@ function source(overrides: Partial<SmokeSettingsSource> = {}): SmokeSettingsSour
 
 const cli = (name: string): string => `--${name}`;
 
-function refusal(src: SmokeSettingsSource, namer?: (name: string) => string): InputError {
+async function refusal(src: SmokeSettingsSource, namer?: (name: string) => string): Promise<InputError> {
   try {
-    smokeSettings(src, namer);
+    await smokeSettings(src, namer);
   } catch (error) {
     assert.ok(error instanceof InputError, String(error));
     return error;
@@ -32,8 +32,8 @@ function refusal(src: SmokeSettingsSource, namer?: (name: string) => string): In
   assert.fail('expected an InputError');
 }
 
-test('unset values take the engine defaults', () => {
-  const settings = smokeSettings(source());
+test('unset values take the engine defaults', async () => {
+  const settings = await smokeSettings(source());
   assert.equal(settings.baseUrl, 'http://127.0.0.1:8080/');
   assert.equal(settings.timeoutMs, SMOKE_DEFAULTS.timeoutMs);
   assert.equal(settings.retries, SMOKE_DEFAULTS.retries);
@@ -41,7 +41,7 @@ test('unset values take the engine defaults', () => {
   assert.equal(settings.load, undefined);
 });
 
-test('the same rule gives the same refusal, named as the action input or as the CLI flag', () => {
+test('the same rule gives the same refusal, named as the action input or as the CLI flag', async () => {
   for (const [bad, setting, pattern] of [
     [{ baseUrl: '' }, 'base-url', /is required/],
     [{ baseUrl: 'staging' }, 'base-url', /'staging' is not a URL/],
@@ -53,31 +53,33 @@ test('the same rule gives the same refusal, named as the action input or as the 
     [{ timeoutMs: 0 }, 'timeout', /must be longer than 0/],
     [{ waitIntervalMs: 0 }, 'wait-interval', /must be longer than 0/],
   ] as const) {
-    const action = refusal(source(bad));
+    const action = await refusal(source(bad));
     assert.equal(action.input, setting);
     assert.match(action.message, pattern);
-    const flag = refusal(source(bad), cli);
+    const flag = await refusal(source(bad), cli);
     assert.equal(flag.input, `--${setting}`);
     assert.match(flag.message, pattern);
   }
 });
 
-test('a checks file is read through the front end and named in parse errors', () => {
+test('a checks file is read through the front end and named in parse errors', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'adci-settings-'));
   const file = join(dir, 'smoke.yml');
   writeFileSync(file, '- path: /a\n- path: /b\n  expect: { status: 204 }\n');
-  const settings = smokeSettings(source({ checks: '', checksFile: file, readChecksFile: (p) => readFileText(p) }));
+  const settings = await smokeSettings(
+    source({ checks: '', checksFile: file, readChecksFile: (p) => readFileText(p) }),
+  );
   assert.deepEqual(
     settings.checks.map((c) => c.path),
     ['/a', '/b'],
   );
   writeFileSync(file, '- path: /a\n  retries: many\n');
-  const error = refusal(source({ checks: '', checksFile: file, readChecksFile: readFileText }), cli);
+  const error = await refusal(source({ checks: '', checksFile: file, readChecksFile: readFileText }), cli);
   assert.match(error.message, new RegExp(`--checks-file ${file}`));
 });
 
-test('load values from settings win over the file and still go through its validation', () => {
-  const settings = smokeSettings(
+test('load values from settings win over the file and still go through its validation', async () => {
+  const settings = await smokeSettings(
     source({
       checks: 'load: { path: /, rate: 5/s, duration: 2s, thresholds: ["p(95)<300ms"] }\n',
       load: { rate: '20/s' },
@@ -85,7 +87,7 @@ test('load values from settings win over the file and still go through its valid
   );
   assert.equal(settings.load?.model.kind, 'open');
   assert.equal(settings.load?.model.kind === 'open' ? settings.load.model.ratePerSecond : 0, 20);
-  const error = refusal(source({ load: { rate: 'fast' } }), cli);
+  const error = await refusal(source({ load: { rate: 'fast' } }), cli);
   assert.match(error.message, /--load-\*/);
 });
 
@@ -93,16 +95,19 @@ function readFileText(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-test('max-body reads binary sizes or bytes, names itself in messages, and refuses what is not a size', () => {
-  assert.equal(smokeSettings(source()).maxBodyBytes, 4 * 1024 * 1024);
-  assert.equal(smokeSettings(source()).maxBodySetting, 'max-body');
-  assert.equal(smokeSettings(source(), cli).maxBodySetting, '--max-body');
-  assert.equal(smokeSettings(source({ maxBody: '8MiB' })).maxBodyBytes, 8 * 1024 * 1024);
-  assert.equal(smokeSettings(source({ maxBody: '512 KiB' })).maxBodyBytes, 512 * 1024);
-  assert.equal(smokeSettings(source({ maxBody: '1048576' })).maxBodyBytes, 1048576);
-  assert.equal(smokeSettings(source({ maxBody: '' })).maxBodyBytes, 4 * 1024 * 1024);
-  assert.match(refusal(source({ maxBody: 'lots' })).message, /^Input 'max-body': 'lots' is not a size/);
-  assert.match(refusal(source({ maxBody: '4MB' }), cli).message, /^Input '--max-body': .*units are binary: 4MiB/);
-  assert.match(refusal(source({ maxBody: '0' })).message, /less than 1 byte/);
-  assert.match(refusal(source({ maxBody: '1GiB' })).message, /more than the largest allowed, 256 MiB/);
+test('max-body reads binary sizes or bytes, names itself in messages, and refuses what is not a size', async () => {
+  assert.equal((await smokeSettings(source())).maxBodyBytes, 4 * 1024 * 1024);
+  assert.equal((await smokeSettings(source())).maxBodySetting, 'max-body');
+  assert.equal((await smokeSettings(source(), cli)).maxBodySetting, '--max-body');
+  assert.equal((await smokeSettings(source({ maxBody: '8MiB' }))).maxBodyBytes, 8 * 1024 * 1024);
+  assert.equal((await smokeSettings(source({ maxBody: '512 KiB' }))).maxBodyBytes, 512 * 1024);
+  assert.equal((await smokeSettings(source({ maxBody: '1048576' }))).maxBodyBytes, 1048576);
+  assert.equal((await smokeSettings(source({ maxBody: '' }))).maxBodyBytes, 4 * 1024 * 1024);
+  assert.match((await refusal(source({ maxBody: 'lots' }))).message, /^Input 'max-body': 'lots' is not a size/);
+  assert.match(
+    (await refusal(source({ maxBody: '4MB' }), cli)).message,
+    /^Input '--max-body': .*units are binary: 4MiB/,
+  );
+  assert.match((await refusal(source({ maxBody: '0' }))).message, /less than 1 byte/);
+  assert.match((await refusal(source({ maxBody: '1GiB' }))).message, /more than the largest allowed, 256 MiB/);
 });

@@ -5,7 +5,7 @@ import { InputError, parseByteSize, redactUrlSecrets } from '@adci/common/basics
 import { SMOKE_DEFAULTS, type SmokeSettings } from './engine.ts';
 import { mergeLoadOverrides, parseChecksDocument, type LoadOverrides } from './spec.ts';
 import { parseShard, shardLoad } from './shard-plan.ts';
-import { parseArtilleryScenario, type ArtilleryScenario } from './artillery.ts';
+import type { ArtilleryScenario } from './artillery.ts';
 import type { ChecksDocument } from './types.ts';
 import { dirname, isAbsolute, join } from 'node:path';
 
@@ -77,18 +77,20 @@ function checkBaseUrl(value: string, name: string): string {
   return url.href;
 }
 
-function readArtillery(source: SmokeSettingsSource, name: SettingNamer): ArtilleryScenario | undefined {
+async function readArtillery(source: SmokeSettingsSource, name: SettingNamer): Promise<ArtilleryScenario | undefined> {
   const file = source.artillery?.trim();
   if (!file) return undefined;
   const read = source.readArtilleryFile;
   if (!read) throw new InputError(name('artillery'), 'cannot be read here');
   const text = read(file);
+  // Loaded only for a scenario: its reader and the YAML parser it needs.
+  const { parseArtilleryScenario } = await import('./artillery.ts');
   return parseArtilleryScenario(text, `${name('artillery')} ${file}`, {
     readPayload: (path) => read(isAbsolute(path) ? path : join(dirname(file), path)),
   });
 }
 
-function readDocument(source: SmokeSettingsSource, name: SettingNamer): ChecksDocument {
+async function readDocument(source: SmokeSettingsSource, name: SettingNamer): Promise<ChecksDocument> {
   const inline = source.checks.trim() !== '';
   if (inline && source.checksFile) {
     throw new InputError(name('checks'), `give either ${name('checks')} or ${name('checks-file')}, not both`);
@@ -104,10 +106,13 @@ function readDocument(source: SmokeSettingsSource, name: SettingNamer): ChecksDo
  * not http(s), both inline checks and a checks file, both an open and a closed load model,
  * nothing to do, a zero timeout or wait interval, or a `max-body` that is not a size. Unset values take SMOKE_DEFAULTS.
  */
-export function smokeSettings(source: SmokeSettingsSource, name: SettingNamer = (n) => n): SmokeSettings {
-  const scenario = readArtillery(source, name);
+export async function smokeSettings(
+  source: SmokeSettingsSource,
+  name: SettingNamer = (n) => n,
+): Promise<SmokeSettings> {
+  const scenario = await readArtillery(source, name);
   const baseUrl = checkBaseUrl(source.baseUrl || (scenario?.target ?? ''), name('base-url'));
-  const document = readDocument(source, name);
+  const document = await readDocument(source, name);
   if (source.load.rate !== undefined && source.load.connections !== undefined) {
     throw new InputError(
       name('load-connections'),

@@ -21,25 +21,25 @@ import {
 } from './shards.ts';
 import type { LoadSpec, SmokeResult } from './types.ts';
 
-const loadOf = (yaml: string): LoadSpec => {
-  const load = parseChecksDocument(`load:\n  path: /\n${yaml}`, 'checks').load;
+const loadOf = async (yaml: string): Promise<LoadSpec> => {
+  const load = (await parseChecksDocument(`load:\n  path: /\n${yaml}`, 'checks')).load;
   assert.ok(load);
   return load;
 };
 
-function refusal(body: () => unknown, pattern: RegExp): void {
-  assert.throws(body, (error: unknown) => {
+async function refusal(body: () => unknown, pattern: RegExp): Promise<void> {
+  await assert.rejects(Promise.resolve().then(body), (error: unknown) => {
     assert.ok(error instanceof InputError, String(error));
     assert.match(error.message, pattern);
     return true;
   });
 }
 
-test('a shard is i/n with 1 <= i <= n', () => {
+test('a shard is i/n with 1 <= i <= n', async () => {
   assert.deepEqual(parseShard(' 2 / 4 ', 'shard'), { index: 2, count: 4 });
-  refusal(() => parseShard('0/4', 'shard'), /Input 'shard': '0\/4'.*between 1 and/);
-  refusal(() => parseShard('5/4', '--shard'), /Input '--shard'/);
-  refusal(() => parseShard('two', 'shard'), /not a shard \(write i\/n/);
+  await refusal(() => parseShard('0/4', 'shard'), /Input 'shard': '0\/4'.*between 1 and/);
+  await refusal(() => parseShard('5/4', '--shard'), /Input '--shard'/);
+  await refusal(() => parseShard('two', 'shard'), /not a shard \(write i\/n/);
 });
 
 test('whole units are shared out exactly, the remainder one each to the first shards', () => {
@@ -51,9 +51,9 @@ test('whole units are shared out exactly, the remainder one each to the first sh
   );
 });
 
-test('the closed model shares connections; the open model keeps the whole rate and shares max-in-flight', () => {
+test('the closed model shares connections; the open model keeps the whole rate and shares max-in-flight', async () => {
   const names = { shard: 'shard', connections: 'load-connections' };
-  const closed = loadOf('  connections: 10\n  duration: 1s\n  thresholds: [ rps>=10 ]\n  abort-on-fail: true\n');
+  const closed = await loadOf('  connections: 10\n  duration: 1s\n  thresholds: [ rps>=10 ]\n  abort-on-fail: true\n');
   const parts = [1, 2, 3, 4].map((index) => shardLoad(closed, { index, count: 4 }, names));
   assert.deepEqual(
     parts.map((p) => (p.model.kind === 'closed' ? p.model.connections : 0)),
@@ -62,12 +62,12 @@ test('the closed model shares connections; the open model keeps the whole rate a
   // Thresholds are judged once, on the merged results.
   assert.deepEqual(parts[0]?.thresholds, []);
   assert.equal(parts[0]?.abortOnFail, false);
-  refusal(
-    () => shardLoad(loadOf('  connections: 3\n  duration: 1s\n'), { index: 1, count: 4 }, names),
+  await refusal(
+    async () => shardLoad(await loadOf('  connections: 3\n  duration: 1s\n'), { index: 1, count: 4 }, names),
     /Input 'load-connections': 3 connections cannot be shared by 4 shards/,
   );
   const open = shardLoad(
-    loadOf('  rate: 1001/s\n  duration: 1s\n  max-in-flight: 10\n'),
+    await loadOf('  rate: 1001/s\n  duration: 1s\n  max-in-flight: 10\n'),
     { index: 4, count: 4 },
     names,
   );
@@ -82,7 +82,7 @@ test('open-model shards together send exactly the arrivals of the whole schedule
     dedicated: () => client,
     close: () => Promise.resolve(),
   };
-  const whole = loadOf('  rate: 1003/s\n  duration: 300ms\n');
+  const whole = await loadOf('  rate: 1003/s\n  duration: 300ms\n');
   const target = { baseUrl: new URL('http://127.0.0.1:1/'), headers: {}, timeoutMs: 1000, lookup: () => undefined };
   const results = await Promise.all(
     [1, 2, 3].map((index) =>
@@ -113,7 +113,7 @@ function samples(n: number, seed: number): number[] {
   return out;
 }
 
-const plan = loadOf('  rate: 400/s\n  duration: 2s\n  thresholds: [ p(99)<1s, error_rate<0.05, rps>=100 ]\n');
+const plan = await loadOf('  rate: 400/s\n  duration: 2s\n  thresholds: [ p(99)<1s, error_rate<0.05, rps>=100 ]\n');
 
 function shardResult(shard: ShardId, latencies: number[], startedAtMs: number, overrides: Partial<SmokeResult> = {}) {
   const histogram = new LatencyHistogram();
@@ -167,17 +167,17 @@ function writeShards(dir: string, count: number, perShard = 800, start = 1_900_0
   return all;
 }
 
-function withDir(body: (dir: string) => void): void {
+async function withDir(body: (dir: string) => unknown): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shards-'));
   try {
-    body(dir);
+    await body(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-test('merged percentiles, max, min and avg equal those of one histogram of every sample', () => {
-  withDir((dir) => {
+test('merged percentiles, max, min and avg equal those of one histogram of every sample', async () => {
+  await withDir((dir) => {
     const all = writeShards(dir, 4);
     const reference = new LatencyHistogram();
     for (const ms of all.flat()) reference.recordMs(ms);
@@ -210,8 +210,8 @@ test('merged percentiles, max, min and avg equal those of one histogram of every
   });
 });
 
-test('the histogram log is HdrHistogram interval log 1.3, readable by its HistogramLogReader', () => {
-  withDir((dir) => {
+test('the histogram log is HdrHistogram interval log 1.3, readable by its HistogramLogReader', async () => {
+  await withDir((dir) => {
     const [latencies = []] = writeShards(dir, 1);
     const text = readFileSync(join(dir, 'shard-1-of-1.hlog'), 'utf8');
     assert.match(text, /^#\[Histogram log format version 1\.3\]$/m);
@@ -227,46 +227,49 @@ test('the histogram log is HdrHistogram interval log 1.3, readable by its Histog
   });
 });
 
-test('a missing, duplicate or foreign shard is an error naming the file', () => {
-  withDir((dir) => {
+test('a missing, duplicate or foreign shard is an error naming the file', async () => {
+  await withDir(async (dir) => {
     writeShards(dir, 4);
     rmSync(join(dir, 'shard-3-of-4.json'));
-    refusal(() => mergeShards(findShardFiles(dir, '/', 'merge'), dir), /Input 'merge': '.*': shard 3 of 4 missing/);
+    await refusal(
+      () => mergeShards(findShardFiles(dir, '/', 'merge'), dir),
+      /Input 'merge': '.*': shard 3 of 4 missing/,
+    );
   });
-  withDir((dir) => {
+  await withDir(async (dir) => {
     writeShards(join(dir, 'a'), 2);
     writeShards(join(dir, 'b'), 2);
-    refusal(
+    await refusal(
       () => mergeShards(findShardFiles(dir, '/', 'merge'), dir),
       /b\/shard-1-of-2\.json: shard 1\/2 is also in .*a\/shard-1-of-2\.json/,
     );
   });
-  withDir((dir) => {
+  await withDir(async (dir) => {
     writeShards(join(dir, 'a'), 2);
     writeShards(join(dir, 'b'), 3);
-    refusal(
+    await refusal(
       () => mergeShards(findShardFiles(dir, '/', 'merge'), dir),
       /b\/shard-1-of-3\.json: shard 1\/3 does not belong with .*a\/shard-1-of-2\.json .*different numbers of shards/,
     );
   });
-  withDir((dir) => {
+  await withDir(async (dir) => {
     writeShards(dir, 2);
     const path = join(dir, 'shard-2-of-2.json');
     writeFileSync(path, readFileSync(path, 'utf8').replace('"42.1"', '"43.1"'));
-    refusal(() => mergeShards(findShardFiles(dir, '/', 'merge'), dir), /shard-2-of-2\.json: from run '43\.1'/);
+    await refusal(() => mergeShards(findShardFiles(dir, '/', 'merge'), dir), /shard-2-of-2\.json: from run '43\.1'/);
   });
-  withDir((dir) => {
+  await withDir(async (dir) => {
     writeShards(dir, 2);
     const path = join(dir, 'shard-2-of-2.json');
     writeFileSync(path, readFileSync(path, 'utf8').replace('"rps>=100"', '"rps>=10"'));
-    refusal(
+    await refusal(
       () => mergeShards(findShardFiles(dir, '/', 'merge'), dir),
       /shard-2-of-2\.json: its load phase \(.*rps>=10\]\) differs from/,
     );
   });
 });
 
-test('a garbled result file or histogram log is an error naming the file', () => {
+test('a garbled result file or histogram log is an error naming the file', async () => {
   const cases: [string, (dir: string) => void, RegExp][] = [
     ['not JSON', (d) => writeFileSync(join(d, 'shard-1-of-2.json'), '{"format": '), /shard-1-of-2\.json: is not JSON/],
     [
@@ -309,27 +312,27 @@ test('a garbled result file or histogram log is an error naming the file', () =>
     ],
   ];
   for (const [what, garble, pattern] of cases) {
-    withDir((dir) => {
+    await withDir(async (dir) => {
       writeShards(dir, 2);
       mkdirSync(join(dir, 'other'));
       writeShards(join(dir, 'other'), 1, 50);
       garble(dir);
       const files = findShardFiles(join(dir, 'shard-*-of-2.json'), '/', 'merge');
       assert.equal(files.length, 2, what);
-      refusal(() => mergeShards(files, dir), pattern);
+      await refusal(() => mergeShards(files, dir), pattern);
     });
   }
 });
 
-test('nothing to merge, or a shard without load results, is an error', () => {
-  withDir((dir) => {
-    refusal(() => findShardFiles(dir, '/', 'merge'), /Input 'merge': '.*' holds no shard result files/);
-    refusal(() => findShardFiles(join(dir, 'none-*.json'), '/', 'merge'), /holds no shard result files/);
+test('nothing to merge, or a shard without load results, is an error', async () => {
+  await withDir(async (dir) => {
+    await refusal(() => findShardFiles(dir, '/', 'merge'), /Input 'merge': '.*' holds no shard result files/);
+    await refusal(() => findShardFiles(join(dir, 'none-*.json'), '/', 'merge'), /holds no shard result files/);
     const { result } = shardResult({ index: 1, count: 1 }, [1, 2], 1_900_000_000_000);
     const failed: SmokeResult = { ...result, passed: false, checks: [] };
     delete failed.load;
     writeShardResult({ dir, shard: { index: 1, count: 1 }, plan, result: failed });
-    refusal(
+    await refusal(
       () => mergeShards(findShardFiles(dir, '/', 'merge'), dir),
       /shard-1-of-1\.json: shard 1\/1 has no load results \(the load phase did not run\)/,
     );

@@ -25,8 +25,8 @@ load:
   abort-on-fail: true
 `;
 
-test('the checks file of the issue parses into typed specs', () => {
-  const doc = parseChecksDocument(ISSUE_EXAMPLE, 'checks-file');
+test('the checks file of the issue parses into typed specs', async () => {
+  const doc = await parseChecksDocument(ISSUE_EXAMPLE, 'checks-file');
   assert.equal(doc.checks.length, 2);
   const [create, read] = doc.checks;
   assert.equal(create?.method, 'POST');
@@ -51,8 +51,8 @@ test('the checks file of the issue parses into typed specs', () => {
   assert.equal(doc.load?.requests[0]?.path, '/campaigns');
 });
 
-test('a bare list is a list of checks; status lists, classes, regexes and types parse', () => {
-  const doc = parseChecksDocument(
+test('a bare list is a list of checks; status lists, classes, regexes and types parse', async () => {
+  const doc = await parseChecksDocument(
     `- path: /a
   expect:
     status: [200, 3xx]
@@ -72,7 +72,7 @@ test('a bare list is a list of checks; status lists, classes, regexes and types 
   );
 });
 
-test('errors name the line and the field', () => {
+test('errors name the line and the field', async () => {
   const cases: [string, RegExp][] = [
     [
       'checks:\n  - path: /a\n    expect: { status: 20 }\n',
@@ -95,7 +95,7 @@ test('errors name the line and the field', () => {
     ['lode:\n  rate: 5/s\n', /line 1: lode: unknown field 'lode'/],
   ];
   for (const [text, pattern] of cases) {
-    assert.throws(() => parseChecksDocument(text, 'checks-file f.yml'), pattern, text);
+    await assert.rejects(async () => parseChecksDocument(text, 'checks-file f.yml'), pattern, text);
   }
 });
 
@@ -107,8 +107,8 @@ test('rates: per second, per minute, bare numbers', () => {
   assert.equal(parseRate('many'), undefined);
 });
 
-test('load-* overrides win over the file and switch models', () => {
-  const doc = parseChecksDocument(ISSUE_EXAMPLE, 'checks-file');
+test('load-* overrides win over the file and switch models', async () => {
+  const doc = await parseChecksDocument(ISSUE_EXAMPLE, 'checks-file');
   const merged = mergeLoadOverrides(doc.load, { connections: '8', duration: '5s' });
   assert.deepEqual(merged?.model, { kind: 'closed', connections: 8 });
   assert.equal(merged?.durationMs, 5000);
@@ -121,8 +121,8 @@ test('load-* overrides win over the file and switch models', () => {
   assert.throws(() => mergeLoadOverrides(undefined, { rate: '5/s' }), /needs a 'duration'/);
 });
 
-test('a load phase whose thresholds do not name the error rate gets an implicit error_rate<0.01, once', () => {
-  const latencyOnly = parseChecksDocument(
+test('a load phase whose thresholds do not name the error rate gets an implicit error_rate<0.01, once', async () => {
+  const latencyOnly = await parseChecksDocument(
     'load: { rate: 5/s, duration: 1s, path: /, thresholds: [ "p(95)<1s" ] }',
     'c',
   );
@@ -133,12 +133,15 @@ test('a load phase whose thresholds do not name the error rate gets an implicit 
       ['error_rate<0.01', true],
     ],
   );
-  const none = parseChecksDocument('load: { rate: 5/s, duration: 1s, path: / }', 'c');
+  const none = await parseChecksDocument('load: { rate: 5/s, duration: 1s, path: / }', 'c');
   assert.deepEqual(
     none.load?.thresholds.map((t) => t.text),
     ['error_rate<0.01'],
   );
-  const named = parseChecksDocument('load: { rate: 5/s, duration: 1s, path: /, thresholds: [ "error_rate<5%" ] }', 'c');
+  const named = await parseChecksDocument(
+    'load: { rate: 5/s, duration: 1s, path: /, thresholds: [ "error_rate<5%" ] }',
+    'c',
+  );
   assert.deepEqual(
     named.load?.thresholds.map((t) => [t.text, t.implicit ?? false]),
     [['error_rate<5%', false]],

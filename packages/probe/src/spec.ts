@@ -1,7 +1,8 @@
 // Reads a checks file (YAML or JSON) into typed specs. Every error names the line and the field,
 // and unknown keys are rejected: a typo such as `expcet:` must not turn a check into a no-op.
 import { InputError, parseDuration, redactUrlSecrets, scalarText } from '@adci/common';
-import { parseStructured, type ParsedDocument } from '@adci/common/structured';
+import { readFlatYaml } from '@adci/common/flat-yaml';
+import type { ParsedDocument } from '@adci/common/structured';
 import { parseThreshold, withImplicitErrorRate } from './thresholds.ts';
 import type {
   CheckSpec,
@@ -346,9 +347,10 @@ function formatPath(path: Path): string {
 /**
  * Parses a checks document. `source` names the input or file in errors. The document is either
  * `{ checks: [...], load: {...} }` or, for brevity in an inline input, just the list of checks.
+ * Asynchronous because the YAML parser is loaded only for text the flat reader leaves to it.
  */
-export function parseChecksDocument(text: string, source: string): ChecksDocument {
-  const doc = parseStructured(text, source);
+export async function parseChecksDocument(text: string, source: string): Promise<ChecksDocument> {
+  const doc = readFlatYaml(text) ?? (await import('@adci/common/structured')).parseStructured(text, source);
   const reader = new SpecReader(source, doc);
   let value = doc.value;
   if (value === null || value === undefined) return { checks: [] };

@@ -3,15 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '@adci/common';
-import {
-  compare,
-  DEFAULT_THRESHOLDS,
-  parseCondition,
-  parseThresholds,
-  readFlatMapping,
-  unitOf,
-  type Threshold,
-} from './thresholds.ts';
+import { compare, DEFAULT_THRESHOLDS, parseCondition, parseThresholds, unitOf, type Threshold } from './thresholds.ts';
 
 const shown = (ts: Threshold[]): string[] => ts.map((t) => `${t.key} ${t.text}`);
 
@@ -127,85 +119,4 @@ test('compare: each operator, percentages at the two decimals shown (79.996% is 
   assert.equal(compare(79.996, t('coverage.line', '80')), false);
   assert.equal(compare(80, t('coverage.line', '80')), true);
   assert.equal(compare(80.004, t('coverage.line', '== 80')), true);
-});
-
-test('the flat reader reads what YAML reads, and leaves to YAML whatever it does not read exactly', async () => {
-  const { parseStructured } = await import('@adci/common/structured');
-  const keys = ['tests.failed', 'coverage.line', 'bandit.high', 'load.p95', 'x_y-z.total', 'Tests.failed', 'a..b'];
-  const values = [
-    '0',
-    '80',
-    '80.5',
-    '0.25',
-    '01',
-    '1.',
-    '.5',
-    '-1',
-    '1e3',
-    '0x10',
-    '80%',
-    '"80%"',
-    "'>= 80'",
-    '">= 80"',
-    '>= 80',
-    '<= 20',
-    '< 5',
-    '== 0',
-    '= 3',
-    '<=',
-    '"a\\"b"',
-    "'it''s'",
-    '~',
-    'null',
-    'true',
-    '[1]',
-    '{a: 1}',
-    '80 # comment',
-    '"<= 1" #c',
-    '&a 1',
-    '*a',
-    '!!str 5',
-    '  7',
-    '7  ',
-    '"',
-    "''",
-    '""',
-    '|',
-    'a: b',
-    '12:30',
-  ];
-  const lines = [
-    ...keys.flatMap((k) => values.map((v) => `${k}: ${v}`)),
-    '# a comment',
-    '',
-    '   ',
-    '  # indented comment',
-    'tests:',
-    '  failed: 0',
-    '---',
-    '\tcoverage.line: 80',
-    'coverage.line:80',
-    'coverage.line :80',
-    'tests.failed: 0\r',
-  ];
-  // Deterministic pseudo-random documents of one to four lines.
-  let seed = 7;
-  const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
-  const documents = [...lines, DEFAULT_THRESHOLDS, 'tests.failed: 0\ntests.failed: 1'];
-  for (let i = 0; i < 3000; i++) {
-    documents.push(Array.from({ length: 1 + next(4) }, () => lines[next(lines.length)]).join('\n'));
-  }
-  let flat = 0;
-  for (const text of documents) {
-    const fast = readFlatMapping(text);
-    if (!fast) continue;
-    flat++;
-    const yaml = parseStructured(text, 'thresholds');
-    assert.deepEqual(fast.value, yaml.value, JSON.stringify(text));
-    for (const key of Object.keys(fast.value as object)) {
-      assert.equal(fast.lineOf([key]), yaml.lineOf([key]), `${JSON.stringify(text)}: line of ${key}`);
-    }
-  }
-  assert.ok(flat > 500, `only ${flat} documents were read flat`);
-  assert.ok(readFlatMapping(DEFAULT_THRESHOLDS), 'the default is read without the YAML parser');
 });

@@ -3,7 +3,7 @@
 // "at least" for coverage. Any unknown key or malformed condition is an input error, so a typo
 // can never turn into a gate that silently passes.
 import { InputError } from '@adci/common';
-import type { ParsedDocument } from '@adci/common/structured';
+import { readFlatYaml } from '@adci/common/flat-yaml';
 import { SECURITY_SEVERITIES, SEVERITIES } from './model.ts';
 import { LOAD_MINIMUM_KEYS, LOAD_THRESHOLD_KEYS } from './parsers/artillery.ts';
 
@@ -91,7 +91,7 @@ export const DEFAULT_THRESHOLDS = 'tests.failed: 0';
  * Parses the thresholds input. Adds `tests.min: 1` when tests are gated and no minimum is given.
  * An empty input (an unset `${{ vars.X }}` is '', and the runner then skips the action.yml default)
  * gets the documented defaults, marked as such; a mapping with no checks is an input error.
- * Asynchronous because the YAML parser is loaded only for text the flat reader below leaves to it.
+ * Asynchronous because the YAML parser is loaded only for text the flat reader leaves to it.
  */
 export async function parseThresholds(text: string, source = 'thresholds'): Promise<Threshold[]> {
   if (text.trim() === '') {
@@ -100,7 +100,7 @@ export async function parseThresholds(text: string, source = 'thresholds'): Prom
       text: `${t.text.replace(/ \(default\)$/, '')} (default: ${source} was empty)`,
     }));
   }
-  const doc = readFlatMapping(text) ?? (await import('@adci/common/structured')).parseStructured(text, source);
+  const doc = readFlatYaml(text) ?? (await import('@adci/common/structured')).parseStructured(text, source);
   const value = doc.value;
   if (value === null || value === undefined || (typeof value === 'object' && Object.keys(value).length === 0)) {
     throw new InputError(
@@ -132,43 +132,6 @@ export async function parseThresholds(text: string, source = 'thresholds'): Prom
     thresholds.push({ key: 'tests.min', operator: '>=', value: 1, text: '>= 1 (default)' });
   }
   return thresholds;
-}
-
-const FLAT_ENTRY = /^([a-z][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)*): +(.*?) *$/;
-const FLAT_NUMBER = /^(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/;
-const FLAT_QUOTED = /^(["'])([<>=! 0-9.%]*)\1$/;
-const FLAT_PLAIN = /^[<=][<>=! 0-9.%]*$/;
-
-/**
- * The thresholds most inputs are, `key: value` lines at the left margin (the default
- * `tests.failed: 0`, `coverage.line: ">= 80"`), read without loading the YAML parser. Anything else
- * (nesting, flow mappings, escapes, comments after a value, a repeated key, '>' unquoted, a tab,
- * CR) returns undefined and goes to the YAML parser, so the result is always what YAML reads; the
- * test beside this file compares both on generated inputs.
- */
-export function readFlatMapping(text: string): ParsedDocument | undefined {
-  const value: Record<string, unknown> = {};
-  const lines = new Map<string, number>();
-  const all = text.split('\n');
-  for (let i = 0; i < all.length; i++) {
-    const line = all[i] as string;
-    if (/^ *(?:#.*)?$/.test(line) && !line.includes('\r') && !line.includes('\t')) continue;
-    const m = FLAT_ENTRY.exec(line);
-    if (!m || lines.has(m[1] as string)) return undefined;
-    const [, key, raw] = m as unknown as [string, string, string];
-    let parsed: string | number;
-    if (FLAT_NUMBER.test(raw)) parsed = Number(raw);
-    else if (FLAT_PLAIN.test(raw)) parsed = raw;
-    else {
-      const quoted = FLAT_QUOTED.exec(raw);
-      if (!quoted) return undefined;
-      parsed = quoted[2] as string;
-    }
-    value[key] = parsed;
-    lines.set(key, i + 1);
-  }
-  if (lines.size === 0) return undefined;
-  return { value, lineOf: (path) => (path.length === 1 ? lines.get(String(path[0])) : undefined) };
 }
 
 /** Accepts both "coverage.line: 80" and nested "coverage: { line: 80 }". */

@@ -117,7 +117,7 @@ async function analysisFromOptions(options: SmokeOptions, redactor: Redactor): P
 }
 
 /** Turns command-line options into engine settings, validated by the same rules as the action's inputs. */
-export function smokeSettingsFromOptions(options: SmokeOptions): SmokeSettings {
+export async function smokeSettingsFromOptions(options: SmokeOptions): Promise<SmokeSettings> {
   return smokeSettings(
     {
       baseUrl: options.baseUrl ?? '',
@@ -162,7 +162,7 @@ async function runSmokeCommand(options: SmokeOptions, redactor: Redactor): Promi
     if (!result.passed) process.exitCode = 1;
     return;
   }
-  const settings = smokeSettingsFromOptions(options);
+  const settings = await smokeSettingsFromOptions(options);
   const analysisSettings = await analysisFromOptions(options, redactor);
   let histogram: CapturedHistogram | undefined;
   const env = (name: string): string | undefined => process.env[name];
