@@ -84,7 +84,7 @@ test('a failed wait is a failing test case; the default suite name is smoke-test
       headers: {},
       checks: doc.checks,
       waitFor: '/healthz',
-      waitTimeoutMs: 200,
+      waitTimeoutMs: 1500, // long enough for an answer on a loaded machine (a timeout is another failure)
       waitIntervalMs: 50,
     });
     const xml = toJUnitXml(result);
