@@ -92,11 +92,17 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
   let announced = '';
   let holder = 'unknown';
   let acquired = false;
+  /** The resourceVersion of the lease as this run last wrote it: the release deletes on it in one request. */
+  let written: string | undefined;
+  // The usual case is a free lock: the first attempt creates the lease without reading it first (one
+  // round trip); an AlreadyExists answer (409) reads it and goes the long way.
+  let assumeFree = true;
   /** One attempt: true when the lease is ours, false while another holder keeps it (a write conflict reads again at once). */
   const attempt = async (): Promise<boolean> => {
     for (;;) {
       const now = Date.now();
-      const existing = await kube.get<LeaseObject>('Lease', options.namespace, name);
+      const existing = assumeFree ? undefined : await kube.get<LeaseObject>('Lease', options.namespace, name);
+      assumeFree = false;
       const spec = {
         holderIdentity: options.holder,
         leaseDurationSeconds: duration,
@@ -105,7 +111,7 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
       };
       try {
         if (!existing) {
-          await kube.create(
+          const created = await kube.create<LeaseObject>(
             {
               apiVersion: 'coordination.k8s.io/v1',
               kind: 'Lease',
@@ -114,6 +120,7 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
             },
             options.namespace,
           );
+          written = created.metadata.resourceVersion;
           return (acquired = true);
         }
         const gone = holderGone(existing.spec?.holderIdentity, options.alive);
@@ -123,7 +130,7 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
               `lock ${name}: ${gone ? 'the process' : 'the lease'} of ${existing.spec.holderIdentity} ${gone ? 'is gone' : 'expired'}; taking it over`,
             );
           }
-          await kube.replace(
+          const replaced = await kube.replace<LeaseObject>(
             {
               ...existing,
               kind: 'Lease',
@@ -132,6 +139,7 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
             },
             options.namespace,
           );
+          written = replaced.metadata.resourceVersion;
           return (acquired = true);
         }
       } catch (error) {
@@ -183,7 +191,7 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
         lost = lease?.spec?.holderIdentity ?? 'nobody';
         return;
       }
-      await kube.replace(
+      const renewed = await kube.replace<LeaseObject>(
         {
           ...lease,
           kind: 'Lease',
@@ -192,6 +200,7 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
         },
         options.namespace,
       );
+      written = renewed.metadata.resourceVersion;
     } catch (error) {
       options.logger.debug(`lock ${name}: renewal failed: ${(error as Error).message}`);
     }
@@ -204,6 +213,17 @@ export async function acquireLock(kube: KubePort, options: LockOptions): Promise
     async release() {
       clearInterval(timer);
       if (lost) options.logger.warning(`lock ${name} was taken over by ${lost} while this run held it`);
+      else if (written) {
+        // The lease as this run last wrote it is deleted in one request; any change since (a renewal
+        // in flight, a takeover) fails the precondition (409) and the release reads the lease first.
+        try {
+          await kube.delete('Lease', options.namespace, name, { preconditions: { resourceVersion: written } });
+          return;
+        } catch (error) {
+          if (isStatus(error, 404)) return;
+          if (!isStatus(error, 409)) throw error;
+        }
+      }
       await releaseLock(kube, options.namespace, name, options.holder);
     },
   };

@@ -197,6 +197,10 @@ export function registerDeploy(program: Command): void {
       // Before the client loads the kubeconfig: its fallback without one is an anonymous localhost:8080.
       locateKubeconfig(process.env, process.env.HOME || homedir());
       const kube = await KubeClient.create({ context: options.context, logger });
+      // The first request (and its TLS handshake) goes out while the sources are read; the settings'
+      // own errors are still reported first.
+      const reachable = checkReachable(kube);
+      reachable.catch(() => undefined);
       const settings = await buildDeploySettings(
         raw,
         process.cwd(),
@@ -205,7 +209,7 @@ export function registerDeploy(program: Command): void {
         childProcessExec,
         deployFlag,
       );
-      await checkReachable(kube);
+      await reachable;
       const redactor = new Redactor();
       const result = await withCancellation((signal) =>
         runBlueGreen(settings, {
