@@ -76,3 +76,8 @@ export function readFlatYaml(text: string): ParsedDocument | undefined {
     },
   };
 }
+
+/** YAML or JSON text: the flat reader, else the YAML parser, loaded only then. `source` names the input in errors. */
+export async function readYaml(text: string, source: string): Promise<ParsedDocument> {
+  return readFlatYaml(text) ?? (await import('./structured.ts')).parseStructured(text, source);
+}

@@ -1,7 +1,7 @@
 // Reads a checks file (YAML or JSON) into typed specs. Every error names the line and the field,
 // and unknown keys are rejected: a typo such as `expcet:` must not turn a check into a no-op.
 import { InputError, parseDuration, redactUrlSecrets, scalarText } from '@adci/common';
-import { readFlatYaml } from '@adci/common/flat-yaml';
+import { readYaml } from '@adci/common/flat-yaml';
 import type { ParsedDocument } from '@adci/common/structured';
 import { parseThreshold, withImplicitErrorRate } from './thresholds.ts';
 import type {
@@ -350,7 +350,7 @@ function formatPath(path: Path): string {
  * Asynchronous because the YAML parser is loaded only for text the flat reader leaves to it.
  */
 export async function parseChecksDocument(text: string, source: string): Promise<ChecksDocument> {
-  const doc = readFlatYaml(text) ?? (await import('@adci/common/structured')).parseStructured(text, source);
+  const doc = await readYaml(text, source);
   const reader = new SpecReader(source, doc);
   let value = doc.value;
   if (value === null || value === undefined) return { checks: [] };

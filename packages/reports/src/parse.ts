@@ -122,6 +122,7 @@ const JSON_SHAPES: Record<string, string> = {
 };
 
 async function parseJsonReport(format: Format, doc: unknown, path: string, collector: Collector): Promise<void> {
+  const readers = await jsonReaders();
   const isObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v);
   const object = isObject(doc) ? doc : undefined;
@@ -136,11 +137,11 @@ async function parseJsonReport(format: Format, doc: unknown, path: string, colle
   switch (format) {
     case 'sarif':
       expect(object !== undefined && Array.isArray(object.runs));
-      (await jsonReaders()).parseSarif(object as Record<string, unknown>, path, collector);
+      readers.parseSarif(object as Record<string, unknown>, path, collector);
       break;
     case 'eslint':
       expect(list !== undefined && entries(list, (f) => typeof f.filePath === 'string' && Array.isArray(f.messages)));
-      (await jsonReaders()).parseEslint(list ?? [], collector);
+      readers.parseEslint(list ?? [], collector);
       break;
     case 'pylint': {
       const messages = list ?? (object && Array.isArray(object.messages) ? object.messages : undefined);
@@ -151,7 +152,7 @@ async function parseJsonReport(format: Format, doc: unknown, path: string, colle
             (m) => typeof m.message === 'string' && ('symbol' in m || 'message-id' in m || 'messageId' in m),
           ),
       );
-      (await jsonReaders()).parsePylint(messages ?? [], collector);
+      readers.parsePylint(messages ?? [], collector);
       break;
     }
     case 'bandit':
@@ -160,7 +161,7 @@ async function parseJsonReport(format: Format, doc: unknown, path: string, colle
           Array.isArray(object.results) &&
           (object.errors === undefined || Array.isArray(object.errors)),
       );
-      (await jsonReaders()).parseBandit(object as Record<string, unknown>, collector);
+      readers.parseBandit(object as Record<string, unknown>, collector);
       break;
     case 'pip-audit':
       // pip-audit before 2.0 printed a bare list of dependencies.
@@ -170,18 +171,14 @@ async function parseJsonReport(format: Format, doc: unknown, path: string, colle
             Array.isArray(object.dependencies) &&
             entries(object.dependencies, (d) => typeof d.name === 'string')),
       );
-      (await jsonReaders()).parsePipAudit(
-        list ? { dependencies: list } : (object as Record<string, unknown>),
-        collector,
-        undefined,
-      );
+      readers.parsePipAudit(list ? { dependencies: list } : (object as Record<string, unknown>), collector, undefined);
       break;
     case 'safety':
       expect(
         (list !== undefined && list.every((e) => Array.isArray(e))) ||
           (object !== undefined && Array.isArray(object.vulnerabilities)),
       );
-      (await jsonReaders()).parseSafety(doc, collector, undefined);
+      readers.parseSafety(doc, collector, undefined);
       break;
     case 'npm-audit': {
       if (object && isObject(object.error)) {
@@ -194,7 +191,7 @@ async function parseJsonReport(format: Format, doc: unknown, path: string, colle
       // npm audit fix --dry-run --json nests the audit report under "audit".
       const report = object && isObject(object.audit) ? object.audit : object;
       expect(report !== undefined && (isObject(report.vulnerabilities) || isObject(report.advisories)));
-      (await jsonReaders()).parseNpmAudit(report as Record<string, unknown>, collector, undefined);
+      readers.parseNpmAudit(report as Record<string, unknown>, collector, undefined);
       break;
     }
     case 'artillery':

@@ -3,7 +3,7 @@
 // "at least" for coverage. Any unknown key or malformed condition is an input error, so a typo
 // can never turn into a gate that silently passes.
 import { InputError } from '@adci/common';
-import { readFlatYaml } from '@adci/common/flat-yaml';
+import { readYaml } from '@adci/common/flat-yaml';
 import { SECURITY_SEVERITIES, SEVERITIES } from './model.ts';
 import { LOAD_MINIMUM_KEYS, LOAD_THRESHOLD_KEYS } from './parsers/artillery.ts';
 
@@ -100,7 +100,7 @@ export async function parseThresholds(text: string, source = 'thresholds'): Prom
       text: `${t.text.replace(/ \(default\)$/, '')} (default: ${source} was empty)`,
     }));
   }
-  const doc = readFlatYaml(text) ?? (await import('@adci/common/structured')).parseStructured(text, source);
+  const doc = await readYaml(text, source);
   const value = doc.value;
   if (value === null || value === undefined || (typeof value === 'object' && Object.keys(value).length === 0)) {
     throw new InputError(
