@@ -1,15 +1,15 @@
 // An HTTPS variant of the fake service with a self-signed certificate for 127.0.0.1, to test
-// `insecure-tls`. The key is a throwaway made for these tests only (openssl req -x509, 100 years).
+// `insecure-tls` (its key and certificate also serve other TLS tests). The key is a throwaway made for these tests only (openssl req -x509, 100 years).
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
-const KEY = `-----BEGIN PRIVATE KEY-----
+export const TLS_KEY = `-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQguwaOXvwIH1YZWbbu
 yPNdUXaLDtmt4NO91mbDBxHzBlihRANCAATmQ8SqPrskSvgM2psfpMMqNZKOBuvY
 xj+65LuNjoB7credjuetuqS8cyDJQ+U48T3E9IK1wGtJ3g9C2WqC5r+a
 -----END PRIVATE KEY-----`;
 
-const CERT = `-----BEGIN CERTIFICATE-----
+export const TLS_CERT = `-----BEGIN CERTIFICATE-----
 MIIBkTCCATagAwIBAgIUfQHLoBnd2s7S1kyIS51vUGRceA4wCgYIKoZIzj0EAwIw
 FDESMBAGA1UEAwwJYWRjaS10ZXN0MCAXDTI2MTEyNzAwMzEwN1oYDzIxMjYxMTAz
 MDAzMTA3WjAUMRIwEAYDVQQDDAlhZGNpLXRlc3QwWTATBgcqhkjOPQIBBggqhkjO
@@ -27,7 +27,7 @@ export interface TlsService {
 }
 
 export async function startTlsService(): Promise<TlsService> {
-  const server: Server = createServer({ key: KEY, cert: CERT }, (_req, res) => {
+  const server: Server = createServer({ key: TLS_KEY, cert: TLS_CERT }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"secure":true}');
   });

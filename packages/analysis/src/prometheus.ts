@@ -1,7 +1,7 @@
 // A small client of Prometheus's HTTP API (instant queries), whose errors say which of the
 // distinct things went wrong: unreachable, refused credentials, a query Prometheus rejects
 // (with its own message), a server error (retried), or an answer that is not Prometheus's.
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Dispatcher, request as undiciRequest } from 'undici';
 import { retry, type Clock, type Logger } from '@adci/common/basics';
 
 export type PrometheusErrorKind = 'unreachable' | 'bad-query' | 'server-error' | 'unauthorized' | 'bad-response';
@@ -83,7 +83,8 @@ export class PrometheusClient {
   readonly url: string;
   private readonly endpoint: URL;
   private readonly headers: Record<string, string>;
-  private readonly dispatcher: Dispatcher;
+  /** undici and a connection pool, loaded by the first query: a run that queries nothing never loads them. */
+  private transport: Promise<{ request: typeof undiciRequest; dispatcher: Dispatcher }> | undefined;
   private readonly options: PrometheusClientOptions;
 
   constructor(options: PrometheusClientOptions) {
@@ -99,8 +100,6 @@ export class PrometheusClient {
     if (options.auth?.bearerToken) this.headers.authorization = `Bearer ${options.auth.bearerToken}`;
     else if (username)
       this.headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
-    const timeout = options.timeoutMs ?? 10_000;
-    this.dispatcher = new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout });
   }
 
   /** One instant query, retried while the failure is transient; `time` in Unix seconds (default now). */
@@ -129,13 +128,19 @@ export class PrometheusClient {
   private async queryOnce(promql: string, time?: number): Promise<QueryResult> {
     const body = new URLSearchParams({ query: promql });
     if (time !== undefined) body.set('time', time.toFixed(3));
+    const timeout = this.options.timeoutMs ?? 10_000;
+    this.transport ??= import('undici').then(({ Agent, request }) => ({
+      request,
+      dispatcher: new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout }),
+    }));
+    const { request, dispatcher } = await this.transport;
     let response: Dispatcher.ResponseData;
     try {
       response = await request(this.endpoint, {
         method: 'POST',
         headers: this.headers,
         body: body.toString(),
-        dispatcher: this.dispatcher,
+        dispatcher,
         signal: this.options.signal,
       });
     } catch (error) {
@@ -180,7 +185,9 @@ export class PrometheusClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    const transport = this.transport;
+    this.transport = undefined;
+    if (transport) await (await transport).dispatcher.close();
   }
 }
 

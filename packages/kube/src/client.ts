@@ -4,11 +4,13 @@
 // its KubeConfig evaluates the generated API models, most of a short run's start-up. Requests are
 // plain REST calls so that every verb can carry fieldManager, fieldValidation and dryRun, and every
 // answer is classified the same way (retry on 429/5xx/network, fresh read on 409, the rest is final).
-// RequestContext and Watch come from their own modules of client-node, which load no models.
+// A kubeconfig read here is served by transport.ts (node:tls and node:http2, one connection): undici
+// and client-node load for nothing then, a fifth of a short command's start-up. A kubeconfig
+// client-node read goes through client-node's security context and undici's fetch, as client-node
+// itself sends (its dispatcher carries proxies and plugin credentials); both load then. Watches are
+// read here from either transport's answer: one line per event, as client-node's Watch reads them.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
-import { Watch } from '@kubernetes/client-node/dist/watch.js';
-import { Agent, fetch } from 'undici';
+import { AccessTransport, type Answer } from './transport.ts';
 import { readKubeconfig, type KubeAccess, type LightKubeconfig } from './kubeconfig.ts';
 import { errorMessage, retry, systemClock, type Logger } from '@adci/common';
 import type { KubeObject, KubePort, ListResult, ResourceRule, Selectors, WatchEvent } from './port.ts';
@@ -131,6 +133,8 @@ export class KubeClient implements KubePort {
    * (tokens, exec and OIDC credentials) are still applied to every request.
    */
   private dispatcher: unknown;
+  /** The connection of a kubeconfig read here (transport.ts). */
+  private transport: AccessTransport | undefined;
 
   /** Reads the kubeconfig (given, or KUBECONFIG / ~/.kube/config / in-cluster). */
   static async create(options: KubeClientOptions = {}): Promise<KubeClient> {
@@ -174,17 +178,57 @@ export class KubeClient implements KubePort {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
-  /** Applies the kubeconfig's credentials to a request (each time) and the shared connection pool. */
-  private async authenticate(context: RequestContext): Promise<void> {
+  /**
+   * Sends one request with the kubeconfig's credentials (applied each time: exec and OIDC tokens
+   * refresh) over the shared connection pool; the answer's body is read by the caller. `signal` ends
+   * the request and its body; a request it ends rejects with the signal's reason.
+   */
+  private async send(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Answer> {
     const access = this.access;
     if (access) {
-      for (const [name, value] of Object.entries(access.headers)) context.setHeaderParam(name, value);
-      this.dispatcher ??= accessDispatcher(access);
-    } else {
-      await this.config?.applySecurityAuthentication(context);
-      this.dispatcher ??= context.getDispatcher();
+      this.transport ??= new AccessTransport(access);
+      return this.transport.send(url, method, { ...access.headers, ...headers }, body, signal);
     }
-    if (this.dispatcher) context.setDispatcher(this.dispatcher as never);
+    const [{ RequestContext }, { fetch }] = await Promise.all([
+      import('@kubernetes/client-node/dist/gen/http/http.js'),
+      import('undici'),
+    ]);
+    const context = new RequestContext(url.toString(), method as never);
+    await this.config?.applySecurityAuthentication(context);
+    this.dispatcher ??= context.getDispatcher();
+    try {
+      const response = await fetch(url, {
+        method,
+        headers: { ...(context.getHeaders() as unknown as Record<string, string>), ...headers },
+        body,
+        dispatcher: (this.dispatcher ?? undefined) as never,
+        signal,
+      });
+      return { status: response.status, body: response.body ?? new Blob([]).stream() };
+    } catch (error) {
+      throw signal.aborted ? signal.reason : error;
+    }
+  }
+
+  /** The API server's URL of `path` with the query's defined values. */
+  private url(path: string, query: Query = {}): URL {
+    const url = new URL(this.server + path);
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  /** A request's signal: the per-request deadline, and the run's cancellation. */
+  private deadline(): AbortSignal {
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    return this.signal ? AbortSignal.any([timeout, this.signal]) : timeout;
   }
 
   /**
@@ -215,34 +259,15 @@ export class KubeClient implements KubePort {
     options: RequestOptions = {},
   ): Promise<T> {
     const attempt = async (): Promise<T> => {
-      const url = new URL(this.server + path);
-      for (const [key, value] of Object.entries(options.query ?? {})) {
-        if (value !== undefined) url.searchParams.set(key, String(value));
-      }
-      const context = new RequestContext(url.toString(), method);
-      await this.authenticate(context);
-      const headers = context.getHeaders() as unknown as Record<string, string>;
-      headers.accept = 'application/json';
+      const url = this.url(path, options.query);
+      const headers: Record<string, string> = { accept: 'application/json' };
       if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
-      const signals = [AbortSignal.timeout(this.requestTimeoutMs)];
-      if (this.signal) signals.push(this.signal);
-      const response = await fetch(url, {
-        method,
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        dispatcher: context.getDispatcher() as never,
-        signal: AbortSignal.any(signals),
-      });
-      const text = await response.text();
-      if (response.status >= 200 && response.status < 300) return (text ? JSON.parse(text) : {}) as T;
-      let status: { reason?: string; message?: string; details?: unknown } = {};
-      try {
-        status = JSON.parse(text) as typeof status;
-      } catch {
-        // A proxy or load balancer in front of the API server answered with HTML or plain text.
-      }
-      const message = status.message ?? `${method} ${url.pathname} answered ${response.status}`;
-      throw new KubeApiError(response.status, status.reason ?? String(response.status), message, status.details);
+      const signal = this.deadline();
+      const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+      const answer = await this.send(method, url, headers, body, signal);
+      const text = await readText(answer, signal);
+      if (answer.status >= 200 && answer.status < 300) return (text ? JSON.parse(text) : {}) as T;
+      throw answerError(method, url, answer.status, text);
     };
     if (options.retry === false) return attempt();
     return retry(attempt, {
@@ -360,27 +385,17 @@ export class KubeClient implements KubePort {
     container: string,
     options: { tailLines: number; previous?: boolean },
   ): Promise<string> {
-    const url = new URL(`${objectPath('Pod', namespace, pod)}/log`, this.server);
-    url.searchParams.set('container', container);
-    url.searchParams.set('tailLines', String(options.tailLines));
-    url.searchParams.set('limitBytes', String(64 * 1024));
-    if (options.previous) url.searchParams.set('previous', 'true');
-    const context = new RequestContext(this.server + url.pathname + url.search, 'GET');
-    await this.authenticate(context);
-    const response = await fetch(context.getUrl(), {
-      headers: context.getHeaders() as unknown as Record<string, string>,
-      dispatcher: context.getDispatcher() as never,
-      signal: AbortSignal.timeout(this.requestTimeoutMs),
+    const url = this.url(`${objectPath('Pod', namespace, pod)}/log`, {
+      container,
+      tailLines: options.tailLines,
+      limitBytes: 64 * 1024,
+      previous: options.previous ? true : undefined,
     });
-    const text = await response.text();
-    if (response.status >= 200 && response.status < 300) return text;
-    let message = `GET ${url.pathname} answered ${response.status}`;
-    try {
-      message = (JSON.parse(text) as { message?: string }).message ?? message;
-    } catch {
-      // not a Status object
-    }
-    throw new KubeApiError(response.status, String(response.status), message);
+    const signal = AbortSignal.timeout(this.requestTimeoutMs);
+    const answer = await this.send('GET', url, {}, undefined, signal);
+    const text = await readText(answer, signal);
+    if (answer.status >= 200 && answer.status < 300) return text;
+    throw answerError('GET', url, answer.status, text);
   }
 
   /** Can the current user do `verb` on `resource` in `namespace`? (SelfSubjectAccessReview) */
@@ -397,6 +412,53 @@ export class KubeClient implements KubePort {
       },
     );
     return review.status?.allowed === true;
+  }
+
+  /**
+   * One watch request: `onEvent` gets each event line's type and object until it returns true or
+   * the server ends the stream (both resolve). A failed request or stream rejects; so does a stream
+   * silent for the request deadline (a TimeoutError), as client-node's Watch does. Lines that are not
+   * JSON are skipped, as there.
+   */
+  private async watchEvents<T>(
+    path: string,
+    query: Query,
+    signal: AbortSignal,
+    onEvent: (type: string, object: T) => boolean,
+  ): Promise<void> {
+    const silence = new AbortController();
+    const timeout = (): void =>
+      silence.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    let timer = setTimeout(timeout, this.requestTimeoutMs);
+    const ended = AbortSignal.any([signal, silence.signal]);
+    try {
+      const answer = await this.send('GET', this.url(path, { ...query, watch: true }), {}, undefined, ended);
+      if (answer.status !== 200) throw answerError('GET', this.url(path), answer.status, await readText(answer, ended));
+      const decoder = new TextDecoder();
+      let rest = '';
+      try {
+        for await (const chunk of answer.body) {
+          clearTimeout(timer);
+          timer = setTimeout(timeout, this.requestTimeoutMs);
+          rest += decoder.decode(chunk, { stream: true });
+          for (let end = rest.indexOf('\n'); end >= 0; end = rest.indexOf('\n')) {
+            const line = rest.slice(0, end);
+            rest = rest.slice(end + 1);
+            let event: { type?: unknown; object?: unknown };
+            try {
+              event = JSON.parse(line) as typeof event;
+            } catch {
+              continue;
+            }
+            if (onEvent(String(event.type), event.object as T)) return;
+          }
+        }
+      } catch (error) {
+        throw ended.aborted ? ended.reason : error;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -421,54 +483,41 @@ export class KubeClient implements KubePort {
     let resourceVersion = await relist();
     const first = onChange(objects);
     if (first !== undefined) return first;
-    // client-node's Watch reads the cluster and authenticates through this view, so watches share the
-    // connection pool (and its TLS session) with every other call.
-    const watch = new Watch({
-      getCurrentCluster: () => ({ name: '', server: this.server, skipTLSVerify: this.skipTLSVerify }),
-      applySecurityAuthentication: (context: RequestContext) => this.authenticate(context),
-    } as unknown as KubeConfig);
     let failures = 0;
     for (;;) {
       signal.throwIfAborted();
-      const outcome = await new Promise<{ result?: R; gone?: boolean; error?: unknown }>((resolve) => {
-        let controller: AbortController | undefined;
-        let settled = false;
-        const finish = (value: { result?: R; gone?: boolean; error?: unknown }): void => {
-          if (settled) return;
-          settled = true;
-          signal.removeEventListener('abort', onAbort);
-          controller?.abort();
-          resolve(value);
-        };
-        const onAbort = (): void => finish({ error: signal.reason });
-        signal.addEventListener('abort', onAbort, { once: true });
-        watch
-          .watch(
-            collectionPath(kind, namespace),
-            { ...selectors, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 },
-            (type, object: T & { code?: number }) => {
-              if (settled) return;
-              if (type === 'ERROR') {
-                finish(object.code === 410 ? { gone: true } : { error: new Error(JSON.stringify(object)) });
-                return;
-              }
-              failures = 0;
-              if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
-              if (type === 'BOOKMARK') return;
-              const typed = { ...object, kind, apiVersion: resourceOf(kind).group } as T;
-              if (type === 'DELETED') objects.delete(object.metadata.name);
-              else objects.set(object.metadata.name, typed);
+      let outcome: { result?: R; gone?: boolean; error?: unknown; thrown?: unknown } = {};
+      try {
+        await this.watchEvents(
+          collectionPath(kind, namespace),
+          { ...selectors, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 },
+          signal,
+          (type, object: T & { code?: number }) => {
+            if (type === 'ERROR') {
+              outcome = object.code === 410 ? { gone: true } : { error: new Error(JSON.stringify(object)) };
+              return true;
+            }
+            failures = 0;
+            if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
+            if (type === 'BOOKMARK') return false;
+            const typed = { ...object, kind, apiVersion: resourceOf(kind).group } as T;
+            if (type === 'DELETED') objects.delete(object.metadata.name);
+            else objects.set(object.metadata.name, typed);
+            try {
               const result = onChange(objects, { type: type as WatchEvent<T>['type'], object: typed });
-              if (result !== undefined) finish({ result });
-            },
-            (error: unknown) => finish({ error: error ?? undefined }),
-          )
-          .then((c) => {
-            controller = c;
-            if (settled) c.abort();
-          })
-          .catch((error: unknown) => finish({ error }));
-      });
+              if (result === undefined) return false;
+              outcome = { result };
+            } catch (error) {
+              // The caller's own error ends the watch: it is not a dropped connection to retry.
+              outcome = { thrown: error };
+            }
+            return true;
+          },
+        );
+      } catch (error) {
+        outcome = { error };
+      }
+      if ('thrown' in outcome) throw outcome.thrown;
       if (outcome.result !== undefined) return outcome.result;
       signal.throwIfAborted();
       if (outcome.gone) {
@@ -488,15 +537,25 @@ export class KubeClient implements KubePort {
   }
 }
 
-/** The connection pool for a kubeconfig read here: client-node's dispatcher options, one Agent. */
-function accessDispatcher(access: KubeAccess): Agent | undefined {
-  const tls: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
-  if (access.ca) tls.ca = access.ca;
-  if (access.cert) tls.cert = access.cert;
-  if (access.key) tls.key = access.key;
-  if (access.skipTLSVerify) tls.rejectUnauthorized = false;
-  if (access.tlsServerName) tls.servername = access.tlsServerName;
-  if (Object.keys(tls).length === 0) return undefined;
-  // 30 s keep-alive probes, as client-node and client-go (undici's 60 s races load-balancer idle timeouts).
-  return new Agent({ connect: { ...tls, keepAlive: true, keepAliveInitialDelay: 30_000 } });
+/** The whole body as text; a body ended by `signal` rejects with its reason. */
+async function readText(answer: Answer, signal: AbortSignal): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  try {
+    for await (const chunk of answer.body) chunks.push(chunk);
+  } catch (error) {
+    throw signal.aborted ? signal.reason : error;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An answer outside 2xx as an error: the Status object's reason and message when it is one. */
+function answerError(method: string, url: URL, status: number, text: string): KubeApiError {
+  let parsed: { reason?: string; message?: string; details?: unknown } = {};
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    // A proxy or load balancer in front of the API server answered with HTML or plain text.
+  }
+  const message = parsed.message ?? `${method} ${url.pathname} answered ${status}`;
+  return new KubeApiError(status, parsed.reason ?? String(status), message, parsed.details);
 }

@@ -513,7 +513,10 @@ test('fault injection: next, always, after serving, dry-run only, network errors
   await kube.apply(service({ app: 'x' }), NS, { dryRun: true });
 
   kube.failNext({ verb: 'mergePatch', name: 'web' }, networkError());
-  await assert.rejects(kube.mergePatch('Service', NS, 'web', { spec: { selector: { v: '3' } } }), TypeError);
+  await assert.rejects(
+    kube.mergePatch('Service', NS, 'web', { spec: { selector: { v: '3' } } }),
+    (e) => isTransient(e) && (e as { code?: string }).code === 'ECONNREFUSED',
+  );
   assert.deepEqual((kube.snapshot<KubeObject>('Service', NS, 'web')?.spec as { selector: object }).selector, {
     app: 'web',
     v: '2',

@@ -239,9 +239,9 @@ export function kubeError(status: number, reason?: string, message?: string): Ku
   return new KubeApiError(status, why, message ?? `injected ${status} ${why}`);
 }
 
-/** What undici raises when the connection fails (isTransient says yes). */
-export function networkError(message = 'fetch failed'): TypeError {
-  return new TypeError(message);
+/** What node:https raises when the connection fails: an error with a code (isTransient says yes). */
+export function networkError(message = 'connect ECONNREFUSED 127.0.0.1:6443'): Error {
+  return Object.assign(new Error(message), { code: 'ECONNREFUSED' });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -56,11 +56,13 @@ async function checkReachable(kube: { server: string; request: (method: 'GET', p
     await kube.request('GET', '/version');
   } catch (error) {
     if (typeof (error as { status?: unknown }).status === 'number') return; // it answered: the engine says the rest
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    // node's errors carry their code (ECONNREFUSED); undici's fetch (a kubeconfig client-node read)
+    // says 'fetch failed' with the network error as its cause.
+    const { code, cause } = error as { code?: string; cause?: { code?: string; message?: string } };
     // No `cause`: main() would print the client's 'fetch failed' after the message that explains it.
     // eslint-disable-next-line preserve-caught-error
     throw new Error(
-      `the Kubernetes API server ${kube.server} (from the kubeconfig) is unreachable: ${cause?.code ?? cause?.message ?? errorMessage(error)}`,
+      `the Kubernetes API server ${kube.server} (from the kubeconfig) is unreachable: ${code ?? cause?.code ?? cause?.message ?? errorMessage(error)}`,
     );
   }
 }
