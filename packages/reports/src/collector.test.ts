@@ -37,6 +37,9 @@ test('relativePath: absolute paths under the root, file:// URLs, ./ and backslas
   assert.equal(c.relativePath('file:///home/runner/work/shop/shop/src/caf%C3%A9.ts'), 'src/café.ts');
   assert.equal(c.relativePath('./src\\win\\path.ts'), 'src/win/path.ts');
   assert.equal(c.relativePath('src/a/../b.ts'), 'src/b.ts');
+  assert.equal(c.relativePath('src//a/./b.ts'), 'src/a/b.ts');
+  assert.equal(c.relativePath('.github/..x/y..'), '.github/..x/y..', 'dots that are not a segment of their own');
+  assert.equal(c.relativePath(''), '.');
   assert.equal(c.relativePath('/usr/lib/python3/x.py'), '/usr/lib/python3/x.py', 'outside the root stays absolute');
 });
 

@@ -101,7 +101,8 @@ export class Collector {
       const rel = relative(this.root, p).replace(/\\/g, '/');
       if (!rel.startsWith('../')) p = rel;
     }
-    p = posix.normalize(p);
+    // Most paths are already normal, and normalize() costs more than asking.
+    if (NOT_NORMAL.test(p)) p = posix.normalize(p);
     if (p.startsWith('./')) p = p.slice(2);
     return isAbsolute(p) || !this.reportDir ? p : this.locate(p);
   }
@@ -353,26 +354,46 @@ export class Collector {
   addFinding(finding: Finding, more: ExtraLocation[] = []): void {
     if (finding.file !== undefined) finding.file = this.relativePath(finding.file);
     finding.message = truncate(finding.message, this.limits.maxMessageChars);
-    if (this.changed) {
-      const onChanged = (file: string | undefined, line: number | undefined, endLine: number | undefined): boolean => {
-        const lines = file !== undefined && line !== undefined ? this.changed?.get(file) : undefined;
-        if (!lines || line === undefined) return false;
-        const end = endLine ?? line;
-        for (let l = line; l <= end && l < line + 1000; l++) if (lines.has(l)) return true;
-        return false;
-      };
-      if (
-        onChanged(finding.file, finding.line, finding.endLine) ||
-        more.some((m) => onChanged(this.relativePath(m.file), m.line, m.endLine))
-      ) {
-        finding.onChangedLine = true;
-      }
+    if (
+      this.changed &&
+      (this.onChangedLines(finding.file, finding.line, finding.endLine) ||
+        more.some((m) => this.onChangedLines(this.relativePath(m.file), m.line, m.endLine)))
+    ) {
+      finding.onChangedLine = true;
     }
     if (finding.onChangedLine) this.findingsOnChangedLines++;
-    this.count(finding.tool, finding);
-    this.count('all', finding);
+    this.count(finding.tool, finding.severity, finding.security);
+    this.count('all', finding.severity, finding.security);
     if (this.findings.length < this.limits.maxFindings) this.findings.push(finding);
     else this.findingsDropped++;
+  }
+
+  /**
+   * Whether the next finding is kept in the list. Past `maxFindings` a finding is only counted,
+   * so a parser of a large report counts the rest with `countFinding` instead of building them.
+   */
+  keepsFindings(): boolean {
+    return this.findings.length < this.limits.maxFindings;
+  }
+
+  /**
+   * Counts a finding that is not kept (see `keepsFindings`), as `addFinding` would have.
+   * `onChangedLine`: whether it lies on a changed line (`onChangedLines`, on a pull request).
+   */
+  countFinding(tool: string, severity: Severity, security: SecuritySeverity | undefined, onChangedLine: boolean): void {
+    if (onChangedLine) this.findingsOnChangedLines++;
+    this.count(tool, severity, security);
+    this.count('all', severity, security);
+    this.findingsDropped++;
+  }
+
+  /** Whether lines `line` to `endLine` of `file` (repository-relative) hold a line the pull request changed. */
+  onChangedLines(file: string | undefined, line: number | undefined, endLine: number | undefined): boolean {
+    const lines = file !== undefined && line !== undefined ? this.changed?.get(file) : undefined;
+    if (!lines || line === undefined) return false;
+    const end = endLine ?? line;
+    for (let l = line; l <= end && l < line + 1000; l++) if (lines.has(l)) return true;
+    return false;
   }
 
   /** A tool ran and reported (possibly nothing): per-tool thresholds can then apply. */
@@ -382,16 +403,19 @@ export class Collector {
     if (!this.findingCounts.has(tool)) this.findingCounts.set(tool, emptyLevelCounts());
   }
 
-  private count(tool: string, finding: Finding): void {
+  private count(tool: string, severity: Severity, security: SecuritySeverity | undefined): void {
     if (tool !== 'all') this.sawTool(tool);
     const counts = this.findingCounts.get(tool) as LevelCounts;
-    counts[finding.severity]++;
+    counts[severity]++;
     counts.total++;
-    if (finding.security) counts[finding.security]++;
+    if (security) counts[security]++;
   }
 }
 
 const MAX_SCAN_ERRORS = 200;
+
+/** The paths posix.normalize() changes: the empty path, and those with a "." or ".." or an empty segment. */
+const NOT_NORMAL = /^$|(?:^|\/)\.\.?(?:\/|$)|\/\//;
 
 /**
  * Size of the failed-name filter, in bits (a power of two): 128 KiB, so that with thousands of

@@ -131,3 +131,31 @@ test('invalid JSON is located: line and column in the message and on the error, 
     /cut\.json: line 2, column 15: invalid JSON/,
   );
 });
+
+test('a JSON report is read as UTF-8, large or small, all ASCII (read as Latin-1, the same text) or not', async () => {
+  const sarif = (message: string, results: number): string =>
+    JSON.stringify({
+      version: '2.1.0',
+      runs: [
+        {
+          tool: { driver: { name: 'Scanner' } },
+          results: Array.from({ length: results }, (_, i) => ({
+            ruleId: 'r1',
+            message: { text: i === 0 ? message : `finding ${i} ${'x'.repeat(40)}` },
+            locations: [{ physicalLocation: { artifactLocation: { uri: 'src/a.ts' }, region: { startLine: i + 1 } } }],
+          })),
+        },
+      ],
+    });
+  for (const [name, message, results] of [
+    ['ascii-small.sarif', 'plain text', 3],
+    ['ascii-large.sarif', 'plain text', 30_000],
+    ['utf8-small.sarif', 'café ✓ 🚀 naïve', 3],
+    ['utf8-large.sarif', 'café ✓ 🚀 naïve', 30_000],
+  ] as const) {
+    const collector = new Collector(scratch);
+    await parseReport(write(name, sarif(message, results)), collector, 'sarif');
+    assert.equal(collector.findings[0]?.message, message, name);
+    assert.equal(collector.findingCounts.get('all')?.total, results, name);
+  }
+});

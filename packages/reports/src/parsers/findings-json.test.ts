@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Collector } from '../collector.ts';
 import { runGate, type GateReport } from '../gate.ts';
+import { parseReport } from '../parse.ts';
 import { parseReportPatterns } from '../patterns.ts';
 import { parseThresholds } from '../thresholds.ts';
 
@@ -93,4 +95,66 @@ test('pip-audit: {"dependencies": []} is recognised, as is the real empty audit 
   assert.equal(bare.passed, true);
   const real = await gate(['pip-audit-empty.json'], 'pip-audit.error: 0');
   assert.deepEqual(real.reports, [{ path: 'pip-audit-empty.json', format: 'pip-audit' }]);
+});
+
+test('SARIF: results past the findings kept are counted as the kept ones are, changed lines included', async () => {
+  const location = (uri: string, startLine?: number, endLine?: number, uriBaseId?: string) => ({
+    physicalLocation: {
+      artifactLocation: { uri, ...(uriBaseId ? { uriBaseId } : {}) },
+      ...(startLine !== undefined ? { region: { startLine, ...(endLine ? { endLine } : {}) } } : {}),
+    },
+  });
+  const results = [
+    { ruleId: 'js/a', locations: [location('src/a.ts', 3)] },
+    { ruleIndex: 1, level: 'note', locations: [location('src/b.ts', 10, 12)] },
+    { rule: { id: 'js/b' }, locations: [location('other.ts', 1), location('src/a.ts', 7)] },
+    { rule: { index: 0 }, properties: { 'security-severity': '4.0' }, locations: [location('a.ts', 6, 7, 'SRC')] },
+    { ruleId: 'js/a', properties: { issue_severity: 'HIGH' }, locations: [location('src/c.ts', 1)] },
+    { ruleId: 'py/b', properties: { issue_severity: 'LOW' }, locations: [] },
+    { ruleId: 'js/b', level: 'error', locations: [location('src/b.ts')] },
+    { ruleId: 'js/a', suppressions: [{ status: 'underReview' }], locations: [location('src/a.ts', 4)] },
+    { ruleId: 'js/a', suppressions: [{ kind: 'inSource' }], locations: [location('src/a.ts', 3)] },
+    { ruleId: 'js/a', kind: 'pass', locations: [location('src/a.ts', 3)] },
+    { ruleId: 'js/a', level: 'none', locations: [location('src/a.ts', 3)] },
+    { ruleId: 'js/unknown', locations: [location('src/d.ts', 2), location('src/a.ts')] },
+  ];
+  const doc = {
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'CodeQL',
+            rules: [
+              { id: 'js/a', defaultConfiguration: { level: 'error' }, properties: { 'security-severity': '9.1' } },
+              { id: 'js/b', shortDescription: { text: 'Rule b' }, properties: { 'security-severity': '6.5' } },
+            ],
+          },
+        },
+        originalUriBaseIds: { SRC: { uri: 'src/' } },
+        results,
+      },
+    ],
+  };
+  writeFileSync(join(root, 'many.sarif'), JSON.stringify(doc));
+  const changed = new Map([
+    ['src/a.ts', new Set([3, 7])],
+    ['src/b.ts', new Set([11])],
+    ['src/c.ts', new Set([1])],
+  ]);
+  const read = async (maxFindings: number) => {
+    const collector = new Collector(root, changed, { maxFindings });
+    await parseReport(join(root, 'many.sarif'), collector, 'sarif');
+    return collector;
+  };
+  const all = await read(100);
+  assert.equal(all.findings.length, 9);
+  assert.equal(all.findingsOnChangedLines, 5);
+  for (let kept = 0; kept <= all.findings.length; kept++) {
+    const some = await read(kept);
+    assert.deepEqual(some.findings, all.findings.slice(0, kept), `${kept} kept`);
+    assert.equal(some.findingsDropped, all.findings.length - kept, `${kept} kept`);
+    assert.deepEqual(some.findingCounts, all.findingCounts, `${kept} kept`);
+    assert.equal(some.findingsOnChangedLines, all.findingsOnChangedLines, `${kept} kept`);
+  }
 });

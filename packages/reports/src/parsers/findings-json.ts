@@ -50,6 +50,28 @@ function severityFromSecurity(security: SecuritySeverity | undefined): Severity 
       : 'note';
 }
 
+/** What every result of a rule shares, worked out once per rule rather than once per result. */
+interface SarifRule {
+  id: string | undefined;
+  defaultLevel: string | undefined;
+  /** The rule's security-severity as a number (NaN when it has none), and its level. */
+  score: number;
+  security: SecuritySeverity | undefined;
+  description: string | undefined;
+}
+
+function sarifRule(rule: Json): SarifRule {
+  const props = isObject(rule.properties) ? rule.properties : {};
+  const score = Number(props['security-severity']);
+  return {
+    id: str(rule.id),
+    defaultLevel: isObject(rule.defaultConfiguration) ? str(rule.defaultConfiguration.level) : undefined,
+    score,
+    security: securityFromScore(score),
+    description: isObject(rule.shortDescription) ? str(rule.shortDescription.text) : undefined,
+  };
+}
+
 export function parseSarif(doc: Json, path: string, collector: Collector): void {
   const runs = doc.runs;
   if (!Array.isArray(runs)) throw new ReportError(path, 'SARIF without a "runs" array');
@@ -58,14 +80,13 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
     const driver = isObject(run.tool) && isObject(run.tool.driver) ? run.tool.driver : {};
     const tool = (str(driver.name) ?? 'sarif').toLowerCase().replace(/\s+/g, '-');
     collector.sawTool(tool);
-    const rules = new Map<string, Json>();
-    const ruleList = Array.isArray(driver.rules) ? driver.rules : [];
-    ruleList.forEach((rule, index) => {
-      if (isObject(rule)) {
-        rules.set(`#${index}`, rule);
-        if (str(rule.id)) rules.set(rule.id as string, rule);
-      }
-    });
+    const byIndex: (SarifRule | undefined)[] = [];
+    const byId = new Map<string, SarifRule>();
+    for (const rule of Array.isArray(driver.rules) ? driver.rules : []) {
+      const info = isObject(rule) ? sarifRule(rule) : undefined;
+      byIndex.push(info);
+      if (info?.id) byId.set(info.id, info);
+    }
     const baseUris = isObject(run.originalUriBaseIds) ? run.originalUriBaseIds : {};
     sarifInvocationErrors(run, tool, baseUris, collector);
     for (const result of Array.isArray(run.results) ? run.results : []) {
@@ -73,19 +94,37 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
       // Only a failing result is a finding (SARIF §3.27.9: pass, notApplicable, informational, review, open are not).
       if (result.kind !== undefined && result.kind !== 'fail') continue;
       // A suppression hides a result only once accepted (§3.35.3: underReview and rejected do not).
-      const suppressions = Array.isArray(result.suppressions) ? result.suppressions : [];
-      if (suppressions.some((x) => isObject(x) && (x.status === undefined || x.status === 'accepted'))) continue;
-      const ruleId = str(result.ruleId) ?? (isObject(result.rule) ? str(result.rule.id) : undefined) ?? '';
-      const ruleIndex = num(result.ruleIndex) ?? (isObject(result.rule) ? num(result.rule.index) : undefined);
-      const rule = rules.get(ruleId) ?? (ruleIndex !== undefined ? rules.get(`#${ruleIndex}`) : undefined);
-      const defaultLevel =
-        rule && isObject(rule.defaultConfiguration) ? str(rule.defaultConfiguration.level) : undefined;
-      const level = str(result.level) ?? defaultLevel ?? 'warning';
+      if (
+        Array.isArray(result.suppressions) &&
+        result.suppressions.some((x) => isObject(x) && (x.status === undefined || x.status === 'accepted'))
+      ) {
+        continue;
+      }
+      const ruleRef = isObject(result.rule) ? result.rule : undefined;
+      const ruleId = str(result.ruleId) ?? (ruleRef ? str(ruleRef.id) : undefined) ?? '';
+      const ruleIndex = num(result.ruleIndex) ?? (ruleRef ? num(ruleRef.index) : undefined);
+      const rule = byId.get(ruleId) ?? (ruleIndex !== undefined ? byIndex[ruleIndex] : undefined);
+      const level = str(result.level) ?? rule?.defaultLevel ?? 'warning';
       if (level === 'none') continue;
-      const props = rule && isObject(rule.properties) ? rule.properties : {};
-      const resultProps = isObject(result.properties) ? result.properties : {};
-      const score = Number(resultProps['security-severity'] ?? props['security-severity']);
+      const severity = level === 'error' ? 'error' : level === 'note' ? 'note' : 'warning';
+      // GitHub's security-severity score, the result's own before its rule's; bandit's SARIF
+      // carries its own rating instead.
+      let security = rule?.security;
+      if (isObject(result.properties)) {
+        const own = result.properties['security-severity'];
+        const score = own !== undefined && own !== null ? Number(own) : (rule?.score ?? NaN);
+        security = Number.isFinite(score)
+          ? securityFromScore(score)
+          : securityFromWord(result.properties.issue_severity);
+      }
       const locations = Array.isArray(result.locations) ? result.locations : [];
+      if (!collector.keepsFindings()) {
+        // Past the findings kept a result is only counted: no finding is built for it, and its
+        // locations are read only on a pull request, for the changed lines.
+        const onChangedLine = collector.changed !== undefined && sarifOnChangedLines(locations, baseUris, collector);
+        collector.countFinding(tool, severity, security, onChangedLine);
+        continue;
+      }
       const { uri, line: startLine, endLine } = sarifLocation(locations[0], baseUris);
       // Most results have one location: the list of the others is made only when there are some.
       const more: ExtraLocation[] = [];
@@ -100,18 +139,27 @@ export function parseSarif(doc: Json, path: string, collector: Collector): void 
         {
           tool,
           rule: ruleId || 'sarif',
-          severity: level === 'error' ? 'error' : level === 'note' ? 'note' : 'warning',
-          // GitHub's security-severity score; bandit's SARIF carries its own rating instead.
-          security: Number.isFinite(score) ? securityFromScore(score) : securityFromWord(resultProps.issue_severity),
+          severity,
+          security,
           file: uri,
           line: startLine,
           endLine,
-          message: message ?? (rule ? (str((rule.shortDescription as Json | undefined)?.text) ?? ruleId) : ruleId),
+          message: message ?? (rule ? (rule.description ?? ruleId) : ruleId),
         },
         more,
       );
     }
   }
+}
+
+/** Whether any location of a result lies on a line the pull request changed. */
+function sarifOnChangedLines(locations: unknown[], baseUris: Json, collector: Collector): boolean {
+  return locations.some((location, i) => {
+    const { uri, line, endLine } = sarifLocation(location, baseUris);
+    // The first location counts as it is; the others, as addFinding's extra locations, need a line.
+    if (uri === undefined || (i > 0 && (!uri || line === undefined))) return false;
+    return collector.onChangedLines(collector.relativePath(uri), line, endLine);
+  });
 }
 
 /**
