@@ -7,7 +7,7 @@
 // - smoke-test runs one check against a local server;
 // - `adci deploy --action status` reads one app on the local cluster, against `kubectl get` of the
 //   objects it reads (Services, the colours' Deployments, the release history).
-import { execFile, execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { startFakeSlack } from '../test/fakes/slack.ts';
 import { kubectlBinary, missingClusterReason, testKubeconfig } from '../test/cluster/kubeconfig.ts';
 import { runActionBundle, type ActionResult, type RunOptions } from '../test/runner/index.ts';
 import type { BenchFigure } from './figures.ts';
+import { bundle } from '../scripts/bundle.ts';
 
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -31,24 +32,10 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] as number;
 };
 
-/** The floor: bench/floor/index.ts bundled with ncc exactly as scripts/build.ts bundles an action. */
-function buildFloor(dir: string): string {
+/** The floor: bench/floor/index.ts bundled exactly as scripts/build.ts bundles an action. */
+async function buildFloor(dir: string): Promise<string> {
   const action = join(dir, 'floor');
-  execFileSync(
-    join(root, 'node_modules', '.bin', 'ncc'),
-    [
-      'build',
-      join(import.meta.dirname, 'floor', 'index.ts'),
-      '-o',
-      action,
-      '-m',
-      '-q',
-      '--target',
-      'es2022',
-      '--no-source-map-register',
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
+  await bundle(join(import.meta.dirname, 'floor', 'index.ts'), action);
   writeFileSync(join(action, 'package.json'), '{ "type": "module" }\n');
   writeFileSync(
     join(action, 'action.yml'),
@@ -132,7 +119,7 @@ export async function run(): Promise<BenchFigure[]> {
     },
   ];
   try {
-    const floor = buildFloor(temp);
+    const floor = await buildFloor(temp);
     const workspace = join(temp, 'workspace');
     mkdirSync(workspace);
     writeFileSync(

@@ -26,6 +26,14 @@ test('the program has the four commands and the version', () => {
   assert.equal(program.version(), ADCI_VERSION);
 });
 
+test('a command named on the command line is the only one built; help and anything else get all four', () => {
+  const names = (...args: string[]) => buildProgram(['node', 'adci', ...args]).commands.map((c) => c.name());
+  assert.deepEqual(names('deploy', '--action', 'status'), ['deploy']);
+  assert.deepEqual(names('gate'), ['gate']);
+  for (const args of [[], ['help'], ['help', 'deploy'], ['--help'], ['-V'], ['launch']])
+    assert.deepEqual(names(...args), ['gate', 'smoke', 'deploy', 'notify'], args.join(' '));
+});
+
 test('--version prints the version and exits 0; usage errors exit 2 with the help after them', async () => {
   const version = await adci('--version');
   assert.equal(version.out.trim(), ADCI_VERSION);

@@ -7,7 +7,20 @@ import { registerNotify } from './commands/notify.ts';
 import { registerSmoke } from './commands/smoke.ts';
 import { describeActionInputs } from './action-inputs.ts';
 
-export function buildProgram(): Command {
+/** The commands, in the order `adci --help` lists them. */
+const COMMANDS: Record<string, (program: Command) => void> = {
+  gate: registerGate,
+  smoke: registerSmoke,
+  deploy: registerDeploy,
+  notify: registerNotify,
+};
+
+/**
+ * The program. `argv` naming a command builds that command only: its run needs none of the others
+ * (the options of all four are a tenth of `adci deploy --action status`'s start-up); the help, the
+ * version and an unknown command get them all.
+ */
+export function buildProgram(argv: readonly string[] = []): Command {
   const program = new Command('adci')
     .description('adci: quality gate, smoke tests, blue-green deploys and Slack notifications for any CI')
     .version(ADCI_VERSION, '-V, --version', 'print the adci version')
@@ -16,10 +29,9 @@ export function buildProgram(): Command {
     // exit code 1, the code of a failed gate; thrown instead, main() turns them into 2.
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
-  registerGate(program);
-  registerSmoke(program);
-  registerDeploy(program);
-  registerNotify(program);
+  const named = argv[2];
+  for (const [name, register] of Object.entries(COMMANDS))
+    if (named === undefined || !(named in COMMANDS) || name === named) register(program);
   for (const command of program.commands) describeActionInputs(command);
   return program;
 }
@@ -30,7 +42,7 @@ export function buildProgram(): Command {
  */
 export async function main(argv: string[] = process.argv): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(argv).parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has already printed the problem (and the help after it).

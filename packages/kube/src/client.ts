@@ -270,6 +270,11 @@ export class KubeClient implements KubePort {
       throw answerError(method, url, answer.status, text);
     };
     if (options.retry === false) return attempt();
+    return this.retrying(`${method} ${path}`, attempt);
+  }
+
+  /** `attempt`, again with back-off while it fails with a transient error (isTransient). */
+  private retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
     return retry(attempt, {
       attempts: 6,
       initialMs: 250,
@@ -277,8 +282,25 @@ export class KubeClient implements KubePort {
       signal: this.signal,
       retryable: (error) => isTransient(error),
       onRetry: ({ error, delayMs }) =>
-        this.logger?.debug(`${method} ${path}: ${(error as Error).message}; retrying in ${Math.round(delayMs)} ms`),
+        this.logger?.debug(`${what}: ${(error as Error).message}; retrying in ${Math.round(delayMs)} ms`),
     });
+  }
+
+  /**
+   * Reaches the API server once, with the calls' retries. For a kubeconfig read here that is the
+   * connection the calls then use (no request of its own, so no round trip before the first call);
+   * otherwise GET /version. Rejects with what kept it from answering: a KubeApiError means the
+   * server answered (it is reachable), anything else that it could not be reached.
+   */
+  async reach(): Promise<void> {
+    const access = this.access;
+    if (!access) {
+      await this.request('GET', '/version');
+      return;
+    }
+    this.transport ??= new AccessTransport(access);
+    const transport = this.transport;
+    await this.retrying('connect', () => transport.ready(new URL(this.server), this.deadline()));
   }
 
   async get<T extends KubeObject>(kind: string, namespace: string, name: string): Promise<T | undefined> {

@@ -8,10 +8,13 @@
 // marked: the live objects (merge patch), and every revision of the release record (a Secret, or a
 // ConfigMap with HELM_DRIVER=configmap: base64 of gzipped JSON, helm's own encoding), replaced with
 // its resourceVersion so a concurrent helm write is never overwritten.
-import { gunzipSync, gzipSync, constants } from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 import { parseDocument } from 'yaml';
 import { errorMessage } from '@adci/common';
 import type { KubeObject, KubePort } from './port.ts';
+
+/** node:zlib, loaded by the first release record read: a run without a Helm release never loads it. */
+const zlib = (): typeof Zlib => process.getBuiltinModule('node:zlib');
 
 export const HELM_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const HELM_RELEASE_NAME = 'meta.helm.sh/release-name';
@@ -57,11 +60,12 @@ interface HelmRelease {
 /** Helm's storage encoding: base64 of gzipped JSON (older records: base64 of JSON). */
 export function decodeHelmRelease(encoded: string): HelmRelease {
   const bytes = Buffer.from(encoded, 'base64');
-  const json = bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+  const json = bytes[0] === 0x1f && bytes[1] === 0x8b ? zlib().gunzipSync(bytes) : bytes;
   return JSON.parse(json.toString('utf8')) as HelmRelease;
 }
 
 export function encodeHelmRelease(release: HelmRelease): string {
+  const { gzipSync, constants } = zlib();
   return gzipSync(JSON.stringify(release), { level: constants.Z_BEST_COMPRESSION }).toString('base64');
 }
 

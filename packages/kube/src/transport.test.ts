@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { TLS_CERT, TLS_KEY } from '../../../test/fakes/service-tls.ts';
 import type { KubeAccess } from './kubeconfig.ts';
 import { AccessTransport, type Answer } from './transport.ts';
@@ -21,10 +22,10 @@ type Handler = (seen: Seen, respond: (status: number, body: string) => void) => 
 
 const echo: Handler = (seen, respond) => respond(200, JSON.stringify(seen));
 
-/** A TLS server answering with `handler`; `sessions` counts the connections it accepted. */
+/** A TLS server answering with `handler`; it counts the connections it accepted. */
 async function serve(kind: 'h2' | 'http1', handler: Handler = echo) {
   const sessions: ServerHttp2Session[] = [];
-  let connections = 0;
+  const sockets = new Set<TLSSocket>();
   const onRequest = (
     req: {
       method?: string;
@@ -58,18 +59,18 @@ async function serve(kind: 'h2' | 'http1', handler: Handler = echo) {
   } else {
     // ALPN offers http/1.1 only, as a proxy that does not speak HTTP/2.
     const https = createHttpsServer({ key: TLS_KEY, cert: TLS_CERT, ALPNProtocols: ['http/1.1'] }, onRequest as never);
-    https.on('secureConnection', () => connections++);
     server = https;
   }
+  server.on('secureConnection', (socket: TLSSocket) => sockets.add(socket));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://127.0.0.1:${port}`,
     sessions,
-    connections: () => (kind === 'h2' ? sessions.length : connections),
+    connections: () => sockets.size,
     async close() {
       for (const session of sessions) session.destroy();
-      if ('closeAllConnections' in server) server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
@@ -168,5 +169,26 @@ test('a server nobody listens on: the error carries its code (a transient one), 
   const stranger = new AccessTransport({ ...access(live.url), ca: undefined });
   await assert.rejects(stranger.send(new URL(`${live.url}/version`), 'GET', {}, undefined, deadline()), {
     code: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+  });
+});
+
+test('ready: connects once, before any call; the calls then use that connection', async (t) => {
+  for (const kind of ['h2', 'http1'] as const) {
+    const server = await serve(kind);
+    t.after(() => server.close());
+    const transport = new AccessTransport(access(server.url));
+    await transport.ready(new URL(server.url), deadline());
+    const answer = await transport.send(new URL(`${server.url}/version`), 'GET', {}, undefined, deadline());
+    assert.equal(answer.status, 200);
+    await text(answer);
+    // HTTP/2 serves the call on the connection made ready; HTTP/1.1 learned the protocol from it and
+    // serves the call from its pool (the first connection was closed, perhaps before the server saw it).
+    if (kind === 'h2') assert.equal(server.connections(), 1);
+    else assert.ok([1, 2].includes(server.connections()), String(server.connections()));
+  }
+  const gone = await serve('h2');
+  await gone.close();
+  await assert.rejects(new AccessTransport(access(gone.url)).ready(new URL(gone.url), deadline()), {
+    code: 'ECONNREFUSED',
   });
 });

@@ -56,6 +56,11 @@ export class AccessTransport {
     });
   }
 
+  /** Connects, when there is no connection yet: the server is reached (or the reason it is not). */
+  async ready(url: URL, signal: AbortSignal): Promise<void> {
+    if (!this.http1) await untilAborted(this.h2(url), signal);
+  }
+
   /** The HTTP/2 session, connecting when there is none (or the last one ended). */
   private h2(url: URL): Promise<ClientHttp2Session | undefined> {
     const live = this.session;

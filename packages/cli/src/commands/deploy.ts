@@ -48,12 +48,12 @@ interface DeployOptions {
 }
 
 /**
- * One GET /version (with the client's retries for transient errors) before anything else: an API
- * server that cannot be reached is named as such (exit 2), not reported as a failed deploy.
+ * The API server reached (KubeClient.reach, with the client's retries for transient errors) before
+ * anything else: one that cannot be reached is named as such (exit 2), not reported as a failed deploy.
  */
-async function checkReachable(kube: { server: string; request: (method: 'GET', path: string) => Promise<unknown> }) {
+async function checkReachable(kube: { server: string; reach: () => Promise<void> }) {
   try {
-    await kube.request('GET', '/version');
+    await kube.reach();
   } catch (error) {
     if (typeof (error as { status?: unknown }).status === 'number') return; // it answered: the engine says the rest
     // node's errors carry their code (ECONNREFUSED); undici's fetch (a kubeconfig client-node read)
