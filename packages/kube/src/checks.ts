@@ -3,7 +3,7 @@
 // kubeconfig's own CA, client certificate or token, so no ingress is needed.
 import { scalarText, type Clock, type Logger, type Redactor } from '@adci/common';
 import { runAnalysis } from '@adci/analysis';
-import { SMOKE_DEFAULTS, createHttpClient, runSmoke, type HttpClientOptions } from '@adci/probe';
+import type { HttpClientOptions } from '@adci/probe';
 import type { KubeClient } from './client.ts';
 import type { AnalysisRunner, BlueGreenSettings, CheckRunner } from './model.ts';
 
@@ -43,6 +43,8 @@ export function createCheckRunner(kube: KubeClient, ports: { logger: Logger; red
     const viaProxy = baseUrl.startsWith(`${kube.server}/`);
     const transport: HttpClientOptions = viaProxy ? await proxyTransport(kube) : {};
     for (const value of Object.values(transport.headers ?? {})) ports.redactor?.add(value);
+    // The probe engine loads with the first checks: a run without checks (status) never loads it.
+    const { SMOKE_DEFAULTS, createHttpClient, runSmoke } = await import('@adci/probe');
     const client = createHttpClient(transport);
     try {
       ports.logger.info(`${phase}-promotion checks against ${baseUrl}`);

@@ -191,7 +191,7 @@ test("a release teaches the redactor its Secrets' values and its secret-named en
   );
 });
 
-test('failedSummary names the failed checks and the breached thresholds', () => {
+test('failedSummary names the failed checks and the breached thresholds', async () => {
   const result = {
     passed: false,
     checks: [
@@ -205,6 +205,6 @@ test('failedSummary names the failed checks and the breached thresholds', () => 
       ],
     },
   } as unknown as SmokeResult;
-  assert.match(failedSummary(result), /^bid: .+; threshold p\(95\)<300ms \(actual 412\)$/);
-  assert.equal(failedSummary({ passed: false, checks: [] } as unknown as SmokeResult), 'failed');
+  assert.match(await failedSummary(result), /^bid: .+; threshold p\(95\)<300ms \(actual 412\)$/);
+  assert.equal(await failedSummary({ passed: false, checks: [] } as unknown as SmokeResult), 'failed');
 });

@@ -12,7 +12,7 @@ import {
   type Clock,
   type Logger,
 } from '@adci/common';
-import { describeFailure, type SmokeResult, type ChecksDocument } from '@adci/probe';
+import type { SmokeResult, ChecksDocument } from '@adci/probe';
 import { analysisVars, defaultAnalysisRunner } from './checks.ts';
 import { isStatus, KubeApiError } from './client.ts';
 import { diagnose, diagnosisLine } from './diagnose.ts';
@@ -416,7 +416,9 @@ export class Run implements Driven {
   }
 }
 
-export function failedSummary(result: SmokeResult): string {
+export async function failedSummary(result: SmokeResult): Promise<string> {
+  // Loaded here, not with the engine: the probe engine that produced `result` has loaded it already.
+  const { describeFailure } = await import('@adci/probe');
   const failed = result.checks.filter((c) => c.outcome === 'failed').map((c) => `${c.name}: ${describeFailure(c)}`);
   const thresholds = (result.load?.thresholds ?? [])
     .filter((t) => !t.passed)

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError, parseDuration } from '@adci/common';
 import { parseStringMap } from '@adci/common/structured';
-import { parseChecksDocument, type ChecksDocument } from '@adci/probe';
+import type { ChecksDocument } from '@adci/probe';
 import { ANALYSIS_PLACEHOLDERS, parseAnalysisDocument, requirePrometheus, type AnalysisDocument } from '@adci/analysis';
 import type { BlueGreenSettings, DeployAction, RunFacts } from './model.ts';
 import { releaseFromManifests } from './release.ts';
@@ -97,6 +97,8 @@ async function readChecks(
 ): Promise<ChecksDocument | undefined> {
   if (!file) return undefined;
   const text = readInputFile(input, file, baseDir);
+  // The probe package loads only when a checks file is given.
+  const { parseChecksDocument } = await import('@adci/probe');
   const document = await parseChecksDocument(text, `${input} ${file}`);
   if (document.checks.length === 0 && !document.load)
     throw new InputError(input, `${file} holds no checks and no load phase`);

@@ -672,7 +672,7 @@ async function previewCheck(run: Run): Promise<string> {
     run.result.previewUrl = url;
     if (!run.s.preChecks || !url) return 'no pre-promotion checks';
     const outcome = await run.check('pre', run.s.preChecks, url, signal);
-    if (!outcome.passed) throw new Error(`pre-promotion checks failed on ${target}: ${failedSummary(outcome)}`);
+    if (!outcome.passed) throw new Error(`pre-promotion checks failed on ${target}: ${await failedSummary(outcome)}`);
     return `${outcome.counts.passed} passed against ${run.previewSize} pod${run.previewSize === 1 ? '' : 's'}`;
   });
 }
@@ -801,7 +801,7 @@ async function postPromotionWindow(run: Run, color: Color, signal: AbortSignal):
     if (run.s.postChecks && url) {
       const outcome = await run.check('post', run.s.postChecks, url, signal);
       rounds++;
-      if (!outcome.passed) throw new Error(`post-promotion checks failed on ${color}: ${failedSummary(outcome)}`);
+      if (!outcome.passed) throw new Error(`post-promotion checks failed on ${color}: ${await failedSummary(outcome)}`);
     }
     const left = windowEnd - run.clock.now();
     if (left > 0) await run.clock.sleep(Math.min(left, run.s.postChecks ? 2000 : 1000), signal).catch(() => undefined);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TLS_CERT, TLS_KEY } from '../../../test/fakes/service-tls.ts';
 import type { KubeAccess } from './kubeconfig.ts';
@@ -191,4 +191,21 @@ test('ready: connects once, before any call; the calls then use that connection'
   await assert.rejects(new AccessTransport(access(gone.url)).ready(new URL(gone.url), deadline()), {
     code: 'ECONNREFUSED',
   });
+});
+
+test('a server that accepts and never answers: the connect times out (a transient error) and holds nothing', async (t) => {
+  const silent = createTcpServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    silent.close();
+    return undefined;
+  });
+  const url = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const transport = new AccessTransport(access(url), { connectTimeoutMs: 200 });
+  const started = Date.now();
+  await assert.rejects(transport.send(new URL(`${url}/version`), 'GET', {}, undefined, deadline()), {
+    code: 'ETIMEDOUT',
+    message: /timed out after 200 ms/,
+  });
+  assert.ok(Date.now() - started < 2000);
 });

@@ -23,11 +23,14 @@ export class AccessTransport {
   private connecting: Promise<ClientHttp2Session | undefined> | undefined;
   private http1: HttpsAgent | undefined;
   private http1Request: typeof httpsRequest | undefined;
-  /** Streams open on the session: while there are some, it keeps the process alive. */
-  private open = 0;
+  /** Streams open on each session: while a session has some, it keeps the process alive. */
+  private readonly open = new WeakMap<ClientHttp2Session, number>();
+  private readonly connectTimeoutMs: number;
 
-  constructor(access: KubeAccess) {
+  /** `connectTimeoutMs`: how long the TCP and TLS handshakes may take (undici's default, 10 s). */
+  constructor(access: KubeAccess, options: { connectTimeoutMs?: number } = {}) {
     this.access = access;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   }
 
   /**
@@ -86,7 +89,17 @@ export class AccessTransport {
         ALPNProtocols: ['h2', 'http/1.1'],
         ...(access.skipTLSVerify ? { rejectUnauthorized: false } : {}),
       });
+      // A server that never answers (a dropped SYN, a port that accepts and stays silent) would hold
+      // the connection, and the process, until the kernel gives up: minutes.
+      connecting.setTimeout(this.connectTimeoutMs, () =>
+        connecting.destroy(
+          Object.assign(new Error(`connect to ${url.host} timed out after ${this.connectTimeoutMs} ms`), {
+            code: 'ETIMEDOUT',
+          }),
+        ),
+      );
       connecting.once('secureConnect', () => {
+        connecting.setTimeout(0);
         connecting.off('error', reject);
         // 30 s keep-alive probes, as client-node and client-go.
         connecting.setKeepAlive(true, 30_000);
@@ -117,11 +130,15 @@ export class AccessTransport {
   }
 
   private opened(session: ClientHttp2Session): void {
-    if (this.open++ === 0) session.ref();
+    const open = this.open.get(session) ?? 0;
+    this.open.set(session, open + 1);
+    if (open === 0) session.ref();
   }
 
   private closed(session: ClientHttp2Session): void {
-    if (--this.open === 0 && !session.destroyed) session.unref();
+    const open = (this.open.get(session) ?? 1) - 1;
+    this.open.set(session, open);
+    if (open === 0 && !session.destroyed) session.unref();
   }
 
   private sendHttp1(
