@@ -10,6 +10,12 @@ import type { ClientHttp2Session } from 'node:http2';
 import type { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { KubeAccess } from './kubeconfig.ts';
 
+/** node:https and its keep-alive pool, for a server that speaks HTTP/1.1 only. */
+interface Http1 {
+  request: typeof httpsRequest;
+  agent: HttpsAgent;
+}
+
 /** An answer: its status, and its body as it arrives. */
 export interface Answer {
   status: number;
@@ -21,8 +27,8 @@ export class AccessTransport {
   private session: ClientHttp2Session | undefined;
   /** The connection being made; resolves to undefined when the server does not speak HTTP/2. */
   private connecting: Promise<ClientHttp2Session | undefined> | undefined;
-  private http1: HttpsAgent | undefined;
-  private http1Request: typeof httpsRequest | undefined;
+  /** node:https and its keep-alive pool, once the server turned out to speak HTTP/1.1 only. */
+  private http1: Http1 | undefined;
   /** Streams open on each session: while a session has some, it keeps the process alive. */
   private readonly open = new WeakMap<ClientHttp2Session, number>();
   private readonly connectTimeoutMs: number;
@@ -46,7 +52,8 @@ export class AccessTransport {
   ): Promise<Answer> {
     signal.throwIfAborted();
     const session = this.http1 ? undefined : await untilAborted(this.h2(url), signal);
-    if (!session) return this.sendHttp1(url, method, headers, body, signal);
+    // No session: the connection found HTTP/1.1 only, and set up the pool.
+    if (!session) return sendHttp1(this.http1 as Http1, url, method, headers, body, signal);
     const h2Headers: Record<string, string> = { ':method': method, ':path': url.pathname + url.search };
     for (const [name, value] of Object.entries(headers)) h2Headers[name.toLowerCase()] = value;
     return new Promise((resolve, reject) => {
@@ -110,8 +117,7 @@ export class AccessTransport {
     if (socket.alpnProtocol !== 'h2') {
       socket.destroy();
       const https = await import('node:https');
-      this.http1Request = https.request;
-      this.http1 = httpsAgent(https.Agent, access);
+      this.http1 = { request: https.request, agent: httpsAgent(https.Agent, access) };
       return undefined;
     }
     const { connect } = await import('node:http2');
@@ -140,30 +146,31 @@ export class AccessTransport {
     this.open.set(session, open);
     if (open === 0 && !session.destroyed) session.unref();
   }
+}
 
-  private sendHttp1(
-    url: URL,
-    method: string,
-    headers: Record<string, string>,
-    body: string | undefined,
-    signal: AbortSignal,
-  ): Promise<Answer> {
-    const request = this.http1Request as typeof httpsRequest;
-    return new Promise((resolve, reject) => {
-      const sent = request(
-        url,
-        {
-          method,
-          agent: this.http1,
-          signal,
-          headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        },
-        (response) => resolve({ status: response.statusCode ?? 0, body: response }),
-      );
-      sent.on('error', (error) => reject(signal.aborted ? (signal.reason as Error) : error));
-      sent.end(body);
-    });
-  }
+/** One request over the HTTP/1.1 pool; resolves when the answer's head arrives. */
+function sendHttp1(
+  http1: Http1,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  signal: AbortSignal,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const sent = http1.request(
+      url,
+      {
+        method,
+        agent: http1.agent,
+        signal,
+        headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (response) => resolve({ status: response.statusCode ?? 0, body: response }),
+    );
+    sent.on('error', (error) => reject(signal.aborted ? (signal.reason as Error) : error));
+    sent.end(body);
+  });
 }
 
 /** The HTTP/1.1 pool: the kubeconfig's TLS material on one keep-alive Agent. */
